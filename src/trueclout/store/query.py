@@ -1,0 +1,179 @@
+"""Read queries over the store, returning Arrow data for the graph builder and reports.
+
+Examples
+--------
+>>> from trueclout.store import Store
+>>> s = Store(":memory:")
+>>> s.account_index().num_rows
+0
+>>> list(s.iter_edges())
+[]
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pyarrow as pa
+
+from .. import config
+from ..errors import UsageError
+from ..model import INTERACTION_KINDS
+from .schema import COUNTED_TABLES
+
+_EDGE_TABLES = ("follows", *INTERACTION_KINDS)
+
+
+class Queries:
+    """Read methods of :class:`~trueclout.store.Store` (mixed in)."""
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the domain tables.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> sorted(Store(":memory:").counts())[:3]
+        ['account_terms', 'accounts', 'follows']
+        """
+        return {t: int(self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+                for t in COUNTED_TABLES}
+
+    def max_uid(self) -> int:
+        """The largest account uid, or -1 for an empty store.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").max_uid()
+        -1
+        """
+        return int(self.con.execute("SELECT coalesce(max(uid), -1) FROM accounts").fetchone()[0])
+
+    def account_index(self, columns: tuple[str, ...] = ()) -> pa.Table:
+        """Every account's uid, platform and account_id (plus ``columns``), ordered by
+        (platform, account_id): the order of the graph's vertex ids.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").account_index(("handle",)).column_names
+        ['uid', 'platform', 'account_id', 'handle']
+        """
+        extra = "".join(f", {c}" for c in columns)
+        return self.con.execute(
+            f"SELECT uid, platform, account_id{extra} FROM accounts "
+            "ORDER BY platform, account_id").to_arrow_table()
+
+    def iter_edges(self, kind: str = "follows", *, include_removed: bool = False,
+                   batch_rows: int | None = None) -> Iterator[pa.RecordBatch]:
+        """Stream edges as record batches of ``src``, ``dst`` (int32 uids) and ``ts``
+        (int64 epoch seconds of ``created_at``, null where unknown).
+
+        Parameters
+        ----------
+        kind : str
+            ``"follows"`` or an interaction kind (like, repost, reply, mention, quote).
+        include_removed : bool
+            Include follows that were later removed (unfollows).
+        batch_rows : int, optional
+            Rows per batch; default from config ``graph_batch_rows``.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> list(Store(":memory:").iter_edges("like"))
+        []
+        """
+        if kind not in _EDGE_TABLES:
+            raise UsageError(f"unknown edge kind {kind!r}; use one of {', '.join(_EDGE_TABLES)}")
+        rows = batch_rows or config.get("graph_batch_rows")
+        if kind == "follows":
+            where = "" if include_removed else "WHERE removed_at IS NULL"
+            sql = f"SELECT src, dst, epoch(created_at)::BIGINT AS ts FROM follows {where}"
+        else:
+            sql = ("SELECT src, dst, epoch(created_at)::BIGINT AS ts FROM interactions "
+                   f"WHERE kind = '{kind}'")
+        reader = self.con.execute(sql).to_arrow_reader(rows)
+        yield from reader
+
+    def edge_count(self, kind: str = "follows", *, include_removed: bool = False) -> int:
+        """Number of edges :meth:`iter_edges` would yield.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").edge_count()
+        0
+        """
+        if kind == "follows":
+            where = "" if include_removed else "WHERE removed_at IS NULL"
+            return int(self.con.execute(f"SELECT count(*) FROM follows {where}").fetchone()[0])
+        if kind not in INTERACTION_KINDS:
+            raise UsageError(f"unknown edge kind {kind!r}")
+        return int(self.con.execute("SELECT count(*) FROM interactions WHERE kind = ?",
+                                    [kind]).fetchone()[0])
+
+    def label_table(self) -> pa.Table:
+        """Labels with account names: platform, account_id, uid, label, source.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").label_table().num_rows
+        0
+        """
+        return self.con.execute(
+            "SELECT a.platform, a.account_id, l.uid, l.label, l.source FROM labels l "
+            "JOIN accounts a USING (uid) ORDER BY a.platform, a.account_id, l.source, l.label"
+        ).to_arrow_table()
+
+    def label_counts(self) -> dict[str, int]:
+        """Number of accounts per label (over all sources).
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").label_counts()
+        {}
+        """
+        return {k: int(v) for k, v in self.con.execute(
+            "SELECT label, count(DISTINCT uid) FROM labels GROUP BY label ORDER BY label"
+        ).fetchall()}
+
+    def rejects_table(self, ingest_id: int | None = None, limit: int | None = None) -> pa.Table:
+        """Refused rows with their source, line, field and reason.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").rejects_table().column_names
+        ['ingest_id', 'source', 'tbl', 'line', 'field', 'reason', 'raw']
+        """
+        where = "" if ingest_id is None else f"WHERE ingest_id = {int(ingest_id)}"
+        lim = "" if limit is None else f"LIMIT {int(limit)}"
+        return self.con.execute(
+            f"SELECT * FROM rejects {where} ORDER BY ingest_id, source, line {lim}"
+        ).to_arrow_table()
+
+    def ingests_table(self) -> pa.Table:
+        """One row per load.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").ingests_table().num_rows
+        0
+        """
+        return self.con.execute("SELECT * FROM ingests ORDER BY ingest_id").to_arrow_table()
+
+    def sql_rows(self, sql: str, params: list | None = None) -> list[tuple]:
+        """Run a read-only query (for tests and reports) and return its rows.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").sql_rows("SELECT 1 + 1")
+        [(2,)]
+        """
+        return self.con.execute(sql, params or []).fetchall()

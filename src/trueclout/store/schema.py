@@ -1,0 +1,89 @@
+"""The store's schema and its forward migrations.
+
+The schema version lives in the ``meta`` table. :data:`MIGRATIONS` is an ordered list;
+migration ``i`` takes a store from version ``i`` to ``i + 1``. Opening a store applies the
+missing migrations in one transaction; a store newer than this code is refused.
+
+Accounts get a dense integer key, ``uid``, when they are first seen. Every other table
+refers to accounts by ``uid``, which keeps the follow table small (two INTEGER columns per
+edge) and lets the graph builder read edges without a join.
+
+Examples
+--------
+>>> from trueclout.store.schema import SCHEMA_VERSION, MIGRATIONS
+>>> SCHEMA_VERSION == len(MIGRATIONS)
+True
+"""
+
+from __future__ import annotations
+
+_V1 = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE accounts (
+    uid INTEGER NOT NULL,
+    platform VARCHAR NOT NULL,
+    account_id VARCHAR NOT NULL,
+    handle VARCHAR, name VARCHAR, description VARCHAR, url VARCHAR, location VARCHAR,
+    lang VARCHAR, created_at TIMESTAMPTZ,
+    verified BOOLEAN, protected BOOLEAN, default_profile_image BOOLEAN, declared_bot BOOLEAN,
+    followers_count BIGINT, following_count BIGINT, posts_count BIGINT, listed_count BIGINT,
+    likes_count BIGINT, observed_at TIMESTAMPTZ, extra VARCHAR, ingest_id INTEGER
+);
+CREATE TABLE profile_snapshots (
+    uid INTEGER NOT NULL, observed_at TIMESTAMPTZ NOT NULL,
+    followers_count BIGINT, following_count BIGINT, posts_count BIGINT, listed_count BIGINT,
+    likes_count BIGINT, ingest_id INTEGER
+);
+CREATE TABLE follows (
+    src INTEGER NOT NULL, dst INTEGER NOT NULL,
+    created_at TIMESTAMPTZ, removed_at TIMESTAMPTZ, observed_at TIMESTAMPTZ, ingest_id INTEGER
+);
+CREATE TABLE posts (
+    platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL, author INTEGER NOT NULL,
+    created_at TIMESTAMPTZ, text VARCHAR, lang VARCHAR, hashtags VARCHAR[], mentions VARCHAR[],
+    reply_to VARCHAR, quote_of VARCHAR, ingest_id INTEGER
+);
+CREATE TABLE interactions (
+    src INTEGER NOT NULL, dst INTEGER NOT NULL, kind VARCHAR NOT NULL, post_id VARCHAR,
+    created_at TIMESTAMPTZ, ingest_id INTEGER
+);
+CREATE TABLE labels (
+    uid INTEGER NOT NULL, label VARCHAR NOT NULL, source VARCHAR NOT NULL, ingest_id INTEGER
+);
+CREATE TABLE account_terms (
+    uid INTEGER NOT NULL, term VARCHAR NOT NULL, source VARCHAR NOT NULL, ingest_id INTEGER
+);
+CREATE TABLE ingests (
+    ingest_id INTEGER PRIMARY KEY, source VARCHAR NOT NULL, format VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL, options VARCHAR, started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ, rows_read BIGINT, rows_accepted BIGINT, rows_rejected BIGINT,
+    details VARCHAR
+);
+CREATE TABLE rejects (
+    ingest_id INTEGER NOT NULL, source VARCHAR, tbl VARCHAR, line BIGINT, field VARCHAR,
+    reason VARCHAR NOT NULL, raw VARCHAR
+);
+CREATE TABLE runs (
+    run_id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, params VARCHAR, code_version VARCHAR,
+    started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, status VARCHAR, summary VARCHAR
+);
+CREATE TABLE scores (
+    run_id INTEGER NOT NULL, uid INTEGER NOT NULL, name VARCHAR NOT NULL, value DOUBLE
+);
+CREATE VIEW follows_named AS
+    SELECT s.platform, s.account_id AS src, d.account_id AS dst, f.created_at, f.removed_at,
+           f.observed_at
+    FROM follows f JOIN accounts s ON s.uid = f.src JOIN accounts d ON d.uid = f.dst;
+CREATE VIEW labels_named AS
+    SELECT a.platform, a.account_id, l.label, l.source
+    FROM labels l JOIN accounts a USING (uid);
+"""
+
+#: Ordered forward migrations; entry ``i`` upgrades version ``i`` to ``i + 1``.
+MIGRATIONS: list[str] = [_V1]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+#: Domain tables counted by ``trueclout stats``.
+COUNTED_TABLES = ("accounts", "profile_snapshots", "follows", "posts", "interactions",
+                  "labels", "account_terms", "ingests", "rejects")
