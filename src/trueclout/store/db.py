@@ -74,7 +74,8 @@ class Store(Loader, Queries):
         self._migrate()
 
     def _connect(self, wait: float) -> duckdb.DuckDBPyConnection:
-        cfg: dict[str, Any] = {"memory_limit": config.get("duckdb_memory_limit")}
+        cfg: dict[str, Any] = {"memory_limit": config.get("duckdb_memory_limit"),
+                               "preserve_insertion_order": False}
         threads = config.get("duckdb_threads")
         if threads:
             cfg["threads"] = threads

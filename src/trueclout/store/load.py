@@ -100,6 +100,10 @@ class LoadResult:
         return d
 
 
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -316,18 +320,22 @@ class Loader:
             WHERE r._error IS NOT NULL""")
         bad = con.execute(f"SELECT count(*) FROM {stg} WHERE _error IS NOT NULL").fetchone()[0]
         key = ", ".join(_q(c) for c in DEDUP_KEYS[table])
-        groups = con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT {key} FROM {stg} WHERE _error IS NULL)"
-        ).fetchone()[0]
-        dups = (n - bad) - groups
-        if dups:
+        # keys seen more than once (one hash aggregate); the window runs only over those
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _dupkeys AS
+            SELECT {key} FROM {stg} WHERE _error IS NULL GROUP BY ALL HAVING count(*) > 1""")
+        dups = 0
+        if con.execute("SELECT count(*) FROM _dupkeys").fetchone()[0]:
+            on = " AND ".join(f"k.{_q(c)} IS NOT DISTINCT FROM r.{_q(c)}"
+                              for c in DEDUP_KEYS[table])
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE _dups AS
                 SELECT _seq, first_src, first_line FROM (
                     SELECT _seq, row_number() OVER w AS rn,
                            first_value(_src) OVER w AS first_src,
                            first_value(_line) OVER w AS first_line
-                    FROM {stg} WHERE _error IS NULL
+                    FROM {stg} r SEMI JOIN _dupkeys k ON {on}
+                    WHERE r._error IS NULL
                     WINDOW w AS (PARTITION BY {key} ORDER BY _seq
                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
                 ) WHERE rn > 1""")
@@ -338,8 +346,10 @@ class Loader:
                        {raw}
                 FROM {stg} r JOIN _dups d USING (_seq)
                 JOIN stg_sources s ON s.id = r._src JOIN stg_sources fs ON fs.id = d.first_src""")
+            dups = con.execute("SELECT count(*) FROM _dups").fetchone()[0]
             con.execute(f"UPDATE {stg} SET _dup = true WHERE _seq IN (SELECT _seq FROM _dups)")
             con.execute("DROP TABLE _dups")
+        con.execute("DROP TABLE _dupkeys")
         return {"read": n, "accepted": n - bad - dups, "rejected": bad + dups, "new": 0}
 
     # -- step 3: move -------------------------------------------------------------------
@@ -400,43 +410,54 @@ class Loader:
         con.execute("DROP TABLE _named")
         return int(named), int(new)
 
-    def _uid_join(self, table: str, col: str, alias: str) -> str:
-        return (f"JOIN accounts {alias} ON {alias}.platform = r.platform "
-                f"AND {alias}.account_id = r.{_q(col)}")
+    def _uid_join(self, col: str, alias: str) -> str:
+        # One platform at a time: a join on (platform, id) for both ends of an edge lets
+        # DuckDB's optimizer join the two account scans on platform alone first.
+        return (f"JOIN (SELECT uid, account_id FROM accounts WHERE platform = $platform) "
+                f"{alias} ON {alias}.account_id = r.{_q(col)}")
 
     def _move(self, table: str, ing: int) -> int:
         """Insert the good staged rows of ``table`` that the store lacks; return how many."""
         con = self.con
-        good = "r._error IS NULL AND NOT r._dup"
+        good = "r._error IS NULL AND NOT r._dup AND r.platform = $platform"
         before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        platforms = [row[0] for row in con.execute(
+            f"SELECT DISTINCT platform FROM stg_{table} WHERE _error IS NULL AND NOT _dup "
+            "ORDER BY 1").fetchall()]
+
+        def each(select: str) -> str:
+            """The SELECT once per platform of the load, as one UNION ALL."""
+            return " UNION ALL ".join(f"({select.replace('$platform', _lit(p))})"
+                                      for p in platforms)
+
+        if not platforms:
+            return 0
         if table == "accounts":
             counts = ", ".join(f"r.{c}" for c in COUNT_COLUMNS)
-            con.execute(f"""
-                INSERT INTO profile_snapshots
+            con.execute("INSERT INTO profile_snapshots " + each(f"""
                 SELECT DISTINCT ON (a.uid, r.observed_at) a.uid, r.observed_at, {counts}, {ing}
-                FROM stg_accounts r {self._uid_join(table, 'account_id', 'a')}
+                FROM stg_accounts r {self._uid_join('account_id', 'a')}
                 WHERE {good} AND r.observed_at IS NOT NULL
                   AND ({' OR '.join(f'r.{c} IS NOT NULL' for c in COUNT_COLUMNS)})
                   AND NOT EXISTS (SELECT 1 FROM profile_snapshots p
-                                  WHERE p.uid = a.uid AND p.observed_at = r.observed_at)""")
+                                  WHERE p.uid = a.uid AND p.observed_at = r.observed_at)"""))
             # accounts themselves were inserted or updated by _resolve_accounts
             return int(con.execute(f"SELECT count(*) FROM accounts WHERE ingest_id = {ing}")
                        .fetchone()[0])
         if table == "profile_snapshots":
             counts = ", ".join(f"r.{c}" for c in COUNT_COLUMNS)
-            con.execute(f"""
-                INSERT INTO profile_snapshots
+            con.execute("INSERT INTO profile_snapshots " + each(f"""
                 SELECT a.uid, r.observed_at, {counts}, {ing}
-                FROM stg_profile_snapshots r {self._uid_join(table, 'account_id', 'a')}
+                FROM stg_profile_snapshots r {self._uid_join('account_id', 'a')}
                 WHERE {good} AND NOT EXISTS (SELECT 1 FROM profile_snapshots p
-                        WHERE p.uid = a.uid AND p.observed_at = r.observed_at)""")
+                        WHERE p.uid = a.uid AND p.observed_at = r.observed_at)"""))
         elif table == "follows":
-            con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE _f AS
+            select = each(f"""
                 SELECT s.uid AS src, d.uid AS dst, r.created_at, r.removed_at, r.observed_at
-                FROM stg_follows r {self._uid_join(table, 'src', 's')}
-                {self._uid_join(table, 'dst', 'd')} WHERE {good}""")
+                FROM stg_follows r {self._uid_join('src', 's')}
+                {self._uid_join('dst', 'd')} WHERE {good}""")
             if before:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _f AS {select}")
                 # facts the store lacked: fill in times it did not know
                 con.execute("""
                     UPDATE follows f SET created_at = coalesce(f.created_at, n.created_at),
@@ -449,45 +470,41 @@ class Loader:
                 con.execute(f"""INSERT INTO follows
                     SELECT n.*, {ing} FROM _f n ANTI JOIN follows f
                     ON f.src = n.src AND f.dst = n.dst""")
+                con.execute("DROP TABLE _f")
             else:
-                con.execute(f"INSERT INTO follows SELECT *, {ing} FROM _f")
-            con.execute("DROP TABLE _f")
+                con.execute(f"INSERT INTO follows SELECT *, {ing} FROM ({select})")
         elif table == "posts":
-            con.execute(f"""
-                INSERT INTO posts
+            con.execute("INSERT INTO posts " + each(f"""
                 SELECT r.platform, r.post_id, a.uid, r.created_at, r.text, r.lang, r.hashtags,
                        r.mentions, r.reply_to, r.quote_of, {ing}
-                FROM stg_posts r {self._uid_join(table, 'author', 'a')}
+                FROM stg_posts r {self._uid_join('author', 'a')}
                 WHERE {good} AND NOT EXISTS (SELECT 1 FROM posts p
-                        WHERE p.platform = r.platform AND p.post_id = r.post_id)""")
+                        WHERE p.platform = r.platform AND p.post_id = r.post_id)"""))
         elif table == "interactions":
-            con.execute(f"""
-                INSERT INTO interactions
+            con.execute("INSERT INTO interactions " + each(f"""
                 SELECT s.uid, d.uid, r.kind, r.post_id, r.created_at, {ing}
-                FROM stg_interactions r {self._uid_join(table, 'src', 's')}
-                {self._uid_join(table, 'dst', 'd')}
+                FROM stg_interactions r {self._uid_join('src', 's')}
+                {self._uid_join('dst', 'd')}
                 WHERE {good} AND NOT EXISTS (SELECT 1 FROM interactions i
                         WHERE i.src = s.uid AND i.dst = d.uid AND i.kind = r.kind
                           AND i.post_id IS NOT DISTINCT FROM r.post_id
-                          AND i.created_at IS NOT DISTINCT FROM r.created_at)""")
+                          AND i.created_at IS NOT DISTINCT FROM r.created_at)"""))
         elif table == "labels":
-            con.execute(f"""
-                INSERT INTO labels
+            con.execute("INSERT INTO labels " + each(f"""
                 SELECT a.uid, r.label, coalesce(r.source, s.name), {ing}
-                FROM stg_labels r {self._uid_join(table, 'account_id', 'a')}
+                FROM stg_labels r {self._uid_join('account_id', 'a')}
                 JOIN stg_sources s ON s.id = r._src
                 WHERE {good} AND NOT EXISTS (SELECT 1 FROM labels l
                         WHERE l.uid = a.uid AND l.source = coalesce(r.source, s.name)
-                          AND l.label = r.label)""")
+                          AND l.label = r.label)"""))
         elif table == "account_terms":
-            con.execute(f"""
-                INSERT INTO account_terms
+            con.execute("INSERT INTO account_terms " + each(f"""
                 SELECT a.uid, r.term, coalesce(r.source, s.name), {ing}
-                FROM stg_account_terms r {self._uid_join(table, 'account_id', 'a')}
+                FROM stg_account_terms r {self._uid_join('account_id', 'a')}
                 JOIN stg_sources s ON s.id = r._src
                 WHERE {good} AND NOT EXISTS (SELECT 1 FROM account_terms t
                         WHERE t.uid = a.uid AND t.term = r.term
-                          AND t.source = coalesce(r.source, s.name))""")
+                          AND t.source = coalesce(r.source, s.name))"""))
         else:  # pragma: no cover - TABLES and this list are kept in step
             raise StoreError(f"no loader for table {table}")
         after = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

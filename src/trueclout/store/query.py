@@ -61,7 +61,7 @@ class Queries:
         ['uid', 'platform', 'account_id', 'handle']
         """
         extra = "".join(f", {c}" for c in columns)
-        return self.con.execute(
+        return self.con.sql(
             f"SELECT uid, platform, account_id{extra} FROM accounts "
             "ORDER BY platform, account_id").to_arrow_table()
 
@@ -94,7 +94,7 @@ class Queries:
         else:
             sql = ("SELECT src, dst, epoch(created_at)::BIGINT AS ts FROM interactions "
                    f"WHERE kind = '{kind}'")
-        reader = self.con.execute(sql).to_arrow_reader(rows)
+        reader = self.con.sql(sql).to_arrow_reader(rows)
         yield from reader
 
     def edge_count(self, kind: str = "follows", *, include_removed: bool = False) -> int:
@@ -123,7 +123,7 @@ class Queries:
         >>> Store(":memory:").label_table().num_rows
         0
         """
-        return self.con.execute(
+        return self.con.sql(
             "SELECT a.platform, a.account_id, l.uid, l.label, l.source FROM labels l "
             "JOIN accounts a USING (uid) ORDER BY a.platform, a.account_id, l.source, l.label"
         ).to_arrow_table()
@@ -137,7 +137,7 @@ class Queries:
         >>> Store(":memory:").label_counts()
         {}
         """
-        return {k: int(v) for k, v in self.con.execute(
+        return {k: int(v) for k, v in self.con.sql(
             "SELECT label, count(DISTINCT uid) FROM labels GROUP BY label ORDER BY label"
         ).fetchall()}
 
@@ -152,7 +152,7 @@ class Queries:
         """
         where = "" if ingest_id is None else f"WHERE ingest_id = {int(ingest_id)}"
         lim = "" if limit is None else f"LIMIT {int(limit)}"
-        return self.con.execute(
+        return self.con.sql(
             f"SELECT * FROM rejects {where} ORDER BY ingest_id, source, line {lim}"
         ).to_arrow_table()
 
@@ -165,7 +165,7 @@ class Queries:
         >>> Store(":memory:").ingests_table().num_rows
         0
         """
-        return self.con.execute("SELECT * FROM ingests ORDER BY ingest_id").to_arrow_table()
+        return self.con.sql("SELECT * FROM ingests ORDER BY ingest_id").to_arrow_table()
 
     def sql_rows(self, sql: str, params: list | None = None) -> list[tuple]:
         """Run a read-only query (for tests and reports) and return its rows.

@@ -1,0 +1,237 @@
+"""Finding the format of a source, expanding folders into sources, hashing content.
+
+:func:`detect_format` asks every registered reader how sure it is that a path is in its
+format (:meth:`~trueclout.ingest.base.Reader.sniff`, given the first 64 KB of the file,
+decompressed if gzipped) and takes the surest. :func:`expand_sources` turns the paths a
+user gives into sources: a folder that a reader claims as a whole (``snap-ego``,
+``trueclout-dir``) is one source; any other folder stands for its files.
+
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> from trueclout.ingest import detect_format, expand_sources
+>>> d = Path(tempfile.mkdtemp())
+>>> _ = (d / "edges.txt").write_text("# a graph\\n1 2\\n2 3\\n")
+>>> _ = (d / "README.md").write_text("about")
+>>> detect_format(d / "edges.txt")
+'edgelist'
+>>> [(p.name, f) for p, f in expand_sources([d])]
+[('edges.txt', 'edgelist')]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+from ..errors import InputError
+from ._io import check_readable, read_head
+from .base import REGISTRY
+
+#: Confidence below which a format counts as unknown.
+MIN_CONFIDENCE = 0.3
+
+
+class Source(NamedTuple):
+    """One source to load: a path and the name of its reader.
+
+    Examples
+    --------
+    >>> Source(Path("e.txt"), "edgelist").format
+    'edgelist'
+    """
+
+    path: Path
+    format: str
+
+
+def _known() -> str:
+    return ", ".join(sorted(REGISTRY))
+
+
+def sniff_all(path: Path | str) -> dict[str, float]:
+    """Every registered reader's confidence that ``path`` is in its format.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "x.txt"; _ = p.write_text("1 2\\n")
+    >>> sniff_all(p)["edgelist"] > 0.5
+    True
+    """
+    path = Path(path)
+    head = b"" if path.is_dir() else read_head(path)
+    scores = {}
+    for name, reader in REGISTRY.items():
+        try:
+            scores[name] = float(reader.sniff(path, head))
+        except Exception:  # a reader that cannot tell is simply not sure
+            scores[name] = 0.0
+    return scores
+
+
+def detect_format(path: Path | str) -> str:
+    """The name of the registered reader for ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file (gzip allowed) or a folder that one reader reads as a whole.
+
+    Raises
+    ------
+    InputError
+        The path does not exist or cannot be read, the file is empty, or no reader
+        recognises it (the message lists the known formats).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "follows.csv").write_text("src,dst\\na,b\\n")
+    >>> detect_format(d / "follows.csv")
+    'generic'
+    >>> _ = (d / "empty.csv").write_text("")
+    >>> detect_format(d / "empty.csv")
+    Traceback (most recent call last):
+    ...
+    trueclout.errors.InputError: ...empty.csv: empty file
+    """
+    path = Path(path)
+    check_readable(path)
+    if path.is_file() and not read_head(path, 4096).strip():
+        raise InputError("empty file", path=str(path))
+    scores = sniff_all(path)
+    best = max(scores.items(), key=lambda kv: kv[1], default=(None, 0.0))
+    if best[0] is None or best[1] < MIN_CONFIDENCE:
+        what = "folder layout" if path.is_dir() else "file format"
+        raise InputError(f"unknown {what}; known formats: {_known()}", path=str(path))
+    return best[0]
+
+
+def _is_doc(p: Path) -> bool:
+    name = p.name.lower()
+    return (name.endswith(".md") and name.startswith(("readme", "provenance"))) \
+        or name.startswith(".")
+
+
+def claims_folder(path: Path, fmt: str | None = None) -> str | None:
+    """The reader that reads folder ``path`` as one source, or None.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> claims_folder(Path(tempfile.mkdtemp())) is None
+    True
+    """
+    if fmt is not None:
+        return fmt if REGISTRY[fmt].sniff(path, b"") >= MIN_CONFIDENCE else None
+    scores = sniff_all(path)
+    best = max(scores.items(), key=lambda kv: kv[1], default=(None, 0.0))
+    return best[0] if best[1] >= MIN_CONFIDENCE else None
+
+
+def expand_sources(paths: Iterable[Path | str], fmt: str | None = None) -> list[Source]:
+    """Turn paths into sources, each with the reader that will read it.
+
+    A folder that a reader claims as a whole is one source. Any other folder stands for
+    its files and subfolders (sorted; hidden files and README/PROVENANCE ``.md`` files
+    skipped), expanded in the same way.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Files and folders.
+    fmt : str, optional
+        Reader name to use for every source instead of detecting it.
+
+    Raises
+    ------
+    InputError
+        A path that does not exist, an unknown ``fmt``, a file of unknown format, or a
+        folder with nothing to read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.txt").write_text("1 2\\n")
+    >>> [s.format for s in expand_sources([d / "a.txt"], fmt="edgelist")]
+    ['edgelist']
+    """
+    if fmt is not None and fmt not in REGISTRY:
+        raise InputError(f"unknown format {fmt!r}; known formats: {_known()}")
+    out: list[Source] = []
+    for p in paths:
+        p = Path(p)
+        check_readable(p)
+        if p.is_dir():
+            found = _expand_dir(p, fmt)
+            if not found:
+                raise InputError("folder holds nothing to read", path=str(p))
+            out.extend(found)
+        else:
+            out.append(Source(p, fmt or detect_format(p)))
+    return out
+
+
+def _expand_dir(folder: Path, fmt: str | None) -> list[Source]:
+    whole = claims_folder(folder, fmt)
+    if whole is not None:
+        return [Source(folder, whole)]
+    out: list[Source] = []
+    for entry in sorted(folder.iterdir()):
+        if _is_doc(entry):
+            continue
+        if entry.is_dir():
+            out.extend(_expand_dir(entry, fmt))
+        else:
+            out.append(Source(entry, fmt or detect_format(entry)))
+    return out
+
+
+def content_hash(path: Path | str) -> str:
+    """SHA-256 (hex) of a file's bytes, or of a folder's files: sorted relative names,
+    sizes and bytes. Streamed in 1 MB blocks.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.txt").write_bytes(b"abc")
+    >>> content_hash(d / "a.txt")[:16]
+    'ba7816bf8f01cfea'
+    >>> len(content_hash(d))
+    64
+    """
+    path = Path(path)
+    check_readable(path)
+    h = hashlib.sha256()
+    if path.is_file():
+        _feed(h, path)
+        return h.hexdigest()
+    files = []
+    for root, dirs, names in os.walk(path):
+        dirs.sort()
+        for n in names:
+            f = Path(root) / n
+            files.append((f.relative_to(path).as_posix(), f))
+    for rel, f in sorted(files):
+        h.update(rel.encode("utf-8") + b"\0" + str(f.stat().st_size).encode() + b"\0")
+        _feed(h, f)
+    return h.hexdigest()
+
+
+def _feed(h, f: Path) -> None:
+    try:
+        with open(f, "rb") as fh:
+            while True:
+                block = fh.read(1 << 20)
+                if not block:
+                    break
+                h.update(block)
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror or exc})", path=str(f)) from None
