@@ -38,14 +38,22 @@ MIN_CONFIDENCE = 0.3
 class Source(NamedTuple):
     """One source to load: a path and the name of its reader.
 
+    ``format`` is None when no reader recognises the source; :func:`detect_format` on
+    its path then raises the :class:`InputError` that says why. A source is path-like,
+    so ``Path(source)`` and ``open(source)`` work.
+
     Examples
     --------
-    >>> Source(Path("e.txt"), "edgelist").format
-    'edgelist'
+    >>> s = Source(Path("e.txt"), "edgelist")
+    >>> s.format, Path(s).name
+    ('edgelist', 'e.txt')
     """
 
     path: Path
-    format: str
+    format: str | None
+
+    def __fspath__(self) -> str:
+        return str(self.path)
 
 
 def _known() -> str:
@@ -134,12 +142,21 @@ def claims_folder(path: Path, fmt: str | None = None) -> str | None:
     return best[0] if best[1] >= MIN_CONFIDENCE else None
 
 
+def _detect_or_none(path: Path) -> str | None:
+    try:
+        return detect_format(path)
+    except InputError:
+        return None
+
+
 def expand_sources(paths: Iterable[Path | str], fmt: str | None = None) -> list[Source]:
     """Turn paths into sources, each with the reader that will read it.
 
     A folder that a reader claims as a whole is one source. Any other folder stands for
     its files and subfolders (sorted; hidden files and README/PROVENANCE ``.md`` files
-    skipped), expanded in the same way.
+    skipped), expanded in the same way. A file that no reader recognises, or an empty
+    folder, is still returned, with format None, so that the caller can report it (its
+    :func:`detect_format` raises the reason) and go on with the other sources.
 
     Parameters
     ----------
@@ -148,19 +165,26 @@ def expand_sources(paths: Iterable[Path | str], fmt: str | None = None) -> list[
     fmt : str, optional
         Reader name to use for every source instead of detecting it.
 
+    Returns
+    -------
+    list of Source
+        ``(path, format)`` pairs; a Source is path-like.
+
     Raises
     ------
     InputError
-        A path that does not exist, an unknown ``fmt``, a file of unknown format, or a
-        folder with nothing to read.
+        A path that does not exist or cannot be read, or an unknown ``fmt``.
 
     Examples
     --------
     >>> import tempfile
     >>> d = Path(tempfile.mkdtemp())
     >>> _ = (d / "a.txt").write_text("1 2\\n")
-    >>> [s.format for s in expand_sources([d / "a.txt"], fmt="edgelist")]
-    ['edgelist']
+    >>> _ = (d / "b.bin").write_bytes(b"\\x00\\x01")
+    >>> [(s.path.name, s.format) for s in expand_sources([d])]
+    [('a.txt', 'edgelist'), ('b.bin', None)]
+    >>> [s.format for s in expand_sources([d / "a.txt"], fmt="generic")]
+    ['generic']
     """
     if fmt is not None and fmt not in REGISTRY:
         raise InputError(f"unknown format {fmt!r}; known formats: {_known()}")
@@ -170,11 +194,9 @@ def expand_sources(paths: Iterable[Path | str], fmt: str | None = None) -> list[
         check_readable(p)
         if p.is_dir():
             found = _expand_dir(p, fmt)
-            if not found:
-                raise InputError("folder holds nothing to read", path=str(p))
-            out.extend(found)
+            out.extend(found or [Source(p, None)])
         else:
-            out.append(Source(p, fmt or detect_format(p)))
+            out.append(Source(p, fmt or _detect_or_none(p)))
     return out
 
 
@@ -189,7 +211,7 @@ def _expand_dir(folder: Path, fmt: str | None) -> list[Source]:
         if entry.is_dir():
             out.extend(_expand_dir(entry, fmt))
         else:
-            out.append(Source(entry, fmt or detect_format(entry)))
+            out.append(Source(entry, fmt or _detect_or_none(entry)))
     return out
 
 

@@ -67,7 +67,7 @@ from ..model import conform
 from ._io import Batcher, error_row
 from .base import Chunk, ReadOptions, Reader, register
 from .edgelist import Fields
-from .normalize import constant
+from .normalize import constant, decode_utf8, parse_ints
 
 #: Source written into ``account_terms.source``.
 TERM_SOURCE = "snap-ego"
@@ -108,28 +108,38 @@ def _read_bytes(path: Path) -> bytes:
         raise InputError(f"cannot read file ({exc.strerror or exc})", path=str(path)) from None
 
 
-def _featnames(path: Path) -> tuple[list[str], list[tuple[int, str]]]:
-    """Feature names by index, and (line, error) for bad lines."""
-    names: dict[int, str] = {}
-    bad = []
-    raw = _read_bytes(path)
-    for i, line in enumerate(raw.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        parts = line.split(None, 1)
-        try:
-            text = parts[1].strip().decode("utf-8") if len(parts) == 2 else ""
-            idx = int(parts[0])
-        except (ValueError, UnicodeDecodeError) as exc:
-            bad.append((i, f"record: bad feature name line ({type(exc).__name__})"))
-            continue
-        if not text:
-            bad.append((i, "term: missing feature name"))
-            continue
-        names[idx] = text
-    size = max(names) + 1 if names else 0
-    out = [names.get(i, "") for i in range(size)]
-    return out, bad
+def _featnames(path: Path) -> tuple[np.ndarray, pa.Array, list[tuple[int, str]]]:
+    """Feature indexes and names of a ``.featnames`` file, and (line, error) of bad lines."""
+    f = Fields.split(_read_bytes(path))
+    rows = np.flatnonzero(f.counts > 0)
+    cnt = f.counts[rows]
+    good = rows[cnt >= 2]
+    bad = [(int(r) + 1, "record: expected 'index feature'") for r in rows[cnt < 2]]
+    idx_text = f.field(good, 0)
+    idx, err = parse_ints(idx_text, "index")
+    name = f.field(good, 1)
+    many = f.counts[good] > 2
+    if many.any():  # a name with spaces: join the rest of the fields (rare)
+        joined = [" ".join(pc.take(f.tokens, pa.array(
+            np.arange(f.starts[r] + 1, f.starts[r] + f.counts[r]))).to_pylist())
+            for r in good[many].tolist()]
+        name = pc.replace_with_mask(name, pa.array(many), pa.array(joined, pa.string()))
+    if not f.ascii:
+        name, nerr = decode_utf8(name.cast(pa.binary()), "term")
+        err = pc.coalesce(err, nerr)
+    okm = np.asarray(pc.is_null(err).to_numpy(zero_copy_only=False), bool)
+    okm &= np.asarray(pc.is_valid(idx).to_numpy(zero_copy_only=False), bool)
+    for r, e in zip(good[~okm].tolist(), err.filter(pa.array(~okm)).to_pylist()):
+        bad.append((r + 1, e or "index: missing"))
+    idx_np = np.asarray(idx.filter(pa.array(okm)).to_numpy(zero_copy_only=False), np.int64)
+    neg = idx_np < 0
+    if neg.any():
+        okm_idx = np.flatnonzero(okm)
+        for r in good[okm_idx[neg]].tolist():
+            bad.append((r + 1, "index: negative feature index"))
+        keep = ~neg
+        return idx_np[keep], name.filter(pa.array(okm)).filter(pa.array(keep)), bad
+    return idx_np, name.filter(pa.array(okm)), bad
 
 
 class _Vectors:
@@ -175,29 +185,27 @@ def parse_vectors(data: bytes, width: int, with_id: bool) -> _Vectors:
         ends[trail] -= 1
     nonblank = ends > starts
     if with_id:
-        sp = np.flatnonzero(buf == 32)
-        k = np.searchsorted(sp, starts)
-        first_sp = np.where(k < len(sp), sp[np.minimum(k, len(sp) - 1)], len(buf))
-        first_sp = np.minimum(first_sp, ends)
+        first_sp = _first_space(buf, starts, ends)
         vec_start = first_sp + 1
     else:
         first_sp = starts - 1
         vec_start = starts
     # expected shape: exactly width values "v v v" -> 2*width - 1 characters
-    ok = nonblank & (ends - vec_start == 2 * width - 1) if width else nonblank & (
-        ends <= vec_start)
+    if width:
+        ok = nonblank & (ends - vec_start == 2 * width - 1)
+    else:
+        ok = nonblank & (ends <= vec_start)
+    if with_id:
+        ok &= first_sp > starts
     ones = np.flatnonzero(buf == 49)
     line_of = np.searchsorted(nl, ones)
     in_vec = ones >= vec_start[line_of]
     ones, line_of = ones[in_vec], line_of[in_vec]
     rel = ones - vec_start[line_of]
-    good_one = ok[line_of] & (rel % 2 == 0)
-    # lines with a 1 at an odd place are not in the expected shape
-    ok[np.unique(line_of[~good_one])] = False
+    # a 1 at an odd place: the line is not in the expected shape
+    ok[np.unique(line_of[rel % 2 == 1])] = False
     if width:
-        # every other character must be a space and the rest 0 or 1
-        seps_ok = _check_separators(buf, vec_start, ends, ok, width)
-        ok &= seps_ok
+        ok &= _layout_ok(buf, nl, vec_start, ok)
     keep = ok[line_of]
     out.one_line = line_of[keep].astype(np.int64) + 1
     out.one_feat = (rel[keep] // 2).astype(np.int64)
@@ -240,20 +248,46 @@ def parse_vectors(data: bytes, width: int, with_id: bool) -> _Vectors:
     return out
 
 
-def _check_separators(buf: np.ndarray, vec_start: np.ndarray, ends: np.ndarray,
-                      ok: np.ndarray, width: int) -> np.ndarray:
-    """For lines marked ok, check the layout "d d d" with d in {0, 1}; return a mask."""
+def _first_space(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Position of the first space of each line (``ends`` where there is none)."""
+    out = ends.copy()
+    if not len(starts):
+        return out
+    win = 24
+    idx = np.minimum(starts[:, None] + np.arange(win), len(buf) - 1)
+    hit = buf[idx] == 32
+    found = hit.any(axis=1)
+    pos = starts + hit.argmax(axis=1)
+    ok = found & (pos < ends)
+    out[ok] = pos[ok]
+    for li in np.flatnonzero(~found).tolist():  # ids longer than the window (rare)
+        k = bytes(buf[starts[li]:ends[li]]).find(b" ")
+        if k >= 0:
+            out[li] = starts[li] + k
+    return out
+
+
+def _layout_ok(buf: np.ndarray, nl: np.ndarray, vec_start: np.ndarray,
+               ok: np.ndarray) -> np.ndarray:
+    """For lines of the right length, check that the vector is "d d ... d", d in {0, 1}.
+
+    A line of length 2w - 1 whose vector has only 0, 1 and single spaces between digits,
+    and starts with a digit, alternates digit/space exactly. Only the rare bytes that
+    break this are located (ids are excluded by starting at ``vec_start``).
+    """
     res = ok.copy()
-    idx = np.flatnonzero(ok)
-    if not len(idx):
-        return res
-    # the number of spaces inside the vector must be width - 1, and digits only 0/1
-    spaces = np.flatnonzero(buf == 32)
-    zeros_ones = (buf == 48) | (buf == 49)
-    cum_digit = np.concatenate([[0], np.cumsum(zeros_ones)])
-    n_digits = cum_digit[ends[idx]] - cum_digit[vec_start[idx]]
-    n_spaces = np.searchsorted(spaces, ends[idx]) - np.searchsorted(spaces, vec_start[idx])
-    res[idx] = (n_digits == width) & (n_spaces == width - 1)
+    digit = (buf == 48) | (buf == 49)
+    space = buf == 32
+    other = ~(digit | space | (buf == 10))
+    twin = np.zeros(len(buf), bool)
+    twin[:-1] = (digit[:-1] & digit[1:]) | (space[:-1] & space[1:])
+    bad_pos = np.flatnonzero(other | twin)
+    if len(bad_pos):
+        line_of = np.searchsorted(nl, bad_pos)
+        inside = bad_pos >= vec_start[line_of]
+        res[np.unique(line_of[inside])] = False
+    first_digit = digit[np.minimum(vec_start, len(buf) - 1)]
+    res &= first_digit
     return res
 
 
@@ -340,28 +374,17 @@ class SnapEgoReader(Reader):
                        if p.suffix in (".edges", ".featnames", ".egofeat", ".feat")})
         follows = _Collector()
         terms = _Collector()
-        term_ids: dict[str, int] = {}
         term_list: list[str] = []
         featnames: dict[str, np.ndarray] = {}  # ego -> global term code per feature index
 
-        # 1. featnames (term dictionary per ego) and .edges files
-        edge_src: dict[str, int] = {}
+        # 1. featnames (one term dictionary over all egos) and .edges files
         edge_parts: dict[str, tuple] = {}
+        fn_parts: dict[str, tuple[np.ndarray, pa.Array]] = {}
         for ego in egos:
             fn = folder / f"{ego}.featnames"
             if fn.is_file():
-                names, bad = _featnames(fn)
-                codes = np.empty(len(names), np.int64)
-                for i, t in enumerate(names):
-                    if not t:
-                        codes[i] = -1
-                        continue
-                    c = term_ids.get(t)
-                    if c is None:
-                        c = term_ids[t] = len(term_list)
-                        term_list.append(t)
-                    codes[i] = c
-                featnames[ego] = codes
+                idx, names, bad = _featnames(fn)
+                fn_parts[ego] = (idx, names)
                 if bad:
                     si = terms.new_source(str(fn))
                     for line, msg in bad:
@@ -369,6 +392,20 @@ class SnapEgoReader(Reader):
             ef = folder / f"{ego}.edges"
             if ef.is_file():
                 edge_parts[ego] = self._edges(ef)
+        if fn_parts:
+            all_names = pa.chunked_array([n for _, n in fn_parts.values()],
+                                         type=pa.string()).combine_chunks()
+            enc = pc.dictionary_encode(all_names)
+            term_list = enc.dictionary.to_pylist()
+            codes_all = enc.indices.to_numpy().astype(np.int64)
+            pos = 0
+            for ego, (idx, names) in fn_parts.items():
+                k = len(names)
+                codes = np.full(int(idx.max()) + 1 if k else 0, -1, np.int64)
+                codes[idx] = codes_all[pos:pos + k]
+                pos += k
+                featnames[ego] = codes
+        fn_parts.clear()
         # 2. .feat vectors: from the archive (streamed) or beside the .edges files
         feats: dict[str, tuple[str, _Vectors | None, str | None]] = {}
         broken: str | None = None
@@ -392,7 +429,6 @@ class SnapEgoReader(Reader):
             if ego in edge_parts:
                 name, src, dst, lines, bad = edge_parts[ego]
                 si = follows.new_source(name)
-                edge_src[ego] = si
                 follows.add(si, src, dst, lines)
                 for line, msg, a, b in bad:
                     follows.error(si, line, msg, a, b)
@@ -482,8 +518,11 @@ class SnapEgoReader(Reader):
         else:
             # account of each 1: the id on its line
             id_lines = np.asarray(vec.id_lines, np.int64)
-            order = np.argsort(id_lines, kind="stable")
-            pos = order[np.searchsorted(id_lines[order], lines)]
+            if len(id_lines) > 1 and (np.diff(id_lines) < 0).any():
+                order = np.argsort(id_lines, kind="stable")
+                pos = order[np.searchsorted(id_lines[order], lines)]
+            else:
+                pos = np.searchsorted(id_lines, lines)
             accts = pc.take(pa.array(vec.ids, pa.string()), pa.array(pos))
         terms.add(si, accts, t, lines)
 

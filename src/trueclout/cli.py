@@ -1,0 +1,389 @@
+"""The ``trueclout`` command line.
+
+Exit codes: 0 success, 1 bad data (or a store problem), 2 usage error. With ``--json`` a
+command prints one JSON document on standard output; errors then also print as
+``{"error": {...}}`` in the one error shape of :meth:`trueclout.errors.TruecloutError.to_dict`.
+
+Examples
+--------
+>>> from typer.testing import CliRunner
+>>> result = CliRunner().invoke(app, ["--help"])
+>>> result.exit_code, "ingest" in result.output
+(0, True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
+                           TimeElapsedColumn)
+from rich.table import Table
+
+from . import __version__, config
+from .errors import TruecloutError, UsageError
+
+app = typer.Typer(name="trueclout", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False, rich_markup_mode=None,
+                  help="Measure real, relevant influence on social networks: audit audiences, "
+                       "not follower counts.")
+out = Console()
+err = Console(stderr=True)
+
+DbOption = typer.Option(None, "--db", help="DuckDB store (default: $TRUECLOUT_DB or "
+                        "./trueclout.duckdb).", show_default=False)
+JsonOption = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+
+
+def _db(db: Optional[Path]) -> str:
+    return str(db) if db is not None else str(config.get("db"))
+
+
+@contextmanager
+def _progress(enabled: bool = True) -> Iterator[Progress]:
+    """A rich progress display on standard error (silent when it is not a terminal)."""
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                        TaskProgressColumn(), TextColumn("{task.fields[rows]}"),
+                        TimeElapsedColumn(), console=err, transient=True,
+                        disable=not enabled)
+    with progress:
+        yield progress
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _fmt_int(n: int) -> str:
+    return f"{n:,}"
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")
+          ) -> None:
+    if version:
+        out.print(f"trueclout {__version__}")
+        raise typer.Exit()
+
+
+# -- ingest -----------------------------------------------------------------------------
+def _format_help() -> str:
+    from .ingest import REGISTRY
+    return "; ".join(f"{n}: {r.description}" for n, r in sorted(REGISTRY.items()))
+
+
+@app.command(help="Load files or folders into the store. Formats are guessed from content "
+                  "unless --format is given; see README for the columns of each format.")
+def ingest(
+    paths: List[Path] = typer.Argument(..., help="Files or folders to load.",
+                                       show_default=False),
+    format: Optional[str] = typer.Option(None, "--format", "-f",
+                                         help="Reader to use (see `trueclout formats`)."),
+    label: Optional[str] = typer.Option(None, "--label",
+                                        help="Tag every account in the load with this label "
+                                             "(human, fake, bot, farm, ...)."),
+    label_source: Optional[str] = typer.Option(None, "--label-source",
+                                               help="Source of --label (default: file name)."),
+    platform: Optional[str] = typer.Option(None, "--platform",
+                                           help="Platform that scopes account ids when the "
+                                                "source does not say."),
+    table: Optional[str] = typer.Option(None, "--table",
+                                        help="Domain table of a generic CSV/Parquet/JSONL file "
+                                             "when its name and columns do not tell."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 if any row was rejected."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    from .ingest.run import ingest as run_ingest
+    from .store import Store
+
+    if label is not None:
+        from .model import LABELS
+        if label not in LABELS:
+            raise UsageError(f"unknown label {label!r}; known labels: {', '.join(LABELS)}")
+    if label_source is not None and label is None:
+        raise UsageError("--label-source needs --label")
+    t0 = time.perf_counter()
+    with Store(_db(db)) as store, _progress(not as_json) as progress:
+        tasks: dict[str, int] = {}
+
+        def cb(source: str, stage: str, rows: int) -> None:
+            if source not in tasks:
+                tasks[source] = progress.add_task(Path(source).name, total=None, rows="")
+            progress.update(tasks[source], description=f"{Path(source).name}: {stage}",
+                            rows=f"{rows:,} rows")
+
+        report = run_ingest(store, paths, fmt=format, label=label, label_source=label_source,
+                            platform=platform, table=table, progress=cb)
+    summary = report.to_dict()
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    summary["db"] = _db(db)
+    if as_json:
+        _print_json(summary)
+    else:
+        t = Table(title=f"ingest into {_db(db)}")
+        for c in ("source", "format", "read", "accepted", "rejected", "new accounts", "seconds"):
+            t.add_column(c, justify="right" if c not in ("source", "format") else "left")
+        for r in report.loads:
+            t.add_row(r.source, r.format + (" (already loaded)" if r.skipped else ""),
+                      _fmt_int(r.read), _fmt_int(r.accepted), _fmt_int(r.rejected),
+                      _fmt_int(r.new_accounts), f"{r.seconds:.1f}")
+        out.print(t)
+        for r in report.loads:
+            if r.rejected:
+                err.print(f"[yellow]{r.source}: {r.rejected:,} rows rejected; first: "
+                          + "; ".join(r.first_rejects[:3])
+                          + " (all in the rejects table)[/yellow]")
+        for f in report.failures:
+            err.print(f"[red]{f['source']}: {f['error']}[/red]")
+    if report.failures and not report.loads:
+        raise typer.Exit(1)
+    if report.failures or (strict and summary["rejected"]):
+        raise typer.Exit(1)
+
+
+@app.command(help="List the input formats that `ingest` understands.")
+def formats(as_json: bool = JsonOption) -> None:
+    from .ingest import REGISTRY
+    rows = [{"format": n, "description": r.description} for n, r in sorted(REGISTRY.items())]
+    if as_json:
+        _print_json(rows)
+        return
+    t = Table(title="formats")
+    t.add_column("format")
+    t.add_column("description")
+    for r in rows:
+        t.add_row(r["format"], r["description"])
+    out.print(t)
+
+
+# -- simulate ---------------------------------------------------------------------------
+def _simulate_into(out_dir: Path, accounts: int, seed: int, as_json: bool) -> dict:
+    from .simulate import simulate as run_sim
+    with _progress(not as_json) as progress:
+        task = progress.add_task("simulating", total=None, rows="")
+
+        def cb(*args) -> None:
+            stage = next((a for a in args if isinstance(a, str)), "simulating")
+            nums = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+            progress.update(task, description=f"simulate: {stage}",
+                            rows=f"{int(nums[0]):,}" if nums else "")
+
+        return run_sim(out_dir, accounts=accounts, seed=seed, progress=cb)
+
+
+def _ingest_quiet(store, paths: list[Path], as_json: bool):
+    from .ingest.run import ingest as run_ingest
+    with _progress(not as_json) as progress:
+        task = progress.add_task("ingest", total=None, rows="")
+
+        def cb(source: str, stage: str, rows: int) -> None:
+            progress.update(task, description=f"ingest: {stage}", rows=f"{rows:,} rows")
+
+        return run_ingest(store, paths, progress=cb)
+
+
+@app.command(help="Generate a simulated platform with planted attacks and ground truth, as "
+                  "Parquet (--out) and/or straight into a store (--db).")
+def simulate(
+    accounts: int = typer.Option(config.get("sim_accounts"), "--accounts", "-n", min=10,
+                                 help="Number of accounts."),
+    seed: int = typer.Option(config.get("sim_seed"), "--seed", help="Random seed."),
+    out_dir: Optional[Path] = typer.Option(None, "--out",
+                                           help="Write the Parquet folder here (kept)."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Load the platform into this store. "
+                                      "Default: ./trueclout.duckdb unless --out is given."),
+    as_json: bool = JsonOption,
+) -> None:
+    from .store import Store
+    keep = out_dir is not None
+    target = out_dir or Path(tempfile.mkdtemp(prefix="trueclout-sim-"))
+    if keep and target.exists() and any(target.iterdir()) \
+            and not (target / "manifest.json").exists():
+        raise UsageError(f"--out {target} exists and is not a simulator folder; "
+                         "choose an empty or new folder")
+    try:
+        summary = {"simulation": _simulate_into(target, accounts, seed, as_json)}
+        if keep:
+            summary["out"] = str(target)
+        if db is not None or not keep:
+            with Store(_db(db)) as store:
+                report = _ingest_quiet(store, [target], as_json)
+            summary["ingest"] = report.to_dict()
+            summary["db"] = _db(db)
+            if report.failures:
+                raise TruecloutError("; ".join(f["error"] for f in report.failures))
+    finally:
+        if not keep:
+            shutil.rmtree(target, ignore_errors=True)
+    if as_json:
+        _print_json(summary)
+    else:
+        sim = summary["simulation"]
+        out.print(f"simulated {accounts:,} accounts (seed {seed})")
+        for k, v in sim.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out.print(f"  {k}: {v:,}")
+        if keep:
+            out.print(f"Parquet folder: {target}")
+        if "db" in summary:
+            out.print(f"store: {summary['db']}")
+
+
+# -- stats ------------------------------------------------------------------------------
+def compute_stats(store) -> dict:
+    """Counts per table, degree quantiles and reciprocity of the follow graph.
+
+    Examples
+    --------
+    >>> from trueclout.store import Store
+    >>> compute_stats(Store(":memory:"))["follows"]
+    0
+    """
+    from .graph.build import build_graph
+    from .graph.stats import graph_stats
+    stats: dict = dict(store.counts())
+    stats["label_counts"] = store.label_counts()
+    graph = build_graph(store, interactions=False)
+    stats["graph"] = graph_stats(graph)
+    return stats
+
+
+@app.command(help="Counts per table, degree quantiles and reciprocity of the store.")
+def stats(db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
+    from .store import Store
+    with Store(_db(db), read_only=True) as store:
+        result = compute_stats(store)
+    if as_json:
+        _print_json(result)
+        return
+    t = Table(title=f"store {_db(db)}")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for k in ("accounts", "follows", "posts", "interactions", "profile_snapshots", "labels",
+              "account_terms", "ingests", "rejects"):
+        t.add_row(k, _fmt_int(result[k]))
+    out.print(t)
+    if result["label_counts"]:
+        out.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in result["label_counts"].items()))
+    out.print(_graph_lines(result["graph"]))
+
+
+def _graph_lines(g: dict) -> str:
+    lines = [f"graph: {g.get('vertices', 0):,} vertices, {g.get('edges', 0):,} follows, "
+             f"reciprocity {g.get('reciprocity', 0.0):.3f}"]
+    for side in ("in_degree", "out_degree"):
+        q = g.get(side)
+        if isinstance(q, dict):
+            lines.append(f"{side.replace('_', '-')}: " + ", ".join(f"{k} {v:,}" if isinstance(
+                v, int) else f"{k} {v:.1f}" for k, v in q.items()))
+    return "\n".join(lines)
+
+
+# -- demo -------------------------------------------------------------------------------
+@app.command(help="Simulate a platform of about 50,000 accounts into a fresh store, build the "
+                  "graph and print a summary and where the files are.")
+def demo(
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the demo's files "
+                                           "(default: a new temporary folder)."),
+    accounts: int = typer.Option(config.get("sim_accounts"), "--accounts", "-n", min=100,
+                                 help="Number of simulated accounts."),
+    seed: int = typer.Option(config.get("sim_seed"), "--seed", help="Random seed."),
+    as_json: bool = JsonOption,
+) -> None:
+    from .store import Store
+    folder = out_dir or Path(tempfile.mkdtemp(prefix="trueclout-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    platform_dir = folder / "platform"
+    db_path = folder / "trueclout.duckdb"
+    for p in (db_path, Path(str(db_path) + ".wal")):
+        if p.exists():
+            p.unlink()
+    if platform_dir.exists():
+        shutil.rmtree(platform_dir)
+    t0 = time.perf_counter()
+    sim = _simulate_into(platform_dir, accounts, seed, as_json)
+    t_sim = time.perf_counter() - t0
+    with Store(db_path) as store:
+        report = _ingest_quiet(store, [platform_dir], as_json)
+        if report.failures:
+            raise TruecloutError("; ".join(f["error"] for f in report.failures))
+        t_ing = time.perf_counter() - t0 - t_sim
+        result = compute_stats(store)
+    t_all = time.perf_counter() - t0
+    summary = {"folder": str(folder), "db": str(db_path), "platform": str(platform_dir),
+               "report": str(folder / "summary.json"), "simulation": sim,
+               "ingest": {k: v for k, v in report.to_dict().items() if k != "loads"},
+               "stats": result,
+               "seconds": {"simulate": round(t_sim, 2), "ingest": round(t_ing, 2),
+                           "total": round(t_all, 2)}}
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    if as_json:
+        _print_json(summary)
+        return
+    out.print(f"[bold]trueclout demo[/bold]: simulated {accounts:,} accounts (seed {seed}) "
+              f"in {t_sim:.1f} s, loaded in {t_ing:.1f} s")
+    out.print(f"store: {result['accounts']:,} accounts, {result['follows']:,} follows, "
+              f"{result['posts']:,} posts, {result['interactions']:,} interactions, "
+              f"{result['labels']:,} labels, {result['rejects']:,} rejects")
+    if result["label_counts"]:
+        out.print("ground truth: " + ", ".join(f"{k} {v:,}"
+                                               for k, v in result["label_counts"].items()))
+    out.print(_graph_lines(result["graph"]))
+    out.print(f"\nfiles:\n  store:    {db_path}\n  platform: {platform_dir}\n"
+              f"  report:   {folder / 'summary.json'}")
+    out.print(f"next: trueclout stats --db {db_path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``trueclout`` console script; returns the exit code.
+
+    Examples
+    --------
+    >>> main(["--version"])
+    trueclout 0.1.0
+    0
+    """
+    args = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in args
+    try:
+        rv = app(args=args, standalone_mode=False, prog_name="trueclout")
+        return rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        if as_json:
+            _print_json({"error": UsageError(exc.format_message()).to_dict()})
+        return 2
+    except TruecloutError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        if as_json:
+            _print_json({"error": exc.to_dict()})
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+def _console_main() -> None:  # pragma: no cover - thin wrapper
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _console_main()
