@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
@@ -39,7 +38,7 @@ app = typer.Typer(name="trueclout", no_args_is_help=True, add_completion=False,
                   help="Measure real, relevant influence on social networks: audit audiences, "
                        "not follower counts.")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = typer.Option(None, "--db", help="DuckDB store (default: $TRUECLOUT_DB or "
                         "./trueclout.duckdb).", show_default=False)
@@ -137,7 +136,7 @@ def ingest(
         for c in ("source", "format", "read", "accepted", "rejected", "new accounts", "seconds"):
             t.add_column(c, justify="right" if c not in ("source", "format") else "left")
         for r in report.loads:
-            t.add_row(r.source, r.format + (" (already loaded)" if r.skipped else ""),
+            t.add_row(Path(r.source).name, r.format + (" (already loaded)" if r.skipped else ""),
                       _fmt_int(r.read), _fmt_int(r.accepted), _fmt_int(r.rejected),
                       _fmt_int(r.new_accounts), f"{r.seconds:.1f}")
         out.print(t)
@@ -281,14 +280,22 @@ def stats(db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     out.print(_graph_lines(result["graph"]))
 
 
+def _num(v: object) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
 def _graph_lines(g: dict) -> str:
-    lines = [f"graph: {g.get('vertices', 0):,} vertices, {g.get('edges', 0):,} follows, "
-             f"reciprocity {g.get('reciprocity', 0.0):.3f}"]
+    lines = [f"graph: {_num(g.get('vertices'))} vertices, {_num(g.get('edges'))} follows, "
+             f"reciprocity {_num(g.get('reciprocity'))}"]
     for side in ("in_degree", "out_degree"):
         q = g.get(side)
         if isinstance(q, dict):
-            lines.append(f"{side.replace('_', '-')}: " + ", ".join(f"{k} {v:,}" if isinstance(
-                v, int) else f"{k} {v:.1f}" for k, v in q.items()))
+            lines.append(f"{side.replace('_', '-')}: "
+                         + ", ".join(f"{k} {_num(v)}" for k, v in q.items()))
     return "\n".join(lines)
 
 
@@ -359,18 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     as_json = "--json" in args
     try:
-        rv = app(args=args, standalone_mode=False, prog_name="trueclout")
-        return rv if isinstance(rv, int) else 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err.print("aborted")
-        return 130
-    except click.ClickException as exc:
-        exc.show(file=sys.stderr)
-        if as_json:
-            _print_json({"error": UsageError(exc.format_message()).to_dict()})
-        return 2
+        app(args=args, prog_name="trueclout")  # standalone: usage errors exit 2
+        return 0
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except TruecloutError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         if as_json:
@@ -379,6 +379,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
+    except Exception as exc:  # a bug: say so in one line, traceback on request
+        if os.environ.get("TRUECLOUT_DEBUG"):
+            raise
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} "
+                  "(set TRUECLOUT_DEBUG=1 for the traceback, and please report it)",
+                  highlight=False)
+        if as_json:
+            _print_json({"error": {"type": "InternalError", "message": str(exc),
+                                   "path": None, "line": None, "field": None}})
+        return 1
 
 
 def _console_main() -> None:  # pragma: no cover - thin wrapper

@@ -48,15 +48,17 @@ _I64_MIN = np.iinfo(np.int64).min
 
 
 # -- shared core -----------------------------------------------------------------------
-def _ts32(ts: pa.Array | pa.ChunkedArray | None, rows: int) -> np.ndarray | None:
-    """int32 times of a batch (TS_UNKNOWN for nulls), or None when all are null."""
-    if ts is None or ts.null_count == len(ts):
-        return None
+def _arrow_ts(ts: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Zero-copy views of an Arrow int64 array: values, validity bitmap, bit offset."""
     if isinstance(ts, pa.ChunkedArray):
         ts = ts.combine_chunks()
-    if ts.null_count:
-        ts = pc.fill_null(ts, pa.scalar(_I64_MIN, pa.int64()))
-    return K.ts_to_int32(ts.to_numpy(zero_copy_only=False))
+    if ts.type != pa.int64():
+        ts = ts.cast(pa.int64())
+    validity, values = ts.buffers()
+    vals = np.frombuffer(values, dtype=np.int64)[ts.offset:ts.offset + len(ts)]
+    if validity is None or ts.null_count == 0:
+        return vals, None, 0
+    return vals, np.frombuffer(validity, dtype=np.uint8), ts.offset
 
 
 def _known(ts: pa.Array | pa.ChunkedArray | None) -> int:
@@ -73,12 +75,16 @@ def _build_csr(batches: Callable[[], Iterable[EdgeBatch]], n: int, lut: np.ndarr
     out_c = np.zeros(n + 1, np.int64)
     in_c = np.zeros(n + 1, np.int64) if both else None
     m = known = bad = 0
-    for src, dst, ts in batches():
+    it = iter(batches())
+    while (item := next(it, None)) is not None:
+        src, dst, ts = item
+        del item
         bad += K.count_degrees(src, out_c, lut)
         if both:
             bad += K.count_degrees(dst, in_c, lut)
         m += len(src)
         known += _known(ts)
+        del src, dst, ts
         if progress:
             progress(f"counting {label}", m)
     if bad:
@@ -93,12 +99,21 @@ def _build_csr(batches: Callable[[], Iterable[EdgeBatch]], n: int, lut: np.ndarr
         in_idx = np.empty(m, np.int32)
         in_ts = np.empty(m, np.int32) if known else None
     placed = 0
-    for src, dst, ts in batches():
-        t32 = _ts32(ts, len(src)) if known else None
-        placed += K.scatter(src, dst, out_c, out_idx, t32, out_ts, lut)
-        if both:
-            K.scatter(dst, src, in_c, in_idx, t32, in_ts, lut)
-        del t32
+    it = iter(batches())
+    while (item := next(it, None)) is not None:
+        src, dst, ts = item
+        del item  # hold no batch while the next one is fetched
+        if known and ts is not None and ts.null_count < len(ts):
+            vals, bits, off = _arrow_ts(ts)
+            placed += K.scatter_ts64(src, dst, out_c, out_idx, vals, out_ts, bits, off, lut)
+            if both:
+                K.scatter_ts64(dst, src, in_c, in_idx, vals, in_ts, bits, off, lut)
+            del vals, bits
+        else:  # no times in this batch: TS_UNKNOWN is written where times are kept
+            placed += K.scatter(src, dst, out_c, out_idx, None, out_ts, lut)
+            if both:
+                K.scatter(dst, src, in_c, in_idx, None, in_ts, lut)
+        del src, dst, ts
         if progress:
             progress(f"placing {label}", placed)
     if placed != m or out_c[0] != 0 or (both and in_c[0] != 0):
@@ -192,8 +207,11 @@ def build_graph(store, *, include_removed: bool = False, interactions: bool = Tr
         def gen() -> Iterator[EdgeBatch]:
             for b in store.iter_edges(kind, include_removed=include_removed,
                                       batch_rows=batch_rows):
-                yield (b.column("src").to_numpy(), b.column("dst").to_numpy(),
-                       b.column("ts"))
+                item = (b.column("src").to_numpy(), b.column("dst").to_numpy(),
+                        b.column("ts"))
+                del b
+                yield item
+                del item  # let the consumer free the batch before the next is read
         return gen
 
     op, oi, ot, ip, ii, it = _build_csr(edges("follows"), n, lut, both=True, dedupe=True,

@@ -188,15 +188,20 @@ def iter_csv(path: Path, batch_rows: int, names: list[str] | None = None,
             if n or part.bad:
                 yield part
     except (pa.ArrowInvalid, pa.ArrowException, OSError, StreamBroken) as exc:
-        broken = stream.broken
         after = done + 2 + len(skipped)
-        if broken is not None:
-            reason = f"{broken.reason}; rows from about record {after} on could not be read"
-        else:
-            msg = str(exc).split("\n")[0]
-            reason = (f"cannot parse the rest of the file ({msg}); rows from about record "
-                      f"{after} on could not be read")
-        if width == 0:  # pragma: no cover - read_header refuses this
-            raise InputError(reason, path=str(path)) from None
-        cols = {name: pa.array([], pa.binary()) for name in names}
-        yield CsvPart(cols, np.array([], np.int64), bad[:] + [(after, "file: " + reason)])
+        msg = str(exc).split("\n")[0]
+        reason = (f"cannot parse the rest of the file ({msg}); records from about "
+                  f"{after} on could not be read")
+        if stream.broken is None:
+            yield _error_part(names, bad + [(after, "file: " + reason)])
+            return
+    if stream.broken is not None:
+        after = done + 2 + len(skipped)
+        yield _error_part(names, bad + [(after, f"file: {stream.broken.reason}; record "
+                                                f"{after} and everything after it could not "
+                                                "be read")])
+
+
+def _error_part(names: list[str], bad: list[tuple[int | None, str]]) -> CsvPart:
+    cols = {name: pa.array([], pa.binary()) for name in names}
+    return CsvPart(cols, np.array([], np.int64), bad)

@@ -202,35 +202,54 @@ def iter_line_blocks(path: Path | str, block_size: int = BLOCK_BYTES,
 class StreamFile(io.RawIOBase):
     """A read-only file object over :func:`iter_raw_blocks` (for pyarrow's readers).
 
-    If the stream breaks, reading raises the :class:`StreamBroken` error, which is also
-    kept in ``broken`` (pyarrow may wrap the exception it sees).
+    It hands over whole lines only. If the stream breaks (truncated or corrupt gzip), the
+    incomplete last line is dropped, reading ends as if at the end of the file, and the
+    :class:`StreamBroken` error is kept in ``broken`` for the caller to report.
 
     Examples
     --------
     >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "x"); _ = open(p, "wb").write(b"abc")
-    >>> StreamFile(Path(p)).read()
-    b'abc'
+    >>> p = os.path.join(tempfile.mkdtemp(), "x"); _ = open(p, "wb").write(b"a\\nbc")
+    >>> f = StreamFile(Path(p)); f.read(), f.broken
+    (b'a\\nbc', None)
     """
 
     def __init__(self, path: Path, block_size: int = 1 << 22) -> None:
         super().__init__()
         self._it = iter_raw_blocks(path, block_size)
         self._buf = memoryview(b"")
+        self._hold = b""
+        self._done = False
         self.broken: StreamBroken | None = None
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:  # type: ignore[override]
-        while not len(self._buf):
+    def _fill(self) -> bool:
+        while not self._done:
             try:
-                self._buf = memoryview(next(self._it))
+                block = next(self._it)
             except StopIteration:
-                return 0
+                self._done = True
+                self._buf, self._hold = memoryview(self._hold), b""
+                return len(self._buf) > 0
             except StreamBroken as exc:
+                self._done = True
                 self.broken = exc
-                raise
+                self._hold = b""  # an incomplete line is not data
+                return False
+            data = self._hold + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                self._hold = data
+                continue
+            self._buf, self._hold = memoryview(data)[:cut + 1], data[cut + 1:]
+            return True
+        return False
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        if not len(self._buf) and not self._fill():
+            return 0
         n = min(len(b), len(self._buf))
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]

@@ -113,9 +113,10 @@ def is_harmless(column: str) -> bool:
 def guess_table(columns: Iterable[str]) -> str | None:
     """The table whose columns best fit ``columns``, or None.
 
-    A table fits if the columns hold its required columns (``platform`` may be missing)
-    and, except for accounts, no unknown column. Ties go to the first table of
-    :data:`trueclout.model.TABLES` (accounts before profile_snapshots).
+    A table fits if the columns hold its required columns (``platform`` may be missing).
+    Tables without unknown columns (accounts takes any) come first, then the most
+    columns in common; ties go to the first table of :data:`trueclout.model.TABLES`
+    (accounts before profile_snapshots).
 
     Examples
     --------
@@ -123,20 +124,24 @@ def guess_table(columns: Iterable[str]) -> str | None:
     ('follows', 'interactions')
     >>> guess_table(["account_id", "label"]), guess_table(["id", "x"]) is None
     ('labels', True)
+    >>> guess_table(["src", "dst", "weight"])  # the reader then names "weight"
+    'follows'
+
     """
     cols = {c for c in columns if not is_harmless(c)}
-    best: tuple[int, int, str] | None = None
+    best: tuple[int, int, int, str] | None = None
     for i, t in enumerate(TABLES):
         known = set(data_columns(t))
         need = set(REQUIRED[t]) - {"platform"}
         if not need <= cols:
             continue
-        if t != "accounts" and cols - known:
-            continue
-        cand = (len(cols & known), -i, t)
+        # a table without unknown columns first; else the closest one, so that the
+        # reader can name the unknown columns
+        clean = t == "accounts" or not (cols - known)
+        cand = (int(clean), len(cols & known), -i, t)
         if best is None or cand > best:
             best = cand
-    return best[2] if best else None
+    return best[3] if best else None
 
 
 def table_of(path: Path, columns: Iterable[str], options: ReadOptions) -> str:
@@ -285,19 +290,21 @@ def _read_csv(path: Path, options: ReadOptions, table: str | None = None
                                  batch.column("platform"), path.name)
                 yield from labels.add(lab)
         for line, msg in part.bad:
-            yield from out.add(error_row(table, line, msg))
+            yield from out.add(error_row(table, line, msg, platform=platform))
     yield from out.flush()
     yield from labels.flush()
 
 
 # -- Parquet ------------------------------------------------------------------------------
-def _to_text(values: pa.Array) -> pa.Array:
-    """Any column as text for ``extra`` (nested values as JSON)."""
-    try:
-        return values.cast(pa.string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pa.array([None if v is None else json.dumps(v, ensure_ascii=False, default=str)
-                         for v in values.to_pylist()], pa.string())
+def _extra_typed(batch: pa.RecordBatch, names: list[str]) -> pa.Array:
+    """``extra`` JSON from typed columns: vectorised for text, Python for the rest."""
+    if all(pa.types.is_string(batch.column(c).type) for c in names):
+        return json_objects({c: batch.column(c) for c in names}, batch.num_rows)
+    rows = batch.select(names).to_pylist()
+    return pa.array([json.dumps({k: v for k, v in r.items() if v is not None},
+                                ensure_ascii=False, default=str)
+                     if any(v is not None for v in r.values()) else None for r in rows],
+                    pa.string())
 
 
 def _read_parquet(path: Path, options: ReadOptions, table: str | None = None
@@ -332,7 +339,7 @@ def _read_parquet(path: Path, options: ReadOptions, table: str | None = None
         line += n
         cols: dict[str, Any] = {c: batch.column(c) for c in plan.known}
         if plan.extra:
-            cols["extra"] = json_objects({c: _to_text(batch.column(c)) for c in plan.extra}, n)
+            cols["extra"] = _extra_typed(batch, plan.extra)
         b = to_batch(table, cols, n, lines=lines, platform=platform, null_tokens=(),
                      strip=False)
         yield from out.add(b)

@@ -198,6 +198,75 @@ def scatter(rows: np.ndarray, cols: np.ndarray, cursor: np.ndarray, indices: np.
     return int(_scatter(r, c, t, _lut(lut), cursor, indices, o))
 
 
+@numba.njit(cache=True, nogil=True)
+def _clip_ts(t):
+    if t < _TS_MIN:
+        return np.int32(_TS_MIN)
+    if t > _TS_MAX:
+        return np.int32(_TS_MAX)
+    return np.int32(t)
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter64(rows, cols, ts, valid, bit_offset, lut, cursor, indices, out_ts):
+    n = cursor.shape[0] - 1
+    use_lut = lut.shape[0] > 0
+    all_valid = valid.shape[0] == 0
+    placed = 0
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        c = cols[i]
+        if use_lut:
+            if r < 0 or r >= lut.shape[0] or c < 0 or c >= lut.shape[0]:
+                continue
+            r = lut[r]
+            c = lut[c]
+        if r < 0 or r >= n or c < 0 or c >= n:
+            continue
+        p = cursor[r] - 1
+        cursor[r] = p
+        indices[p] = c
+        b = bit_offset + i
+        if all_valid or (valid[b >> 3] >> (b & 7)) & 1:
+            out_ts[p] = _clip_ts(ts[i])
+        else:
+            out_ts[p] = TS_UNKNOWN
+        placed += 1
+    return placed
+
+
+def scatter_ts64(rows: np.ndarray, cols: np.ndarray, cursor: np.ndarray,
+                 indices: np.ndarray, ts: np.ndarray, out_ts: np.ndarray,
+                 valid: np.ndarray | None = None, bit_offset: int = 0,
+                 lut: np.ndarray | None = None) -> int:
+    """:func:`scatter` for int64 epoch seconds with an Arrow validity bitmap.
+
+    Reads the times straight from an Arrow array's buffers, so no converted copy of the
+    batch is made: entry ``i`` is known when bit ``bit_offset + i`` of ``valid`` (LSB
+    first) is set, or always when ``valid`` is None. Known times are clipped to the
+    int32 range (1901-12-13 .. 2038-01-19).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cur = np.array([2, 2, 2])                # row ends: row 0 holds both edges
+    >>> idx, t = np.zeros(2, np.int32), np.zeros(2, np.int32)
+    >>> valid = np.array([0b01], np.uint8)       # second time is null
+    >>> scatter_ts64(np.array([0, 0]), np.array([1, 0]), cur, idx,
+    ...              np.array([5, 0], np.int64), t, valid)
+    2
+    >>> idx.tolist(), t.tolist()
+    ([0, 1], [-2147483648, 5])
+    """
+    r = _as_i32(rows)
+    c = _as_i32(cols)
+    v = np.ascontiguousarray(ts, dtype=np.int64)
+    if r.shape != c.shape or v.shape != r.shape:
+        raise ValueError("rows, cols and ts differ in length")
+    bits = np.empty(0, np.uint8) if valid is None else valid
+    return int(_scatter64(r, c, v, bits, int(bit_offset), _lut(lut), cursor, indices, out_ts))
+
+
 # -- per-row sort ----------------------------------------------------------------------
 @numba.njit(cache=True, nogil=True)
 def _sorted_row(indices, ts, a, b, with_ts):

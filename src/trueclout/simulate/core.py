@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -101,6 +102,28 @@ def _iso(us: int) -> str:
     return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def ordered_map(fn: Callable[[int], Any], n: int, workers: int) -> Any:
+    """Yield ``fn(0), fn(1), ...`` in order, computed by ``workers`` threads ahead.
+
+    Examples
+    --------
+    >>> list(ordered_map(lambda i: i * i, 4, 2))
+    [0, 1, 4, 9]
+    """
+    if workers <= 1:
+        for i in range(n):
+            yield fn(i)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        pending: deque = deque()
+        for i in range(n):
+            pending.append(ex.submit(fn, i))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 class _Counters:
     """Final degrees and per-snapshot increments, accumulated while edges stream by."""
 
@@ -148,7 +171,9 @@ class _Counters:
 
 
 class _Run:
-    def __init__(self, pop: Population, folder: Path, progress: Progress | None) -> None:
+    def __init__(self, pop: Population, folder: Path, progress: Progress | None,
+                 workers: int) -> None:
+        self.workers = workers
         self.pop = pop
         self.p = pop.params
         self.folder = folder
@@ -195,40 +220,56 @@ class _Run:
 
     def make_posts(self) -> None:
         w = self.writer("posts")
-        for b in range(self.n_blocks):
+
+        def job(b: int) -> Any:
             pb = posts_block(self.pop, b, self.post_time, self.handles, PLATFORM,
                              ACCOUNT_PREFIX, ACCOUNT_BASE)
+            return pb, self.interaction_columns(pb.mentions)
+
+        for b, (pb, xcols) in enumerate(ordered_map(job, self.n_blocks, self.workers)):
             w.write(pb.columns)
             self.counters.posts_made(pb.author, pb.created)
-            self.write_interactions(pb.mentions)
+            self.write_interactions(pb.mentions, xcols)
             self.progress("posts", b + 1, self.n_blocks)
 
-    def write_edges(self, e: Edges) -> None:
+    def edge_columns(self, e: Edges) -> dict[str, pa.Array]:
+        m = len(e)
+        return {"platform": const_strings(PLATFORM, m),
+                "src": account_ids(e.src), "dst": account_ids(e.dst),
+                "created_at": timestamps(e.created),
+                "removed_at": timestamps(np.maximum(e.removed, 0), e.removed >= 0),
+                "observed_at": timestamps(np.full(m, self.end, dtype=np.int64))}
+
+    def interaction_columns(self, x: Interactions) -> dict[str, pa.Array]:
+        return x.to_columns(PLATFORM, ACCOUNT_PREFIX, ACCOUNT_BASE)
+
+    def write_edges(self, e: Edges, columns: dict[str, pa.Array] | None = None) -> None:
         if not len(e):
             return
         self.counters.edges(e)
-        m = len(e)
-        self.writer("follows").write({
-            "platform": const_strings(PLATFORM, m),
-            "src": account_ids(e.src), "dst": account_ids(e.dst),
-            "created_at": timestamps(e.created),
-            "removed_at": timestamps(np.maximum(e.removed, 0), e.removed >= 0),
-            "observed_at": timestamps(np.full(m, self.end, dtype=np.int64))})
+        self.writer("follows").write(columns or self.edge_columns(e))
 
-    def write_interactions(self, x: Interactions) -> None:
+    def write_interactions(self, x: Interactions,
+                           columns: dict[str, pa.Array] | None = None) -> None:
         if not len(x):
             return
         self.counters.interactions(x)
-        self.writer("interactions").write(x.to_columns(PLATFORM, ACCOUNT_PREFIX, ACCOUNT_BASE))
+        self.writer("interactions").write(columns or self.interaction_columns(x))
 
     def make_follows(self) -> None:
         mutual = viral = 0
-        for b in range(self.n_blocks):
+
+        def job(b: int) -> Any:
             e = organic_block(self.pop, b)
+            x = edge_interactions(self.pop, b, e, self.post_time)
+            return e, self.edge_columns(e), x, self.interaction_columns(x)
+
+        for b, (e, ecols, x, xcols) in enumerate(ordered_map(job, self.n_blocks,
+                                                              self.workers)):
             mutual += e.n_mutual
             viral += e.n_viral
-            self.write_edges(e)
-            self.write_interactions(edge_interactions(self.pop, b, e, self.post_time))
+            self.write_edges(e, ecols)
+            self.write_interactions(x, xcols)
             self.progress("follows", b + 1, self.n_blocks)
         self.stats["organic_follows"] = int(self.writers["follows"].rows)
         self.stats["mutual_pairs"] = int(mutual)
@@ -448,7 +489,7 @@ def _prepare(out: Path, overwrite: bool) -> Path:
 
 def simulate(out_dir: str | os.PathLike, accounts: int | None = None, seed: int | None = None,
              progress: Progress | None = None, *, overwrite: bool = False,
-             **params: Any) -> dict[str, Any]:
+             workers: int | None = None, **params: Any) -> dict[str, Any]:
     """Simulate a social platform with planted fraud and write it as a trueclout folder.
 
     Parameters
@@ -465,6 +506,9 @@ def simulate(out_dir: str | os.PathLike, accounts: int | None = None, seed: int 
         Called as ``progress(stage, done, total)`` as blocks complete.
     overwrite : bool
         Replace a folder that holds an earlier simulation.
+    workers : int, optional
+        Threads generating blocks (default: up to 2, by the CPUs available). The rows do
+        not depend on it.
     **params
         Any field of :class:`~trueclout.simulate.params.SimParams`.
 
@@ -492,6 +536,10 @@ def simulate(out_dir: str | os.PathLike, accounts: int | None = None, seed: int 
     if seed is None:
         seed = config.get("sim_seed")
     p = SimParams.from_kwargs(accounts=accounts, seed=seed, **params)
+    if workers is None:
+        workers = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else (os.cpu_count() or 1))
+    workers = max(1, int(workers))
     out = Path(out_dir)
     tmp = _prepare(out, overwrite)
     try:
@@ -499,7 +547,7 @@ def simulate(out_dir: str | os.PathLike, accounts: int | None = None, seed: int 
         report("population", 0, 1)
         pop = build_population(p)
         report("population", 1, 1)
-        run = _Run(pop, tmp, progress)
+        run = _Run(pop, tmp, progress, workers)
         run.make_handles()
         run.make_posts()
         run.make_follows()

@@ -38,6 +38,8 @@ from .rng import block_rng, pair_uniform, unique_first, unique_sorted
 
 #: Accounts per generation block. Fixed: results depend on it, never on the part size.
 BLOCK = 8192
+#: Rounds of drawing per block: later rounds refill what duplicates and rejections took.
+ROUNDS = 3
 
 
 @dataclass
@@ -181,15 +183,23 @@ def organic_block(pop: Population, block: int) -> Edges:
     end = p.end_us()
 
     vs, vd, vt = _viral(pop, srcs, rng)
-    s1, d1, m1 = _draw(pop, np.repeat(srcs, d), rng)
-    k1 = unique_sorted(s1 * n + d1)
-    got = np.bincount(k1 // n - lo, minlength=hi - lo)[srcs - lo]
-    deficit = np.maximum(d - got, 0)
-    s2, d2, m2 = _draw(pop, np.repeat(srcs, deficit), rng)
-
-    src = np.concatenate([vs, s1, s2])
-    dst = np.concatenate([vd, d1, d2])
-    mutual = np.concatenate([np.zeros(len(vs), dtype=bool), m1, m2])
+    ss, ds, ms = [vs], [vd], [np.zeros(len(vs), dtype=bool)]
+    need = d
+    for round_ in range(ROUNDS):
+        s1, d1, m1 = _draw(pop, np.repeat(srcs, need), rng)
+        ss.append(s1)
+        ds.append(d1)
+        ms.append(m1)
+        if round_ == ROUNDS - 1:
+            break
+        drawn = unique_sorted(np.concatenate(ss[1:]) * n + np.concatenate(ds[1:]))
+        got = np.bincount(drawn // n - lo, minlength=hi - lo)[srcs - lo]
+        need = np.maximum(d - got, 0)
+        if not need.any():
+            break
+    src = np.concatenate(ss)
+    dst = np.concatenate(ds)
+    mutual = np.concatenate(ms)
     keys, first = unique_first(src * n + dst)
     src, dst, mutual = keys // n, keys % n, mutual[first]
     nv = len(vs)

@@ -81,10 +81,11 @@ class SimParams:
     degree_correlation: float = 0.7
     # our choice after Weng et al. 2010 (topical homophily): 3 in 4 follows in-community
     local_share: float = 0.75
-    # tuned so that about 1 in 4 connected pairs is mutual (Kwak et al. 2010: 22.1%)
-    reciprocity: float = 0.5
-    # our choice: accounts above this popularity quantile do not follow peers back
-    peer_quantile: float = 0.95
+    # share of same-community pairs of ordinary accounts that are mutual; tuned so that
+    # about 22% of connected pairs are mutual (Kwak et al. 2010: 22.1%)
+    reciprocity: float = 0.7
+    # our choice: the most popular 1% do not follow peers back
+    peer_quantile: float = 0.99
     # our choice: a follow-back comes about a day after the follow
     followback_delay_hours: float = 24.0
     # our choice: accounts younger than this have proportionally fewer follows

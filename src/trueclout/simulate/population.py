@@ -236,6 +236,28 @@ def _counts(p: SimParams) -> tuple[int, int, int]:
     return n_fake, n_farm, n_pod
 
 
+def _peer_draw_share(p: SimParams, rng: np.random.Generator, d: np.ndarray, comm: np.ndarray,
+                     w: np.ndarray, peer: np.ndarray, local: AliasSampler,
+                     glob: AliasSampler) -> float:
+    """Monte Carlo estimate of the share of organic draws that land on a mutual pair."""
+    from .rng import pair_uniform
+
+    total = d.sum()
+    if total <= 0 or p.reciprocity <= 0:
+        return 0.0
+    m = int(min(200_000, max(10_000, 20 * len(d))))
+    s = rng.choice(len(d), size=m, p=d / total)
+    u = rng.random((3, m))
+    is_local = u[0] < p.local_share
+    t = np.empty(m, dtype=np.int64)
+    t[is_local] = local.draw(u[1, is_local], u[2, is_local], comm[s[is_local]])
+    t[~is_local] = glob.draw(u[1, ~is_local], u[2, ~is_local])
+    ok = (t != s) & (w[t] > 0)
+    hit = ok & peer[s] & peer[t] & (comm[s] == comm[t]) \
+        & (pair_uniform(s, t, p.seed) < p.reciprocity)
+    return float(min(hit.mean(), 0.99))
+
+
 def build_population(p: SimParams) -> Population:
     """Draw every per-account attribute and plant the attacks.
 
@@ -337,9 +359,6 @@ def build_population(p: SimParams) -> Population:
     n_org = int(organic.sum())
     if n_org:
         d *= p.mean_following * n_org / max(d.sum(), 1e-300)
-    cap = max(0, min(p.max_following, n_org - 1))
-    out_target = np.minimum(np.floor(d + rng.random(n)), cap).astype(np.int64)
-
     z_act = 0.6 * z_pop + 0.8 * rng.standard_normal(n)
     sa = p.activity_sigma
     alive = np.clip((end - np.maximum(created, start)) / (end - start), 0.0, 1.0)
@@ -364,6 +383,14 @@ def build_population(p: SimParams) -> Population:
     comm_start = np.concatenate([[0], np.cumsum(comm_size)[:-1]]).astype(np.int64)
     local = AliasSampler(w[order], comm_start, comm_size, items=order)
     glob = AliasSampler(w)
+    q_peer = np.quantile(w[organic], p.peer_quantile) if n_org else 0.0
+
+    # Mutual pairs add a reverse follow that the other end did not draw: shrink the
+    # targets so that follows per organic account stay near mean_following.
+    q_mutual = _peer_draw_share(p, rng, d, comm, w, organic & (w <= q_peer), local, glob)
+    d = d / (1.0 + q_mutual / (2.0 - q_mutual))
+    cap = max(0, min(p.max_following, n_org - 1))
+    out_target = np.minimum(np.floor(d + rng.random(n)), cap).astype(np.int64)
 
     # expected organic in-degree
     d_c = np.bincount(comm[organic], weights=out_target[organic], minlength=k)
@@ -374,7 +401,6 @@ def build_population(p: SimParams) -> Population:
                        + (1 - p.local_share) * (out_target.sum() / max(total_w, 1e-300)))
     expected_in[~organic] = 0.0
 
-    q_peer = np.quantile(w[organic], p.peer_quantile) if n_org else 0.0
     # --- viral accounts and customers among plain humans ------------------------------
     humans = np.flatnonzero(role == HUMAN)
     n_fast = int(round(p.fast_share * n))

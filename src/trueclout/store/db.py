@@ -99,16 +99,16 @@ class Store(Loader, Queries):
     def _migrate(self) -> None:
         has_meta = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' "
-            "AND table_schema = 'main'").fetchone()[0]
+            "AND table_schema = 'main'").fetchall()[0][0]
         version = 0
         if has_meta:
-            row = self.con.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row[0]) if row else 0
+            rows = self.con.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+            version = int(rows[0][0]) if rows else 0
         else:
             others = self.con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             if others:
                 raise StoreError(f"{self.path} is a DuckDB file but not a trueclout store")
         if version > SCHEMA_VERSION:
@@ -140,7 +140,7 @@ class Store(Loader, Queries):
         1
         """
         return int(self.con.execute(
-            "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+            "SELECT value FROM meta WHERE key = 'schema_version'").fetchall()[0][0])
 
     def close(self) -> None:
         """Close the connection; the store can be reopened later."""

@@ -122,12 +122,12 @@ class Loader:
         """
         row = self.con.execute(
             "SELECT min(ingest_id) FROM ingests WHERE content_hash = ? AND details NOT LIKE "
-            "'%\"failed\": true%'", [content_hash]).fetchone()
+            "'%\"failed\": true%'", [content_hash]).fetchall()[0]
         return None if row is None or row[0] is None else int(row[0])
 
     def _next_ingest_id(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")
-                   .fetchone()[0])
+                   .fetchall()[0][0])
 
     def record_failed_load(self, *, source: str, fmt: str, content_hash: str,
                            error: Exception, options: dict | None = None) -> int:
@@ -143,7 +143,7 @@ class Loader:
         >>> s.record_failed_load(source="e.csv", fmt="csv", content_hash="h",
         ...                      error=ValueError("empty file"))
         1
-        >>> s.con.execute("SELECT reason FROM rejects").fetchone()[0]
+        >>> s.con.execute("SELECT reason FROM rejects").fetchall()[0][0]
         'empty file'
         """
         self._require_writable()
@@ -318,14 +318,14 @@ class Loader:
                    regexp_replace(r._error, '^[A-Za-z_,]+: ', ''), {raw}
             FROM {stg} r JOIN stg_sources s ON s.id = r._src
             WHERE r._error IS NOT NULL""")
-        bad = con.execute(f"SELECT count(*) FROM {stg} WHERE _error IS NOT NULL").fetchone()[0]
+        bad = con.execute(f"SELECT count(*) FROM {stg} WHERE _error IS NOT NULL").fetchall()[0][0]
         key = ", ".join(_q(c) for c in DEDUP_KEYS[table])
         # keys seen more than once (one hash aggregate); the window runs only over those
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _dupkeys AS
             SELECT {key} FROM {stg} WHERE _error IS NULL GROUP BY ALL HAVING count(*) > 1""")
         dups = 0
-        if con.execute("SELECT count(*) FROM _dupkeys").fetchone()[0]:
+        if con.execute("SELECT count(*) FROM _dupkeys").fetchall()[0][0]:
             on = " AND ".join(f"k.{_q(c)} IS NOT DISTINCT FROM r.{_q(c)}"
                               for c in DEDUP_KEYS[table])
             con.execute(f"""
@@ -346,7 +346,7 @@ class Loader:
                        {raw}
                 FROM {stg} r JOIN _dups d USING (_seq)
                 JOIN stg_sources s ON s.id = r._src JOIN stg_sources fs ON fs.id = d.first_src""")
-            dups = con.execute("SELECT count(*) FROM _dups").fetchone()[0]
+            dups = con.execute("SELECT count(*) FROM _dups").fetchall()[0][0]
             con.execute(f"UPDATE {stg} SET _dup = true WHERE _seq IN (SELECT _seq FROM _dups)")
             con.execute("DROP TABLE _dups")
         con.execute("DROP TABLE _dupkeys")
@@ -367,7 +367,7 @@ class Loader:
             return 0, 0
         con.execute("CREATE OR REPLACE TEMP TABLE _named AS SELECT DISTINCT platform, "
                     "account_id FROM (" + " UNION ALL ".join(parts) + ")")
-        named = con.execute("SELECT count(*) FROM _named").fetchone()[0]
+        named = con.execute("SELECT count(*) FROM _named").fetchall()[0][0]
         # the latest profile row of each account in this load
         if "accounts" in staged:
             cols = ", ".join(_q(c) for c in _PROFILE_COLUMNS)
@@ -377,14 +377,14 @@ class Loader:
                 WHERE _error IS NULL AND NOT _dup
                 QUALIFY row_number() OVER (PARTITION BY platform, account_id
                                            ORDER BY observed_at DESC NULLS LAST, _seq DESC) = 1""")
-        base = con.execute("SELECT coalesce(max(uid), -1) FROM accounts").fetchone()[0]
+        base = con.execute("SELECT coalesce(max(uid), -1) FROM accounts").fetchall()[0][0]
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _new AS
             SELECT {base} + row_number() OVER (ORDER BY platform, account_id) AS uid,
                    platform, account_id
             FROM (SELECT n.* FROM _named n ANTI JOIN accounts a
                   ON a.platform = n.platform AND a.account_id = n.account_id)""")
-        new = con.execute("SELECT count(*) FROM _new").fetchone()[0]
+        new = con.execute("SELECT count(*) FROM _new").fetchall()[0][0]
         if new and base + new >= 2**31 - 1:
             raise StoreError("the store would exceed 2^31 accounts")
         if "accounts" in staged:
@@ -420,7 +420,7 @@ class Loader:
         """Insert the good staged rows of ``table`` that the store lacks; return how many."""
         con = self.con
         good = "r._error IS NULL AND NOT r._dup AND r.platform = $platform"
-        before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        before = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         platforms = [row[0] for row in con.execute(
             f"SELECT DISTINCT platform FROM stg_{table} WHERE _error IS NULL AND NOT _dup "
             "ORDER BY 1").fetchall()]
@@ -443,7 +443,7 @@ class Loader:
                                   WHERE p.uid = a.uid AND p.observed_at = r.observed_at)"""))
             # accounts themselves were inserted or updated by _resolve_accounts
             return int(con.execute(f"SELECT count(*) FROM accounts WHERE ingest_id = {ing}")
-                       .fetchone()[0])
+                       .fetchall()[0][0])
         if table == "profile_snapshots":
             counts = ", ".join(f"r.{c}" for c in COUNT_COLUMNS)
             con.execute("INSERT INTO profile_snapshots " + each(f"""
@@ -507,7 +507,7 @@ class Loader:
                           AND t.source = coalesce(r.source, s.name))"""))
         else:  # pragma: no cover - TABLES and this list are kept in step
             raise StoreError(f"no loader for table {table}")
-        after = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        after = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         return int(after - before)
 
     def _apply_label(self, ing: int, staged: dict[str, int], label: str, source: str) -> None:

@@ -36,7 +36,7 @@ class Queries:
         >>> sorted(Store(":memory:").counts())[:3]
         ['account_terms', 'accounts', 'follows']
         """
-        return {t: int(self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+        return {t: int(self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0])
                 for t in COUNTED_TABLES}
 
     def max_uid(self) -> int:
@@ -48,7 +48,7 @@ class Queries:
         >>> Store(":memory:").max_uid()
         -1
         """
-        return int(self.con.execute("SELECT coalesce(max(uid), -1) FROM accounts").fetchone()[0])
+        return int(self.con.execute("SELECT coalesce(max(uid), -1) FROM accounts").fetchall()[0][0])
 
     def account_index(self, columns: tuple[str, ...] = ()) -> pa.Table:
         """Every account's uid, platform and account_id (plus ``columns``), ordered by
@@ -108,11 +108,11 @@ class Queries:
         """
         if kind == "follows":
             where = "" if include_removed else "WHERE removed_at IS NULL"
-            return int(self.con.execute(f"SELECT count(*) FROM follows {where}").fetchone()[0])
+            return int(self.con.execute(f"SELECT count(*) FROM follows {where}").fetchall()[0][0])
         if kind not in INTERACTION_KINDS:
             raise UsageError(f"unknown edge kind {kind!r}")
         return int(self.con.execute("SELECT count(*) FROM interactions WHERE kind = ?",
-                                    [kind]).fetchone()[0])
+                                    [kind]).fetchall()[0][0])
 
     def label_table(self) -> pa.Table:
         """Labels with account names: platform, account_id, uid, label, source.

@@ -1,0 +1,184 @@
+"""trueclout benchmarks: ingest throughput, graph build time and peak memory.
+
+Run with ``make bench`` (or ``python benchmarks/run.py [--quick] [--follows N]``). Each
+measured step runs in a fresh subprocess, so its peak memory is its own. Results print as a
+table and are written to ``benchmarks/results/latest.json`` with the machine and library
+versions.
+
+Data:
+- SNAP ego-Twitter from ``../shared/data/snap-ego-twitter`` (skipped when absent);
+- a simulated platform with about ``--follows`` follows (default 50M; 2M with ``--quick``).
+
+Targets (issue 2): SNAP ingest + graph build under 60 s; on the 50M-follow platform, ingest
+at least 1M follows/s and a graph build peak of at most 20 bytes per edge beyond the
+store's own memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "benchmarks" / "results"
+
+# Runs inside the child: samples RSS every 5 ms in a thread, reports the peak above the
+# RSS measured just before the step started.
+_CHILD = textwrap.dedent("""
+    import json, sys, threading, time, psutil
+    proc = psutil.Process()
+    peak = [0]
+    stop = threading.Event()
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            time.sleep(0.005)
+    step, args = sys.argv[1], json.loads(sys.argv[2])
+    from trueclout.store import Store
+    out = {}
+    if step == "ingest":
+        from trueclout.ingest.run import ingest
+        store = Store(args["db"])
+        base = proc.memory_info().rss
+        threading.Thread(target=sample, daemon=True).start()
+        t0 = time.perf_counter()
+        rep = ingest(store, [args["path"]]).to_dict()
+        out["seconds"] = time.perf_counter() - t0
+        store.close()
+        out.update({k: rep[k] for k in ("read", "accepted", "rejected", "follows",
+                                         "accounts", "failed")})
+    elif step == "build":
+        from trueclout.graph.build import build_graph
+        store = Store(args["db"], read_only=True)
+        import numpy  # imported before the baseline
+        base = proc.memory_info().rss
+        threading.Thread(target=sample, daemon=True).start()
+        t0 = time.perf_counter()
+        g = build_graph(store, interactions=False)
+        out["seconds"] = time.perf_counter() - t0
+        out["edges"] = int(g.out_indices.shape[0])
+        out["vertices"] = int(g.n)
+        out["graph_bytes"] = int(g.nbytes())
+    elif step == "simulate":
+        from trueclout.simulate import simulate
+        base = proc.memory_info().rss
+        threading.Thread(target=sample, daemon=True).start()
+        t0 = time.perf_counter()
+        summary = simulate(args["out"], accounts=args["accounts"], seed=0)
+        out["seconds"] = time.perf_counter() - t0
+        out["summary"] = summary
+    stop.set()
+    time.sleep(0.01)
+    out["peak_rss_bytes"] = peak[0]
+    out["base_rss_bytes"] = base
+    out["peak_above_base_bytes"] = max(0, peak[0] - base)
+    print("RESULT " + json.dumps(out, default=str))
+""")
+
+
+def run_step(step: str, **args) -> dict:
+    """Run one measured step in a child process and return its figures."""
+    proc = subprocess.run([sys.executable, "-c", _CHILD, step, json.dumps(args)],
+                          capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"{step} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+
+
+def versions() -> dict:
+    import duckdb
+    import numba
+    import numpy
+    import pyarrow
+    import psutil
+    return {"python": platform.python_version(), "duckdb": duckdb.__version__,
+            "numpy": numpy.__version__, "numba": numba.__version__,
+            "pyarrow": pyarrow.__version__, "machine": platform.machine(),
+            "cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "platform": platform.platform()}
+
+
+def bench_snap(tmp: Path) -> dict | None:
+    snap = SHARED / "snap-ego-twitter"
+    if not snap.exists():
+        return None
+    db = tmp / "snap.duckdb"
+    ing = run_step("ingest", db=str(db), path=str(snap))
+    build = run_step("build", db=str(db))
+    return {"data": "SNAP ego-Twitter", "ingest": ing, "build": build,
+            "total_seconds": ing["seconds"] + build["seconds"],
+            "ingest_rows_per_s": ing["read"] / ing["seconds"],
+            "build_bytes_per_edge": build["peak_above_base_bytes"] / max(1, build["edges"]),
+            "target_total_seconds": 60.0}
+
+
+def bench_sim(tmp: Path, follows: int) -> dict:
+    # the simulator averages ~25 follows per account by default; measure, then scale
+    accounts = max(1000, follows // 25)
+    out = tmp / "sim"
+    sim = run_step("simulate", out=str(out), accounts=accounts)
+    db = tmp / "sim.duckdb"
+    ing = run_step("ingest", db=str(db), path=str(out))
+    build = run_step("build", db=str(db))
+    shutil.rmtree(out, ignore_errors=True)
+    return {"data": f"simulated platform, {accounts:,} accounts", "simulate": sim,
+            "ingest": ing, "build": build,
+            "ingest_follows_per_s": ing["follows"] / ing["seconds"],
+            "ingest_rows_per_s": ing["read"] / ing["seconds"],
+            "build_bytes_per_edge": build["peak_above_base_bytes"] / max(1, build["edges"]),
+            "target_follows_per_s": 1_000_000, "target_bytes_per_edge": 20}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="2M follows instead of 50M")
+    ap.add_argument("--follows", type=int, default=None, help="follows of the simulated run")
+    ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    ap.add_argument("--skip-snap", action="store_true")
+    args = ap.parse_args(argv)
+    follows = args.follows or (2_000_000 if args.quick else 50_000_000)
+    tmp = Path(tempfile.mkdtemp(prefix="trueclout-bench-"))
+    results = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "versions": versions()}
+    try:
+        if not args.skip_snap:
+            results["snap"] = bench_snap(tmp)
+        results["sim"] = bench_sim(tmp, follows)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    rows = []
+    if results.get("snap"):
+        s = results["snap"]
+        rows += [("SNAP ingest", f"{s['ingest']['seconds']:.1f} s",
+                  f"{s['ingest_rows_per_s']:,.0f} rows/s"),
+                 ("SNAP graph build", f"{s['build']['seconds']:.1f} s",
+                  f"{s['build_bytes_per_edge']:.1f} B/edge peak"),
+                 ("SNAP ingest + build", f"{s['total_seconds']:.1f} s", "target < 60 s")]
+    s = results["sim"]
+    rows += [("sim generate", f"{s['simulate']['seconds']:.1f} s",
+              f"{s['ingest']['follows']:,} follows"),
+             ("sim ingest", f"{s['ingest']['seconds']:.1f} s",
+              f"{s['ingest_follows_per_s']:,.0f} follows/s (target 1,000,000)"),
+             ("sim graph build", f"{s['build']['seconds']:.1f} s",
+              f"{s['build_bytes_per_edge']:.1f} B/edge peak (target 20)")]
+    width = max(len(r[0]) for r in rows)
+    for name, t, note in rows:
+        print(f"{name:<{width}}  {t:>10}  {note}")
+    print(f"written to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
