@@ -21,6 +21,7 @@ import json
 import sys
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,7 @@ def make_store(path: str, follows: int, *, accounts: int | None = None, seed: in
 
 
 def bench_build(store_path: str, *, include_removed: bool = False,
-                interactions: bool = True) -> dict:
+                interactions: bool = True, batch_rows: int | None = None) -> dict:
     """Build the graph of the store at ``store_path`` and measure it.
 
     First the follows are streamed once without building anything: the RSS growth of
@@ -120,18 +121,19 @@ def bench_build(store_path: str, *, include_removed: bool = False,
     dict
         ``vertices``, ``edges``, ``timestamps``, ``build_s``, ``phases_s`` (seconds from
         the start to the first report of each phase), ``store_scan_s``,
-        ``store_scan_rss_delta_bytes``, ``build_rss_delta_bytes``, ``graph_nbytes``,
-        ``build_rss_bytes_per_edge`` and ``graph_bytes_per_edge``.
+        ``store_scan_rss_delta_bytes``, ``build_rss_delta_bytes`` (peak RSS growth of the
+        build, DuckDB's query memory included), ``own_peak_bytes`` (peak of the build's
+        own numpy and Arrow allocations, from a second build under tracemalloc),
+        ``graph_nbytes``, and per follow edge ``build_rss_bytes_per_edge``,
+        ``own_peak_bytes_per_edge`` and ``graph_bytes_per_edge``.
     """
     toy_graph()  # load the compiled kernels before measuring
     with Store(store_path, read_only=True) as store:
-        # Workaround: with DuckDB 2.x, Store's open leaves a fetchone() result unfinished,
-        # and the relation API then refuses work; a complete query clears it.
-        store.sql_rows("SELECT 1")
         gc.collect()
         with PeakRSS() as scan:
             t0 = time.perf_counter()
-            for batch in store.iter_edges("follows", include_removed=include_removed):
+            for batch in store.iter_edges("follows", include_removed=include_removed,
+                                          batch_rows=batch_rows):
                 del batch
             scan_s = time.perf_counter() - t0
         gc.collect()
@@ -144,17 +146,46 @@ def bench_build(store_path: str, *, include_removed: bool = False,
         with PeakRSS() as rss:
             t0 = time.perf_counter()
             g = build_graph(store, include_removed=include_removed,
-                            interactions=interactions, progress=progress)
+                            interactions=interactions, progress=progress,
+                            batch_rows=batch_rows)
             build_s = time.perf_counter() - t0
+        nbytes = g.nbytes()
+        del g
+        gc.collect()
+        # second build: numpy and Python allocations only (tracemalloc sees numpy's
+        # arrays, not DuckDB's buffers nor Arrow's pool), sampled with Arrow's pool
+        arrow0 = pa.total_allocated_bytes()
+        arrow_peak = [0]
+        stop = threading.Event()
+
+        def sample_arrow() -> None:
+            while not stop.is_set():
+                arrow_peak[0] = max(arrow_peak[0], pa.total_allocated_bytes() - arrow0)
+                time.sleep(0.005)
+
+        th = threading.Thread(target=sample_arrow, daemon=True)
+        tracemalloc.start()
+        th.start()
+        try:
+            g = build_graph(store, include_removed=include_removed,
+                            interactions=interactions, batch_rows=batch_rows)
+            own_peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            stop.set()
+            th.join()
     delta = rss.peak - rss.base
     m = max(g.m, 1)
+    own = own_peak + arrow_peak[0]
     return {"vertices": g.n, "edges": g.m, "timestamps": g.has_timestamps,
             "build_s": round(build_s, 3), "phases_s": phases,
             "store_scan_s": round(scan_s, 3),
             "store_scan_rss_delta_bytes": int(scan.peak - scan.base),
-            "build_rss_delta_bytes": int(delta), "graph_nbytes": g.nbytes(),
+            "build_rss_delta_bytes": int(delta), "own_peak_bytes": int(own),
+            "graph_nbytes": nbytes,
             "build_rss_bytes_per_edge": round(delta / m, 2),
-            "graph_bytes_per_edge": round(g.nbytes() / m, 2)}
+            "own_peak_bytes_per_edge": round(own / m, 2),
+            "graph_bytes_per_edge": round(nbytes / m, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,15 +195,21 @@ def main(argv: list[str] | None = None) -> int:
                     help="first write a random store with about this many follows")
     ap.add_argument("--accounts", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ts-share", type=float, default=0.8,
+                    help="share of made follows with a follow time")
     ap.add_argument("--no-interactions", action="store_true")
+    ap.add_argument("--batch-rows", type=int, default=None,
+                    help="edges per batch read from the store (config graph_batch_rows)")
     args = ap.parse_args(argv)
     out: dict = {}
     if args.make:
         if Path(args.db).exists():
             print(f"{args.db} exists; remove it or drop --make", file=sys.stderr)
             return 2
-        out["make"] = make_store(args.db, args.make, accounts=args.accounts, seed=args.seed)
-    out["build"] = bench_build(args.db, interactions=not args.no_interactions)
+        out["make"] = make_store(args.db, args.make, accounts=args.accounts, seed=args.seed,
+                                 ts_share=args.ts_share)
+    out["build"] = bench_build(args.db, interactions=not args.no_interactions,
+                               batch_rows=args.batch_rows)
     print(json.dumps(out, indent=2))
     return 0
 

@@ -283,3 +283,18 @@ def test_toy_graph_stats_and_repr():
     assert s["zero_out_share"] == 0.0 and s["out_degree"]["max"] == 2
     assert "FollowGraph(n=6, follows=11" in repr(g)
     assert g.nbytes() >= 11 * 16
+
+
+def test_bench_script_runs_on_a_small_store(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_graph.py"
+    spec = importlib.util.spec_from_file_location("bench_graph", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    db = str(tmp_path / "b.duckdb")
+    made = bench.make_store(db, 3000, chunk_rows=1000)
+    out = bench.bench_build(db)
+    assert out["edges"] == made["follows"] > 0 and out["timestamps"]
+    assert out["graph_nbytes"] > 16 * out["edges"] and out["own_peak_bytes"] > 0

@@ -44,6 +44,12 @@ def test_timestamps_errors_name_field_and_value():
     assert all(m.startswith("observed_at: unparseable date '") for m in e.to_pylist())
 
 
+def test_timestamps_bad_iso_next_to_good():
+    v, e = parse_timestamps(["2020-01-02", "2020-13-01", "2020-02-03T10:00:00+01:00"], "x")
+    assert _iso(v) == ["2020-01-02T00:00:00+00:00", None, "2020-02-03T09:00:00+00:00"]
+    assert e.to_pylist() == [None, "x: unparseable date '2020-13-01'", None]
+
+
 def test_timestamps_typed_inputs():
     v, _ = parse_timestamps(pa.array([0, 86400]), "t")
     assert _iso(v)[1] == "1970-01-02T00:00:00+00:00"

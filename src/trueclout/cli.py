@@ -311,7 +311,7 @@ def demo(
     as_json: bool = JsonOption,
 ) -> None:
     from .store import Store
-    folder = out_dir or Path(tempfile.mkdtemp(prefix="trueclout-demo-"))
+    folder = (out_dir or Path(tempfile.mkdtemp(prefix="trueclout-demo-"))).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     platform_dir = folder / "platform"
     db_path = folder / "trueclout.duckdb"

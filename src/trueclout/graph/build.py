@@ -13,7 +13,8 @@
    :func:`from_edges`) are dropped, keeping the earliest known time.
 
 Peak memory is the final arrays plus per-vertex arrays plus one batch of edges: at most
-16 bytes per follow edge with timestamps, 8 without. Interactions add an out-direction
+16 bytes per follow edge with timestamps, 8 without (merging repeats, which only
+:func:`from_edges` meets, briefly copies the merged arrays). Interactions add an out-direction
 CSR per kind (8 bytes per interaction with times). The store must not be written to
 while a graph is built from it.
 
@@ -43,8 +44,6 @@ from .follow_graph import FollowGraph
 Progress = Callable[[str, int], None] | None
 #: One batch of edges: src keys, dst keys (int32), times (Arrow int64 with nulls) or None.
 EdgeBatch = tuple[np.ndarray, np.ndarray, "pa.Array | None"]
-
-_I64_MIN = np.iinfo(np.int64).min
 
 
 # -- shared core -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Iterator
 
 from ..errors import InputError
 from . import edgelist, generic, snap, twitter, twitter_csv  # noqa: F401  (register)
+from ._io import check_readable, is_empty
 from .base import REGISTRY, Chunk, ReadOptions, Reader, register
 from .detect import Source, content_hash, detect_format, expand_sources
 from .validate import validate
@@ -48,8 +49,9 @@ def iter_chunks(path: Path | str, fmt: str | None = None,
     Raises
     ------
     InputError
-        For problems with the whole source (missing, empty, unknown format, missing
-        columns). Problems with single rows are reported in their ``_error`` column.
+        For problems with the whole source (missing, unreadable, empty, unknown format,
+        missing columns). Problems with single rows are reported in their ``_error``
+        column.
 
     Examples
     --------
@@ -68,6 +70,9 @@ def iter_chunks(path: Path | str, fmt: str | None = None,
         raise InputError(f"unknown format {fmt!r}; known formats: "
                          f"{', '.join(sorted(REGISTRY))}", path=str(path))
     reader = REGISTRY[fmt]
+    check_readable(path)
+    if path.is_file() and is_empty(path):
+        raise InputError("empty file", path=str(path))
     try:
         for chunk in reader.read(path, options):
             yield Chunk(chunk.table, validate(chunk.table, chunk.batch), chunk.source)

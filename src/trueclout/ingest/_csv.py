@@ -43,6 +43,12 @@ class CsvPart:
 
     ``bad`` lists ``(line, message)`` for records that could not be split into the
     header's columns, and for a broken end of file (truncated gzip, unclosed quote).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> CsvPart({"a": pa.array([b"1"])}, np.array([2])).num_rows
+    1
     """
 
     columns: dict[str, pa.Array]
@@ -51,6 +57,7 @@ class CsvPart:
 
     @property
     def num_rows(self) -> int:
+        """Number of good rows (bad ones are only in ``bad``)."""
         return len(self.lines)
 
 
@@ -142,7 +149,6 @@ def iter_csv(path: Path, batch_rows: int, names: list[str] | None = None,
         delimiter = sniff_delimiter(path, head)
     if names is None:
         names = read_header(path, head, delimiter)
-    width = len(names)
     skipped: list[int] = []
     bad: list[tuple[int | None, str]] = []
 

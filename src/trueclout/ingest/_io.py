@@ -279,6 +279,29 @@ def read_head(path: Path | str, size: int = HEAD_BYTES) -> bytes:
     return bytes(out[:size])
 
 
+def is_empty(path: Path | str) -> bool:
+    """Whether a file holds nothing but white space (after gzip decompression).
+
+    A damaged gzip stream is not "empty": its reader reports the damage.
+
+    Examples
+    --------
+    >>> import gzip, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "x.gz"); _ = open(p, "wb").write(gzip.compress(b" \\n"))
+    >>> is_empty(p)
+    True
+    """
+    out = bytearray()
+    try:
+        for block in iter_raw_blocks(Path(path), 4096):
+            out += block
+            if out.strip():
+                return False
+    except StreamBroken:
+        return False
+    return True
+
+
 def line_numbers(start: int, n: int) -> pa.Array:
     """``_line`` values ``start, start + 1, ...`` (n of them).
 
@@ -495,6 +518,10 @@ def iter_json_values(path: Path | str) -> Iterator[tuple[int | None, Any, str | 
                 rows: list = block.decode("utf-8").split("\n")
             except UnicodeDecodeError:
                 rows = block.split(b"\n")
+            if first == 1 and rows:  # a byte order mark is not data
+                r0 = rows[0]
+                rows[0] = r0[3:] if isinstance(r0, bytes) and r0.startswith(
+                    b"\xef\xbb\xbf") else r0.lstrip("\ufeff") if isinstance(r0, str) else r0
             for i, row in enumerate(rows):
                 if isinstance(row, bytes):
                     try:

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 from ..errors import InputError
-from ._io import check_readable, read_head
+from ._io import (StreamBroken, check_readable, is_empty, is_gzip, iter_raw_blocks,
+                  read_head)
 from .base import REGISTRY
 
 #: Confidence below which a format counts as unknown.
@@ -110,8 +111,13 @@ def detect_format(path: Path | str) -> str:
     """
     path = Path(path)
     check_readable(path)
-    if path.is_file() and not read_head(path, 4096).strip():
+    if path.is_file() and is_empty(path):
         raise InputError("empty file", path=str(path))
+    if path.is_file() and is_gzip(path):
+        try:
+            next(iter_raw_blocks(path, 1024), None)
+        except StreamBroken as exc:
+            raise InputError(f"cannot decompress: {exc.reason}", path=str(path)) from None
     scores = sniff_all(path)
     best = max(scores.items(), key=lambda kv: kv[1], default=(None, 0.0))
     if best[0] is None or best[1] < MIN_CONFIDENCE:

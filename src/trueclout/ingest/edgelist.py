@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -197,6 +198,8 @@ def sniff_edges(head: bytes) -> float:
     >>> sniff_edges(b"# x\\n1 2\\n3 4\\n"), sniff_edges(b"a,b\\n1,2\\n")
     (0.7, 0.0)
     """
+    if re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", head):
+        return 0.0  # binary data
     text = head.decode("utf-8", "replace")
     lines = [ln for ln in text.split("\n")[:-1] if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines and "\n" not in text and text.strip() and not text.lstrip().startswith("#"):

@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..model import INGEST_SCHEMAS, REQUIRED, TABLES, conform, data_columns
 from ._columns import to_batch
-from ._csv import INDEX_COLUMN, iter_csv, read_header, sniff_delimiter
+from ._csv import iter_csv, read_header, sniff_delimiter
 from ._io import PARQUET_MAGIC, Batcher, error_row, iter_json_values, read_head
 from .base import Chunk, ReadOptions, Reader, register
 from .normalize import clean_strings, constant, decode_utf8, json_objects
@@ -176,7 +176,15 @@ def table_of(path: Path, columns: Iterable[str], options: ReadOptions) -> str:
 
 
 class Plan:
-    """Which columns of a file go where (see :func:`plan_columns`)."""
+    """Which columns of a file go where (see :func:`plan_columns`): ``known`` columns of
+    the table, ``extra`` columns kept as JSON (accounts), the ``label`` column of an
+    accounts file, and ``ignored`` harmless columns.
+
+    Examples
+    --------
+    >>> Plan("accounts", ["account_id"], ["tz"], None, []).extra
+    ['tz']
+    """
 
     def __init__(self, table: str, known: list[str], extra: list[str], label: str | None,
                  ignored: list[str]) -> None:

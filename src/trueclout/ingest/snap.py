@@ -456,32 +456,25 @@ class SnapEgoReader(Reader):
     # -- parsing ---------------------------------------------------------------------------
     @staticmethod
     def _edges(path: Path):
-        data = _read_bytes(path)
-        f = Fields.split(data)
+        """Parse one ``.edges`` file: (name, src, dst, line numbers, bad lines)."""
+        f = Fields.split(_read_bytes(path))
         rows = np.flatnonzero((f.counts > 0) & ~f.comment)
         cnt = f.counts[rows]
+        bad = [(int(r) + 1, f"record: expected 2 fields (src dst), got {int(c)}", None, None)
+               for r, c in zip(rows[cnt != 2], cnt[cnt != 2])]
         good = rows[cnt == 2]
         src, dst = f.field(good, 0), f.field(good, 1)
         if not f.ascii:
-            try:
-                src = src.cast(pa.binary()).cast(pa.string())
-                dst = dst.cast(pa.binary()).cast(pa.string())
-            except pa.ArrowInvalid:
-                bad_utf = [i for i, (a, b) in enumerate(zip(src.cast(pa.binary()).to_pylist(),
-                                                            dst.cast(pa.binary()).to_pylist()))
-                           if not (_utf8_ok(a) and _utf8_ok(b))]
-                keep = np.ones(len(good), bool)
-                keep[bad_utf] = False
-                extra_bad = [(int(good[i]) + 1, "record: invalid UTF-8 in an account id",
-                              None, None) for i in bad_utf]
-                good = good[keep]
-                src, dst = f.field(good, 0), f.field(good, 1)
-            else:
-                extra_bad = []
-        else:
-            extra_bad = []
-        bad = [(int(r) + 1, f"record: expected 2 fields (src dst), got {int(c)}", None, None)
-               for r, c in zip(rows[cnt != 2], cnt[cnt != 2])] + extra_bad
+            src, e1 = decode_utf8(src.cast(pa.binary()), "src")
+            dst, e2 = decode_utf8(dst.cast(pa.binary()), "dst")
+            err = pc.coalesce(e1, e2)
+            if err.null_count < len(err):
+                ok = pc.is_null(err)
+                for r, e in zip(good[~np.asarray(ok.to_numpy(zero_copy_only=False), bool)],
+                                err.drop_null().to_pylist()):
+                    bad.append((int(r) + 1, e, None, None))
+                src, dst = src.filter(ok), dst.filter(ok)
+                good = good[np.asarray(ok.to_numpy(zero_copy_only=False), bool)]
         return str(path), src, dst, good.astype(np.int64) + 1, bad
 
     @staticmethod
@@ -588,16 +581,6 @@ class SnapEgoReader(Reader):
             first = np.array([], np.int64)
         yield from self._emit("account_terms", coll, platform, options, first, acct, term,
                               "term", "account_id", extra={"source": TERM_SOURCE})
-
-
-def _utf8_ok(b: bytes | None) -> bool:
-    if b is None:
-        return True
-    try:
-        b.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
 
 
 def _width_guess(data: bytes, with_id: bool) -> int:

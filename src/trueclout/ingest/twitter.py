@@ -173,7 +173,13 @@ def _entities(tweet: dict) -> dict:
 
 
 class Rows:
-    """Rows of one record: lists of dicts per table."""
+    """Rows of one record: lists of dicts per table.
+
+    Examples
+    --------
+    >>> Rows().accounts
+    []
+    """
 
     def __init__(self) -> None:
         self.accounts: list[dict] = []

@@ -144,6 +144,8 @@ def _scatter(rows, cols, ts, lut, cursor, indices, out_ts):
         if r < 0 or r >= n or c < 0 or c >= n:
             continue
         p = cursor[r] - 1
+        if p < 0:  # more edges than counted (the input changed): never write out of bounds
+            continue
         cursor[r] = p
         indices[p] = c
         if has_out_ts:
@@ -224,6 +226,8 @@ def _scatter64(rows, cols, ts, valid, bit_offset, lut, cursor, indices, out_ts):
         if r < 0 or r >= n or c < 0 or c >= n:
             continue
         p = cursor[r] - 1
+        if p < 0:  # more edges than counted (the input changed): never write out of bounds
+            continue
         cursor[r] = p
         indices[p] = c
         b = bit_offset + i

@@ -118,8 +118,9 @@ class SimParams:
     # --- attacks ---------------------------------------------------------------------
     # brief: about 1% of accounts are fraudulent (fakes + farm + pod)
     fraud_share: float = 0.01
-    # our choice: split of the fraudulent accounts (the rest are pod members)
+    # our choice: share of the fraudulent accounts that are bought fakes
     fake_share_of_fraud: float = 0.75
+    # our choice: share that run follow-back campaigns (the rest are pod members)
     farm_share_of_fraud: float = 0.05
     # our choice: fakes per seller; intertwitter sold packs of 1,000-20,000 followers
     seller_pool: int = 2000
@@ -141,12 +142,12 @@ class SimParams:
     min_buy: int = 20
     # our choice: a purchased batch is delivered within about this many hours
     burst_hours: float = 24.0
-    # brief: farms mass-follow "thousands"; 0 means clip(N/1000, 100, 3000) graph follows
+    # brief: farms mass-follow "thousands"; 0 means clip(N/100, 100, 3000) graph follows
     farm_targets: int = 0
     # our choice after Ghosh et al. 2012 (social capitalists follow back): follow-back rate
     followback_rate: float = 0.2
     # our choice: share of the non-reciprocating targets a farm unfollows
-    farm_unfollow_share: float = 0.6
+    farm_unfollow_share: float = 0.5
     # our choice: days a farm waits before unfollowing (min, max)
     farm_unfollow_days: tuple[float, float] = (2.0, 10.0)
     # our choice: posts per farm account within the span
@@ -295,11 +296,11 @@ class SimParams:
         Examples
         --------
         >>> SimParams(accounts=50_000).num_farm_targets()
-        100
+        500
         """
         if self.farm_targets > 0:
             return self.farm_targets
-        return int(min(3000, max(100, self.accounts // 1000)))
+        return int(min(3000, max(100, self.accounts // 100)))
 
     def end_us(self) -> int:
         """End of observation in microseconds since the epoch (UTC).

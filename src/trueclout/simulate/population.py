@@ -415,7 +415,7 @@ def build_population(p: SimParams) -> Population:
     fast[fast_ids] = True
     n_eligible = max(1, n_org - 1)
     viral_n = np.clip(np.rint(p.viral_factor * np.maximum(expected_in[fast_ids], 10.0)),
-                      30, max(30, n_eligible // 4)).astype(np.int64)
+                      50, max(50, n_eligible // 4)).astype(np.int64)
     viral_n = np.minimum(viral_n, n_eligible)
     vlen_days = rng.uniform(p.viral_days[0], p.viral_days[1], len(fast_ids))
     viral_len = (vlen_days * DAY_US).astype(np.int64)

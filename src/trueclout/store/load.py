@@ -54,6 +54,9 @@ ACCOUNT_REFS: dict[str, tuple[str, ...]] = {
     "labels": ("account_id",), "account_terms": ("account_id",),
 }
 
+#: Rows gathered before one INSERT into a staging table.
+_STAGE_ROWS = 262_144
+
 _PROFILE_COLUMNS = [c for c in data_columns("accounts") if c not in ("platform", "account_id")]
 
 
@@ -226,32 +229,50 @@ class Loader:
         con.execute("BEGIN TRANSACTION")
         try:
             seq = 0
+            src_ids: dict[str, int] = {}
+            pending: dict[str, list[pa.RecordBatch]] = {}
+            pending_rows: dict[str, int] = {}
+
+            def flush(table: str) -> None:
+                # one INSERT per ~batch of rows, however small the readers' chunks are
+                batches = pending.pop(table, [])
+                pending_rows.pop(table, None)
+                if not batches:
+                    return
+                stg = f"stg_{table}"
+                con.register("_chunk", pa.Table.from_batches(batches))
+                if table not in staged:
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * FROM _chunk")
+                    staged[table] = 0
+                else:
+                    con.execute(f"INSERT INTO {stg} SELECT * FROM _chunk")
+                con.unregister("_chunk")
+                staged[table] += sum(b.num_rows for b in batches)
+
             for chunk in chunks:
                 n = chunk.batch.num_rows
                 if n == 0:
                     continue
                 if chunk.table not in INGEST_SCHEMAS:
                     raise StoreError(f"reader produced unknown table {chunk.table!r}")
-                if chunk.source not in sources:
+                if chunk.source not in src_ids:
+                    src_ids[chunk.source] = len(sources)
                     sources.append(chunk.source)
                 batch = chunk.batch
                 if batch.schema != INGEST_SCHEMAS[chunk.table]:
                     batch = batch.cast(INGEST_SCHEMAS[chunk.table])
                 batch = batch.append_column(
-                    "_src", pa.array(np.full(n, sources.index(chunk.source), np.int32))
+                    "_src", pa.array(np.full(n, src_ids[chunk.source], np.int32))
                 ).append_column("_seq", pa.array(np.arange(seq, seq + n, dtype=np.int64)))
                 seq += n
-                stg = f"stg_{chunk.table}"
-                con.register("_chunk", batch)
-                if chunk.table not in staged:
-                    con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * FROM _chunk")
-                    staged[chunk.table] = 0
-                else:
-                    con.execute(f"INSERT INTO {stg} SELECT * FROM _chunk")
-                con.unregister("_chunk")
-                staged[chunk.table] += n
+                pending.setdefault(chunk.table, []).append(batch)
+                pending_rows[chunk.table] = pending_rows.get(chunk.table, 0) + n
+                if pending_rows[chunk.table] >= _STAGE_ROWS:
+                    flush(chunk.table)
                 if progress:
                     progress("staging", seq)
+            for table in list(pending):
+                flush(table)
             ing = self._next_ingest_id()
             con.execute("CREATE OR REPLACE TEMP TABLE stg_sources (id INTEGER, name VARCHAR)")
             if sources:
