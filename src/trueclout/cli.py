@@ -69,12 +69,16 @@ def _fmt_int(n: int) -> str:
     return f"{n:,}"
 
 
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")
-          ) -> None:
-    if version:
+def _version(value: bool) -> None:
+    if value:
         out.print(f"trueclout {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Measure real, relevant influence on social networks."""
 
 
 # -- ingest -----------------------------------------------------------------------------

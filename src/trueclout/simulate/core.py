@@ -271,7 +271,7 @@ class _Run:
             self.write_edges(e, ecols)
             self.write_interactions(x, xcols)
             self.progress("follows", b + 1, self.n_blocks)
-        self.stats["organic_follows"] = int(self.writers["follows"].rows)
+        self.stats["organic_follows"] = int(self.writer("follows").rows)
         self.stats["mutual_pairs"] = int(mutual)
         self.stats["viral_follows"] = int(viral)
 

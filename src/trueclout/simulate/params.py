@@ -77,6 +77,9 @@ class SimParams:
     max_following: int = 5000
     # Kwak et al. 2010: in-degree power law exponent 2.28, so CCDF (Pareto) tail ~1.2
     popularity_alpha: float = 1.2
+    # lognormal spread on attractiveness; with 1.0 the deciles of followers_count of
+    # simulated humans match E13 (p10/p25/p50/p75/p90 = 21/46/102/266/656)
+    popularity_sigma: float = 1.0
     # Cresci E13: corr(log followers, log friends) = 0.77 (latent Gaussian copula)
     degree_correlation: float = 0.7
     # our choice after Weng et al. 2010 (topical homophily): 3 in 4 follows in-community
@@ -130,12 +133,12 @@ class SimParams:
     camouflage_ratio: float = 1.0
     # our choice: half the camouflage goes to popular accounts, half uniformly at random
     camouflage_popular_share: float = 0.5
-    # Cresci INT median followers_count 18 / count_scale: fakes following fakes
-    fake_followers: float = 1.8
+    # Cresci INT median followers_count 18 / count_scale, so the Poisson median is 2
+    fake_followers: float = 2.0
     # our choice: posts per fake within the span (INT median statuses 36 over 2.6 years)
     fake_posts: float = 0.3
     # INT has 0.3% egg avatars, FSF and TWT far more; "sometimes" (brief)
-    fake_default_image_share: float = 0.1
+    fake_default_image_share: float = 0.05
     # brief: a customer buys about as many followers as it has (doubling its audience)
     buy_factor: float = 1.0
     # our choice: smallest purchase, in graph follows
@@ -265,7 +268,8 @@ class SimParams:
                      "fake_following", "camouflage_ratio", "fake_followers", "fake_posts",
                      "buy_factor", "burst_hours", "farm_posts", "pod_posts", "viral_factor",
                      "followback_delay_hours", "pod_delay_minutes", "following_sigma",
-                     "activity_sigma", "community_sigma", "interaction_delay_minutes"):
+                     "activity_sigma", "community_sigma", "interaction_delay_minutes",
+                     "popularity_sigma"):
             v = getattr(self, name)
             need(v >= 0, f"{name} must not be negative, got {v}")
         for name in ("part_rows", "row_group_rows", "seller_pool", "max_following",

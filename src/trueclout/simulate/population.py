@@ -348,7 +348,8 @@ def build_population(p: SimParams) -> Population:
     # --- popularity, out-degree, activity --------------------------------------------
     z_pop = rng.standard_normal(n)
     u = np.clip(ndtr(z_pop), 0.0, 1.0 - 1e-12)
-    w = (1.0 - u) ** (-1.0 / p.popularity_alpha) * maturity
+    w = ((1.0 - u) ** (-1.0 / p.popularity_alpha) * maturity
+         * np.exp(p.popularity_sigma * rng.standard_normal(n)))
     organic = (role == HUMAN) | (role == POD)
     w[~organic] = 0.0
     rho = p.degree_correlation
