@@ -114,6 +114,69 @@ class Queries:
         return int(self.con.execute("SELECT count(*) FROM interactions WHERE kind = ?",
                                     [kind]).fetchall()[0][0])
 
+    def account_table(self, columns: tuple[str, ...] | None = None) -> pa.Table:
+        """Accounts with ``uid`` and their profile ``columns`` (default: all), ordered by
+        uid. Times come as epoch seconds (int64, null where unknown).
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").account_table(("handle", "created_at")).column_names
+        ['uid', 'platform', 'account_id', 'handle', 'created_at']
+        """
+        from ..model import data_columns
+        cols = columns if columns is not None else tuple(
+            c for c in data_columns("accounts") if c not in ("platform", "account_id"))
+        sel = ", ".join(f"epoch({c})::BIGINT AS {c}" if c in ("created_at", "observed_at")
+                        else c for c in cols)
+        return self.con.sql(f"SELECT uid, platform, account_id{', ' if sel else ''}{sel} "
+                            "FROM accounts ORDER BY uid").to_arrow_table()
+
+    def snapshot_table(self) -> pa.Table:
+        """Profile snapshots: uid, ts (epoch seconds) and the counts, ordered by uid, ts.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").snapshot_table().column_names[:3]
+        ['uid', 'ts', 'followers_count']
+        """
+        return self.con.sql(
+            "SELECT uid, epoch(observed_at)::BIGINT AS ts, followers_count, following_count, "
+            "posts_count, listed_count, likes_count FROM profile_snapshots "
+            "ORDER BY uid, observed_at").to_arrow_table()
+
+    def post_activity(self) -> pa.Table:
+        """Per author: number of posts, first and last post time (epoch seconds), and
+        the share of posts that carry hashtags or mentions.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").post_activity().column_names
+        ['uid', 'posts', 'first_post', 'last_post', 'tagged_share']
+        """
+        return self.con.sql(
+            "SELECT author AS uid, count(*) AS posts, epoch(min(created_at))::BIGINT AS "
+            "first_post, epoch(max(created_at))::BIGINT AS last_post, "
+            "avg(CASE WHEN len(coalesce(hashtags, [])) + len(coalesce(mentions, [])) > 0 "
+            "THEN 1.0 ELSE 0.0 END) AS tagged_share FROM posts GROUP BY author ORDER BY author"
+        ).to_arrow_table()
+
+    def removed_follows(self) -> pa.Table:
+        """Follows that were later removed: src, dst (uids), created and removed times.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").removed_follows().num_rows
+        0
+        """
+        return self.con.sql(
+            "SELECT src, dst, epoch(created_at)::BIGINT AS created, "
+            "epoch(removed_at)::BIGINT AS removed FROM follows WHERE removed_at IS NOT NULL"
+        ).to_arrow_table()
+
     def label_table(self) -> pa.Table:
         """Labels with account names: platform, account_id, uid, label, source.
 
