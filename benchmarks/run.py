@@ -125,7 +125,7 @@ def bench_snap(tmp: Path) -> dict | None:
 
 def bench_sim(tmp: Path, follows: int) -> dict:
     # the simulator averages ~25 follows per account by default; measure, then scale
-    accounts = max(1000, follows // 25)
+    accounts = max(1000, follows // 28)  # the simulator averages about 28 follows each
     out = tmp / "sim"
     sim = run_step("simulate", out=str(out), accounts=accounts)
     db = tmp / "sim.duckdb"

@@ -45,7 +45,8 @@ def ts(col: pa.ChunkedArray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("sim") / "platform"
-    summary = simulate(out, accounts=3000, seed=int(os.environ.get("TC_SIM_TEST_SEED", "11")))
+    seed = int(os.environ.get("TC_SIM_TEST_SEED", "11"))   # to try other seeds by hand
+    summary = simulate(out, accounts=3000, seed=seed)
     return out, summary
 
 

@@ -48,8 +48,8 @@ from ..errors import UsageError
 from . import names
 from .activity import LIKE, Interactions, edge_interactions, pod_interactions, posts_block
 from .follows import BLOCK, Edges, farm_edges, organic_block, pod_edges, seller_edges
-from .params import DAY_US, SimParams
-from .population import FAKE, FARM, HUMAN, POD, ROLE_LABELS, Population, build_population
+from .params import SimParams
+from .population import FAKE, FARM, HUMAN, ROLE_LABELS, Population, build_population
 from .reference import sample_quantiles
 from .rng import block_rng
 from .writer import PartWriter, const_strings, id_strings, timestamps
@@ -214,7 +214,7 @@ class _Run:
         return first, last, names.handles(rng, first, last, fake)
 
     def make_handles(self) -> None:
-        raw = [self.name_block(b)[2] for b in range(self.n_blocks)]
+        raw = [nb[2] for nb in ordered_map(self.name_block, self.n_blocks, self.workers)]
         allh = pa.concat_arrays(raw) if raw else pa.array([], pa.string())
         self.handles = names.unique_handles(allh, np.arange(self.pop.n))
 
@@ -346,7 +346,8 @@ class _Run:
         w = self.writer("accounts", single=True)
         q_verified = np.quantile(pop.w[pop.w > 0], 0.999) if (pop.w > 0).any() else np.inf
         langs = pa.array(names.LANGS)
-        for b in range(self.n_blocks):
+
+        def job(b: int) -> dict[str, pa.Array]:
             lo, hi = b * BLOCK, min(pop.n, (b + 1) * BLOCK)
             m = hi - lo
             idx = np.arange(lo, hi, dtype=np.int64)
@@ -386,6 +387,9 @@ class _Run:
             for k in ("followers_count", "following_count", "posts_count", "listed_count",
                       "likes_count"):
                 cols[k] = pa.array(counts[k][lo:hi])
+            return cols
+
+        for b, cols in enumerate(ordered_map(job, self.n_blocks, self.workers)):
             w.write(cols)
             self.progress("accounts", b + 1, self.n_blocks)
 

@@ -136,7 +136,7 @@ def _viral(pop: Population, srcs: np.ndarray, rng: np.random.Generator
     z = np.zeros(0, dtype=np.int64)
     if nf == 0 or len(srcs) == 0:
         return z, z.copy(), z.copy()
-    n_org = max(1, int(pop.organic_src.sum()))
+    n_org = max(1, pop.n_organic)
     counts = rng.binomial(len(srcs), np.minimum(1.0, pop.viral_n / n_org))
     who = np.repeat(np.arange(nf), counts)
     s = srcs[rng.integers(0, len(srcs), len(who))]
@@ -261,7 +261,7 @@ def seller_edges(pop: Population, seller: int) -> Edges:
         parts.append(Edges(who, np.full(b, c, dtype=np.int64), t, np.full(b, -1, np.int64)))
     fraud = Edges.concat(parts)
     # camouflage: follows of real accounts, popular ones or uniformly at random
-    organic_ids = _organic_ids(pop)
+    organic_ids = pop.organic_ids
     mean_camo = p.fake_following * p.camouflage_ratio / (1.0 + p.camouflage_ratio)
     k = rng.poisson(mean_camo, nf)
     cs = np.repeat(fakes, k)
@@ -279,14 +279,6 @@ def seller_edges(pop: Population, seller: int) -> Edges:
     e = Edges.concat([fraud, Edges(cs, cd, ct, np.full(len(cs), -1, np.int64)),
                       Edges(fs, fd, ft, np.full(len(fs), -1, np.int64))])
     return _dedup(pop, e)
-
-
-def _organic_ids(pop: Population) -> np.ndarray:
-    ids = getattr(pop, "_organic_ids", None)
-    if ids is None:
-        ids = np.flatnonzero(pop.organic_src)
-        pop._organic_ids = ids  # type: ignore[attr-defined]
-    return ids
 
 
 def _dedup(pop: Population, e: Edges) -> Edges:
@@ -315,7 +307,7 @@ def farm_edges(pop: Population, farm_no: int) -> Edges:
     rng = block_rng(p.seed, "farms", farm_no)
     f = int(pop.farms[farm_no])
     end, start = p.end_us(), p.start_us()
-    organic_ids = _organic_ids(pop)
+    organic_ids = pop.organic_ids
     t_n = min(p.num_farm_targets(), len(organic_ids))
     targets = np.sort(rng.choice(organic_ids, size=t_n, replace=False))
     camp_len = int(rng.uniform(14, 56) * DAY_US)

@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numba
 import numpy as np
@@ -203,7 +204,7 @@ class Population:
     viral_len: np.ndarray             # burst length (us)
     interaction_rate: float           # alpha in lambda = alpha * act[src] * n_posts[dst]
 
-    @property
+    @cached_property
     def organic_src(self) -> np.ndarray:
         """Accounts whose follows come from the organic model (humans and pod members).
 
@@ -215,6 +216,30 @@ class Population:
         True
         """
         return (self.role == HUMAN) | (self.role == POD)
+
+    @cached_property
+    def n_organic(self) -> int:
+        """Number of organic accounts.
+
+        Examples
+        --------
+        >>> from trueclout.simulate.params import SimParams
+        >>> build_population(SimParams(accounts=100, fraud_share=0)).n_organic
+        100
+        """
+        return int(self.organic_src.sum())
+
+    @cached_property
+    def organic_ids(self) -> np.ndarray:
+        """Indices of the organic accounts.
+
+        Examples
+        --------
+        >>> from trueclout.simulate.params import SimParams
+        >>> len(build_population(SimParams(accounts=100, fraud_share=0)).organic_ids)
+        100
+        """
+        return np.flatnonzero(self.organic_src)
 
 
 def _counts(p: SimParams) -> tuple[int, int, int]:
