@@ -69,6 +69,8 @@ _CHILD = textwrap.dedent("""
         out["edges"] = int(g.out_indices.shape[0])
         out["vertices"] = int(g.n)
         out["graph_bytes"] = int(g.nbytes())
+        # DuckDB's cache of the store's own table blocks, read while streaming the edges
+        out["store_cache_bytes"] = int(store.memory_usage().get("BASE_TABLE", 0))
     elif step == "simulate":
         from trueclout.simulate import simulate
         base = proc.memory_info().rss
@@ -109,6 +111,12 @@ def versions() -> dict:
             "platform": platform.platform()}
 
 
+def _beyond_store(build: dict) -> float:
+    """Peak bytes per edge of the build less DuckDB's cache of the store's own blocks."""
+    return (build["peak_above_base_bytes"] - build.get("store_cache_bytes", 0)) \
+        / max(1, build["edges"])
+
+
 def bench_snap(tmp: Path) -> dict | None:
     snap = SHARED / "snap-ego-twitter"
     if not snap.exists():
@@ -128,15 +136,19 @@ def bench_sim(tmp: Path, follows: int) -> dict:
     accounts = max(1000, follows // 28)  # the simulator averages about 28 follows each
     out = tmp / "sim"
     sim = run_step("simulate", out=str(out), accounts=accounts)
+    # follows alone (the 1M follows/s target), then the whole platform (for the build)
+    fol = run_step("ingest", db=str(tmp / "follows.duckdb"), path=str(out / "follows"))
+    (tmp / "follows.duckdb").unlink()
     db = tmp / "sim.duckdb"
     ing = run_step("ingest", db=str(db), path=str(out))
     build = run_step("build", db=str(db))
     shutil.rmtree(out, ignore_errors=True)
     return {"data": f"simulated platform, {accounts:,} accounts", "simulate": sim,
-            "ingest": ing, "build": build,
-            "ingest_follows_per_s": ing["follows"] / ing["seconds"],
+            "ingest_follows_only": fol, "ingest": ing, "build": build,
+            "ingest_follows_per_s": fol["follows"] / fol["seconds"],
             "ingest_rows_per_s": ing["read"] / ing["seconds"],
             "build_bytes_per_edge": build["peak_above_base_bytes"] / max(1, build["edges"]),
+            "build_bytes_per_edge_beyond_store": _beyond_store(build),
             "target_follows_per_s": 1_000_000, "target_bytes_per_edge": 20}
 
 
@@ -169,10 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     s = results["sim"]
     rows += [("sim generate", f"{s['simulate']['seconds']:.1f} s",
               f"{s['ingest']['follows']:,} follows"),
-             ("sim ingest", f"{s['ingest']['seconds']:.1f} s",
+             ("sim ingest, follows only", f"{s['ingest_follows_only']['seconds']:.1f} s",
               f"{s['ingest_follows_per_s']:,.0f} follows/s (target 1,000,000)"),
+             ("sim ingest, whole platform", f"{s['ingest']['seconds']:.1f} s",
+              f"{s['ingest_rows_per_s']:,.0f} rows/s, "
+              f"{s['ingest']['peak_above_base_bytes'] / 2**30:.1f} GiB peak"),
              ("sim graph build", f"{s['build']['seconds']:.1f} s",
-              f"{s['build_bytes_per_edge']:.1f} B/edge peak (target 20)")]
+              f"{s['build_bytes_per_edge']:.1f} B/edge peak RSS, "
+              f"{s['build_bytes_per_edge_beyond_store']:.1f} B/edge beyond the store's "
+              "cached blocks (target 20)")]
     width = max(len(r[0]) for r in rows)
     for name, t, note in rows:
         print(f"{name:<{width}}  {t:>10}  {note}")

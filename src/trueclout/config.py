@@ -65,9 +65,281 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Edges fetched from the store per batch while building the graph.",
             "our choice: 1M-edge batches keep DuckDB's result buffers small next to the CSR "
             "(measured: 4M-edge batches added about 300 MB)"),
+    Setting("audit_bootstrap", 2000, "Bootstrap replicates for audit intervals.",
+            "Efron & Tibshirani: 1,000-2,000 replicates for percentile intervals"),
+    Setting("audit_strata", 5, "Follow-time strata when only a sample of followers is known.",
+            "Cochran, Sampling Techniques: 5 strata capture most of the gain of stratifying"),
+    Setting("aqs_weight_real", 0.6, "Weight of the real-audience share in the AQS.",
+            "our choice: the audience itself matters most to a marketer"),
+    Setting("aqs_weight_engagement", 0.25, "Weight of authentic engagement in the AQS.",
+            "our choice"),
+    Setting("aqs_weight_growth", 0.15, "Weight of organic (not bought) growth in the AQS.",
+            "our choice"),
     Setting("sim_accounts", 50_000, "Accounts in the demo's simulated platform.",
             "issue 2: the demo simulates about 50,000 accounts"),
     Setting("sim_seed", 0, "Seed of the simulator.", "our choice"),
+    # -- detect/features.py, detect/classifier.py (issue 3) -----------------------------
+    Setting("detect_min_age_days", 1.0,
+            "Smallest account age, in days, that rates per day divide by.",
+            "our choice: keeps rates of accounts created on the day observed finite"),
+    Setting("detect_burst_window_s", 86_400,
+            "Window, in seconds, of the follow-burst features (followers gained within it).",
+            "our choice: a day, the delivery time of a bought batch (Social Blade's daily "
+            "view; the simulator delivers a batch within 24 hours)"),
+    Setting("detect_burst_prior", 10.0,
+            "Pseudo-count added to the known follows when a burst share is computed, so "
+            "an account with 2 followers gained on one day is not a 100% burst.",
+            "our choice: shrinks shares of accounts with under about 10 timed follows"),
+    Setting("detect_suspicious_ratio", 10.0,
+            "An account that follows more than this many times as many accounts as follow "
+            "it counts as suspicious in the share-of-suspicious-followees feature.",
+            "our choice: Cresci 2015 INT fakes have median 344 following and 18 followers "
+            "(ratio 19); E13 humans median 226 and 102 (ratio 2.2)"),
+    Setting("classifier_threshold", 0.5,
+            "Authenticity (P(real) under equal priors) below which the classifier predicts "
+            "fake.",
+            "our choice: probabilities are calibrated with both classes weighted equally, so "
+            "0.5 is the likelihood ratio 1; see detect/README.md"),
+    Setting("classifier_calibration", "isotonic",
+            "Calibration of the classifier's probabilities: isotonic or sigmoid.",
+            "scikit-learn CalibratedClassifierCV"),
+    Setting("classifier_folds", 5,
+            "Cross-validation folds that calibrate the classifier's probabilities.",
+            "scikit-learn's default"),
+    Setting("classifier_max_iter", 200,
+            "Boosting rounds of the gradient-boosted trees.",
+            "our choice: plateau of cross-validated AUC on Cresci 2015 and the simulator"),
+    Setting("classifier_learning_rate", 0.1,
+            "Learning rate of the gradient-boosted trees.", "scikit-learn's default"),
+    Setting("classifier_max_leaf_nodes", 15,
+            "Leaves per tree of the gradient-boosted trees.",
+            "our choice: shallow trees generalise better across data sets"),
+    Setting("classifier_min_samples_leaf", 20,
+            "Fewest training rows per leaf of the gradient-boosted trees.",
+            "scikit-learn's default"),
+    Setting("default_model_accounts", 20_000,
+            "Accounts of the simulated platform that the default classifier is trained on.",
+            "issue 3 brief: about 20,000 accounts; trains in seconds"),
+    Setting("default_model_seed", 1, "Seed of the default classifier's simulated platform.",
+            "our choice: fixed, so the default model is reproducible"),
+    Setting("default_model_fraud_share", 0.1,
+            "Share of fraudulent accounts in the default classifier's simulated platform.",
+            "our choice: 10% gives about 1,500 fakes to learn from at 20,000 accounts "
+            "(the platform default of 1% gives 150)"),
+    Setting("cache", "",
+            "Folder where the default classifier is cached (TRUECLOUT_CACHE); empty means "
+            "~/.cache/trueclout.",
+            "XDG base directory convention"),
+    # -- detect/farm.py (issue 3): follow-back farms, Ghosh et al. WWW 2012 --------------
+    Setting("farm_threshold", 0.5, "Farm score at or above which an account is flagged.",
+            "our choice: the scores combine probabilities-like curves; 0.5 is their midpoint"),
+    Setting("farm_ratio_mid", 4.0,
+            "Following/followers ratio at which the smooth ratio penalty is one half.",
+            "our choice: Cresci 2015 E13 humans have median ratio 2.2 and INT fakes 19; "
+            "unlike Tweepcred's cliffs at 500 and 2,500 follows the curve is a logistic in "
+            "the log-ratio (detect/farm.py)"),
+    Setting("farm_ratio_width", 0.3,
+            "Width of the ratio penalty's logistic, in natural-log units of the ratio "
+            "(the penalty goes from 0.27 to 0.73 between mid/1.35 and mid*1.35).",
+            "our choice"),
+    Setting("farm_ratio_pseudo", 10.0,
+            "Pseudo-count added to both following and followers before the ratio is taken.",
+            "our choice: an account with 30 following and 2 followers is not a 10x outlier"),
+    Setting("farm_volume_mid", 300.0,
+            "Accounts followed at which the farm volume gate is one half (smooth, in log).",
+            "our choice: Ghosh 2012 link farmers follow thousands; E13 humans median 226"),
+    Setting("farm_volume_width", 0.5, "Width of the volume gate, in natural-log units.",
+            "our choice"),
+    Setting("farm_followback_mid", 0.85,
+            "Share of its followers an account follows back at which the follow-back "
+            "curve is one half.",
+            "our choice after Ghosh 2012: social capitalists and farmers follow back "
+            "nearly everyone who follows them"),
+    Setting("farm_followback_width", 0.04, "Width of the follow-back logistic (share units).",
+            "our choice"),
+    Setting("farm_followback_pseudo", 5.0,
+            "Pseudo-followers added before the follow-back share is taken, so that few "
+            "followers cannot give a high share.", "our choice"),
+    Setting("farm_churn_days", 30.0,
+            "An unfollow within this many days of the follow, of an account that had not "
+            "followed back, counts as follow-back churn.",
+            "our choice: follow-back campaigns unfollow within days (Ghosh 2012; the "
+            "simulator waits 2-10 days)"),
+    Setting("farm_churn_mid", 20.0,
+            "Quick unfollows of non-reciprocators at which the churn count curve is one half.",
+            "our choice: a user who prunes a handful of follows is not a campaign"),
+    Setting("farm_churn_width", 0.35, "Width of the churn count curve, in log(1+count) units.",
+            "our choice"),
+    Setting("farm_churn_share_mid", 0.1,
+            "Share of all follows made that were quick unfollows of non-reciprocators at "
+            "which the churn share curve is one half.", "our choice"),
+    Setting("farm_churn_share_width", 0.03, "Width of the churn share curve (share units).",
+            "our choice"),
+    Setting("farm_burst_days", 7.0,
+            "Window, in days, in which the most follows an account made are counted.",
+            "our choice: a campaign mass-follows over days to weeks"),
+    Setting("farm_burst_mid", 60.0,
+            "Follows made within the burst window at which the burst curve is one half.",
+            "our choice"),
+    Setting("farm_burst_width", 0.35, "Width of the burst curve, in log(1+count) units.",
+            "our choice"),
+    Setting("farm_capitalist_min_followers", 20.0,
+            "Followers (in the graph) an account needs to count as a social capitalist.",
+            "our choice after Ghosh 2012: capitalists are followed widely"),
+    Setting("farm_capitalist_mid", 0.6,
+            "Share of its followings that are social capitalists at which that curve is "
+            "one half.", "our choice"),
+    Setting("farm_capitalist_width", 0.08, "Width of the social-capitalist curve.",
+            "our choice"),
+    # -- detect/sybilrank.py (issue 3): SybilRank, Cao et al. NSDI 2012 -------------------
+    Setting("sybilrank_graph", "follow",
+            "Graph SybilRank walks: follow (trust flows from a follower to whom it "
+            "follows), mutual (reciprocal follows only) or undirected.",
+            "our measurement: fake vs human AUC on the simulator 0.99 (follow), 0.97 "
+            "(mutual), 0.36 (undirected: camouflage follows leak trust); detect/README.md"),
+    Setting("sybilrank_iterations", 0,
+            "Power-iteration steps of SybilRank; 0 means ceil(log2 n).",
+            "Cao et al. 2012: O(log n) steps terminate the walk before it mixes into the "
+            "fake region"),
+    Setting("sybilrank_threshold", 0.98,
+            "SybilRank score (1 - normalised trust rank) at or above which an account is "
+            "flagged: 0.98 flags the bottom 2% of the trust ranking and every account no "
+            "trust reaches.",
+            "our choice: Cao et al. inspect the bottom of the ranking"),
+    Setting("sybilrank_fallback_min_mutual", 10,
+            "Without labelled or verified seeds: mutual follows a fallback seed needs.",
+            "our choice: an established account with a circle of mutual friends"),
+    Setting("sybilrank_fallback_min_followback", 0.5,
+            "Without labelled or verified seeds: share of its followers a fallback seed "
+            "follows back.", "our choice: reciprocal, person-like accounts"),
+    Setting("sybilrank_fallback_min_age_days", 365.0,
+            "Without labelled or verified seeds: age a fallback seed needs, where "
+            "creation times are known.",
+            "our choice: bought fakes are often created in recent batches"),
+    # -- detect/lockstep.py (issue 3): Fraudar (Hooi et al. KDD 2016), CopyCatch --------
+    Setting("lockstep_threshold", 0.5, "Lockstep score at or above which an account is flagged.",
+            "our choice: scores are block strength x row fit, both in [0, 1]"),
+    Setting("lockstep_blocks", 10,
+            "Most dense blocks the Fraudar greedy extracts in sequence (edges of each "
+            "found block are removed before the next peel).",
+            "our choice: SNAP ego-Twitter with an injected block needs 3; each peel costs "
+            "one pass over the edges"),
+    Setting("lockstep_min_ratio", 1.5,
+            "Stop peeling when a block's weighted density is below this multiple of the "
+            "whole graph's (Fraudar average weighted degree).",
+            "our measurement: the injected SNAP block is 2.5x, simulated sellers 3.5x"),
+    Setting("lockstep_full_ratio", 2.0,
+            "Density multiple of the graph average at which a block's density evidence is "
+            "full (it rises linearly from 1x).", "our choice"),
+    Setting("lockstep_max_back_share", 0.2,
+            "Share of a block's followers that the block's targets follow in return at "
+            "which the block counts as a real community, not bought follows (evidence "
+            "falls linearly from 0).",
+            "our measurement: dense parts of SNAP ego-Twitter have 0.22-0.97 (0.84-0.97 "
+            "before accounts with mostly returned follows are set aside), injected and "
+            "simulated bought-follower blocks 0"),
+    Setting("lockstep_min_rows", 10,
+            "Fewest accounts a lockstep block needs (as followers).",
+            "our choice; CopyCatch's n (Beutel et al. 2013) is of this order"),
+    Setting("lockstep_min_cols", 3,
+            "Fewest followed accounts a lockstep block needs.",
+            "our choice: following the same one or two accounts is not lockstep"),
+    Setting("lockstep_min_hits", 3,
+            "Fewest follows into a block's targets an account needs to be scored as part "
+            "of the block.", "our choice; CopyCatch's m"),
+    Setting("lockstep_hits_full", 0.5,
+            "Follows into the block's targets, as a share of the block's median, at which "
+            "an account's fit to the block is full.", "our choice"),
+    Setting("lockstep_share_full", 0.2,
+            "Share of an account's follows that go to the block's targets at which its "
+            "fit is full (accounts that follow thousands score lower).",
+            "our choice: 1:4 camouflage still scores full"),
+    Setting("lockstep_max_row_reciprocity", 0.2,
+            "Accounts whose follows are returned (followed back) more often than this "
+            "share take no part in lockstep blocks as followers: they belong to a "
+            "community; bought fakes are not followed back by their customers.",
+            "our measurement: simulated fakes 0 (p90), humans median 0.37; SNAP accounts "
+            "median 0.5"),
+    Setting("lockstep_customer_share_full", 0.2,
+            "Share of an account's followers that come from a lockstep block at which "
+            "its evidence of having bought them is full.",
+            "our choice: the simulator's customers buy about as many as they have (0.5); "
+            "popular accounts that fakes follow as camouflage stay under 0.05"),
+    Setting("copycatch_window_s", 86400,
+            "Half-width, in seconds, of the window in which follows of one account count "
+            "as one burst (CopyCatch's delta t).",
+            "our choice: bought followers are delivered within about a day"),
+    Setting("copycatch_min_count", 5,
+            "Fewest follows of one account within the window for a burst.", "our choice"),
+    Setting("copycatch_rate_factor", 10.0,
+            "How many times the account's average follower rate a burst must reach.",
+            "our choice"),
+    Setting("copycatch_min_span_days", 30.0,
+            "Shortest time span used for an account's average follower rate, in days.",
+            "our choice: a new account's first days are not its average"),
+    Setting("copycatch_min_known_ts", 0.5,
+            "Share of follows with a known time above which the lockstep detector uses the "
+            "time variant when use_time='auto'.", "our choice"),
+    # -- detect/growth.py (issue 3): growth anomalies --------------------------------------
+    Setting("growth_threshold", 0.5, "Growth score at or above which an account is flagged.",
+            "our choice: midpoint of the composition curve"),
+    Setting("growth_z", 5.0,
+            "Robust z-score (gain above the median pace, over 1.4826 MAD) at which one "
+            "interval is a burst.",
+            "our choice: 5 robust sigmas; about one false burst per 3.5 million intervals "
+            "under Gaussian noise"),
+    Setting("growth_cusum_k", 1.0,
+            "Allowance of the one-sided CUSUM over interval z-scores (sigmas).",
+            "Page 1954 / Montgomery: k of half the shift to detect, here a 2-sigma rise"),
+    Setting("growth_cusum_h", 6.0,
+            "Alarm level of the CUSUM (sigmas accumulated above the allowance).",
+            "our choice: Montgomery's h = 4-5 sigmas, raised for weekly series"),
+    Setting("growth_min_excess", 100.0,
+            "Smallest excess gain (followers above the baseline) that makes a period.",
+            "our choice: sellers' smallest packs are 100-500 followers"),
+    Setting("growth_min_rel_excess", 0.05,
+            "Smallest excess gain, as a share of the follower count before the period.",
+            "our choice: 5% keeps counting noise of large accounts out"),
+    Setting("growth_rel_noise", 0.25,
+            "Floor of the noise scale, as a share of the expected gain of an interval.",
+            "our choice: organic growth varies by about a quarter week to week"),
+    Setting("growth_min_points", 5,
+            "Fewest observations a series needs before bursts are looked for.",
+            "our choice: the median and MAD need a handful of intervals"),
+    Setting("growth_bin_days", 7.0,
+            "Width, in days, of the intervals of series built from follow times.",
+            "Social Blade's weekly view; the simulator snapshots weekly"),
+    Setting("growth_series_days", 182.0,
+            "Span, in days before the latest follow time, of series built from follow times.",
+            "our choice: about six months, as the simulator observes"),
+    Setting("growth_follower_ratio_mid", 5.0,
+            "Following/followers ratio of a new follower at which it counts half as "
+            "lopsided.",
+            "Cresci 2015: INT fakes median ratio 19, E13 humans 2.2"),
+    Setting("growth_follower_followers_mid", 100.0,
+            "Followers of a new follower at which it counts half as 'few followers'.",
+            "Cresci 2015: INT fakes median 18 followers, E13 humans 102"),
+    Setting("growth_young_days", 30.0,
+            "Age, in days at the time it followed, at which a new follower counts half as "
+            "young.", "our choice: a month"),
+    Setting("growth_cluster_days", 7.0,
+            "Window, in days, of creation times within which new followers count as "
+            "created together.",
+            "Cresci 2015: bought fakes are created in batches (INT within days)"),
+    Setting("growth_lockstep_hours", 1.0,
+            "Window, in hours, of follow times within which new followers count as "
+            "following in lockstep.",
+            "our choice after CopyCatch (Beutel 2013): lockstep within short windows"),
+    Setting("growth_lockstep_weight", 0.25,
+            "Weight of lockstep timing in a period's suspicious share.",
+            "our choice: viral growth also starts steeply, so timing alone is weak"),
+    Setting("growth_min_excess_share", 0.25,
+            "Floor of the excess share of a period's gain that the suspicious share is "
+            "compared with.", "our choice"),
+    Setting("growth_suspicious_mid", 0.5,
+            "Suspicious share (relative to the excess share) at which a period scores 0.5.",
+            "our choice: half the excess explained by suspicious newcomers"),
+    Setting("growth_suspicious_width", 0.08, "Width of that logistic curve.", "our choice"),
 ]}
 
 

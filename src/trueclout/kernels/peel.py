@@ -296,34 +296,69 @@ def _block_edges(out_indptr, out_indices, rows, col_in, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _sync_edges(in_indptr, in_ts, window, min_count, unknown, out):
-    """Per in-CSR edge, 1 when at least ``min_count`` follows of the same column lie
-    within ``window`` seconds of it (itself included); times need not be sorted."""
+def _sync_edges(in_indptr, in_ts, window, min_count, rate_factor, min_span, unknown, out):
+    """Per in-CSR edge, 1 when the follows of the same column within ``window`` seconds
+    of it (itself included) number at least ``min_count`` and at least ``rate_factor``
+    times what the column's average rate (known follows over their time span, the span
+    at least ``min_span``) predicts for a window of that width."""
     n = in_indptr.shape[0] - 1
     for c in range(n):
         a = in_indptr[c]
         b = in_indptr[c + 1]
+        for k in range(a, b):
+            out[k] = 0
         if b - a < min_count:
-            for k in range(a, b):
-                out[k] = 0
             continue
         t = in_ts[a:b].astype(np.int64)
         order = np.argsort(t, kind="mergesort")
         st = t[order]
-        lo = 0
-        hi = 0
         m = b - a
-        for j in range(m):
-            if st[j] == unknown:
-                out[a + order[j]] = 0
-                continue
-            while st[lo] == unknown or st[lo] < st[j] - window:
+        first = 0
+        while first < m and st[first] == unknown:
+            first += 1
+        known = m - first
+        if known < min_count:
+            continue
+        span = st[m - 1] - st[first]
+        if span < min_span:
+            span = min_span
+        need = rate_factor * known * (2.0 * window) / span
+        if need < min_count:
+            need = min_count
+        lo = first
+        hi = first
+        for j in range(first, m):
+            while st[lo] < st[j] - window:
                 lo += 1
             if hi < j:
                 hi = j
             while hi + 1 < m and st[hi + 1] <= st[j] + window:
                 hi += 1
-            out[a + order[j]] = 1 if hi - lo + 1 >= min_count else 0
+            if hi - lo + 1 >= need:
+                out[a + order[j]] = 1
+
+
+@numba.njit(cache=True, parallel=True)
+def _in_to_out(out_indptr, out_indices, in_indptr, in_indices, in_mask, out_mask):
+    """Carry a mask of in-CSR entries over to the out-CSR (binary search per edge)."""
+    n = out_indptr.shape[0] - 1
+    for r in numba.prange(n):
+        for k in range(out_indptr[r], out_indptr[r + 1]):
+            c = out_indices[k]
+            lo = in_indptr[c]
+            hi = in_indptr[c + 1]
+            val = 0
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                y = in_indices[mid]
+                if y < r:
+                    lo = mid + 1
+                elif y > r:
+                    hi = mid
+                else:
+                    val = in_mask[mid]
+                    break
+            out_mask[k] = val
 
 
 # -- public API ---------------------------------------------------------------------------
@@ -347,6 +382,29 @@ def log_weights(in_degree: np.ndarray, c: float = FRAUDAR_C) -> np.ndarray:
     [0.621, 0.369, 0.145]
     """
     return 1.0 / np.log(np.asarray(in_degree, dtype=np.float64) + c)
+
+
+def average_density(out_indptr: np.ndarray, out_indices: np.ndarray,
+                    in_indptr: np.ndarray, col_weight: np.ndarray, *,
+                    out_live: np.ndarray | None = None, in_live: np.ndarray | None = None
+                    ) -> float:
+    """Fraudar density of the whole graph: the weight of the live edges over the number
+    of rows and columns that have one.
+
+    Examples
+    --------
+    >>> from trueclout.graph.toy import toy_graph
+    >>> g = toy_graph()
+    >>> average_density(g.out_indptr, g.out_indices, g.in_indptr, np.ones(g.n))
+    1.0
+    """
+    op = np.ascontiguousarray(out_indptr, dtype=np.int64)
+    oi = np.ascontiguousarray(out_indices, dtype=np.int32)
+    m = oi.shape[0]
+    return float(_background(op, oi, _live(m, out_live),
+                             np.ascontiguousarray(in_indptr, dtype=np.int64),
+                             _live(m, in_live),
+                             np.ascontiguousarray(col_weight, dtype=np.float64)))
 
 
 def _live(m: int, live: np.ndarray | None) -> np.ndarray:
@@ -519,7 +577,7 @@ def dense_blocks(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.
                  in_indices: np.ndarray, col_weight: np.ndarray | None = None, *,
                  k: int = 10, min_ratio: float = 2.0, out_live: np.ndarray | None = None,
                  in_live: np.ndarray | None = None, core: bool = True,
-                 min_size: int = 2) -> PeelResult:
+                 min_size: int = 2, background: float | None = None) -> PeelResult:
     """Find up to ``k`` dense blocks in sequence (Fraudar, with block edges removed).
 
     Parameters
@@ -540,6 +598,9 @@ def dense_blocks(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.
         (same densest block above that floor, much less work).
     min_size : int
         Stop at a block of fewer nodes (rows plus columns) than this.
+    background : float, optional
+        The density ``min_ratio`` refers to; default :func:`average_density` of the live
+        edges.
 
     Returns
     -------
@@ -568,7 +629,8 @@ def dense_blocks(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.
     olive = _live(m, out_live).copy()
     ilive = _live(m, in_live).copy()
     blocks: list[Block] = []
-    background = _background(op, oi, olive, ip, ilive, w)
+    if background is None:
+        background = _background(op, oi, olive, ip, ilive, w)
     floor = float(min_ratio) * background if core else 0.0
     row_in = np.zeros(n, np.uint8)
     col_in = np.zeros(n, np.uint8)
@@ -624,11 +686,17 @@ def block_row_edges(out_indptr: np.ndarray, out_indices: np.ndarray, rows: np.nd
 
 
 def synchronized_edges(in_indptr: np.ndarray, in_ts: np.ndarray, window: int,
-                       min_count: int) -> np.ndarray:
-    """CopyCatch's time filter: 1 for each in-CSR follow with at least ``min_count``
-    follows of the same account (itself included) within ``window`` seconds of it.
+                       min_count: int, *, rate_factor: float = 0.0, min_span: int = 1
+                       ) -> np.ndarray:
+    """CopyCatch's time filter: 1 for each in-CSR follow that arrived in a burst of the
+    followed account's follows.
 
-    Unknown times (:data:`~trueclout.kernels.csr.TS_UNKNOWN`) are never synchronized.
+    A follow of ``c`` at time ``t`` is synchronized when the follows of ``c`` within
+    ``[t - window, t + window]`` (itself included) number at least ``min_count`` and at
+    least ``rate_factor`` times the count ``c``'s average rate predicts for such a window
+    (its known follows divided by their time span, the span at least ``min_span``
+    seconds). Unknown times (:data:`~trueclout.kernels.csr.TS_UNKNOWN`) are never
+    synchronized.
 
     Parameters
     ----------
@@ -638,6 +706,10 @@ def synchronized_edges(in_indptr: np.ndarray, in_ts: np.ndarray, window: int,
     window : int
         Half-width of the window, seconds.
     min_count : int
+    rate_factor : float
+        How many times the average rate a burst must reach (0: no rate test).
+    min_span : int
+        Smallest time span (seconds) used for an account's average rate.
 
     Returns
     -------
@@ -648,12 +720,33 @@ def synchronized_edges(in_indptr: np.ndarray, in_ts: np.ndarray, window: int,
     >>> ip = np.array([0, 4]); ts = np.array([100, 10_000, 130, 160], np.int32)
     >>> synchronized_edges(ip, ts, window=60, min_count=3).tolist()
     [1, 0, 1, 1]
+    >>> synchronized_edges(ip, ts, window=60, min_count=3, rate_factor=200).tolist()
+    [0, 0, 0, 0]
     """
     from .csr import TS_UNKNOWN
     ip = np.ascontiguousarray(in_indptr, dtype=np.int64)
     ts = np.ascontiguousarray(in_ts, dtype=np.int32)
     out = np.zeros(ts.shape[0], np.uint8)
-    _sync_edges(ip, ts, np.int64(window), np.int64(min_count), np.int64(TS_UNKNOWN), out)
+    _sync_edges(ip, ts, np.int64(window), np.int64(min_count), float(rate_factor),
+                np.int64(max(min_span, 1)), np.int64(TS_UNKNOWN), out)
+    return out
+
+
+def in_mask_to_out(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.ndarray,
+                   in_indices: np.ndarray, in_mask: np.ndarray) -> np.ndarray:
+    """The same edge mask, aligned with the out-CSR instead of the in-CSR.
+
+    Examples
+    --------
+    >>> from trueclout.graph.toy import toy_graph
+    >>> g = toy_graph()
+    >>> m = (g.in_indices == 0).astype(np.uint8)   # the follows made by ana
+    >>> in_mask_to_out(g.out_indptr, g.out_indices, g.in_indptr, g.in_indices, m).tolist()
+    [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    """
+    op, oi, ip, ii = _check(out_indptr, out_indices, in_indptr, in_indices)
+    out = np.empty(oi.shape[0], np.uint8)
+    _in_to_out(op, oi, ip, ii, np.ascontiguousarray(in_mask, dtype=np.uint8), out)
     return out
 
 
@@ -726,6 +819,182 @@ def one_way_edges(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np
     return out_mask, in_mask
 
 
+
+@numba.njit(cache=True, nogil=True)
+def _restrict(out_indptr, out_indices, out_live, in_indptr, in_indices, in_live, row_in,
+              col_in, out_sub, in_sub):
+    n = out_indptr.shape[0] - 1
+    for r in range(n):
+        for k in range(out_indptr[r], out_indptr[r + 1]):
+            out_sub[k] = 1 if (out_live[k] and row_in[r] and col_in[out_indices[k]]) else 0
+    for c in range(n):
+        for k in range(in_indptr[c], in_indptr[c + 1]):
+            in_sub[k] = 1 if (in_live[k] and col_in[c] and row_in[in_indices[k]]) else 0
+
+
+def split_block(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.ndarray,
+                in_indices: np.ndarray, rows: np.ndarray, cols: np.ndarray, *,
+                out_live: np.ndarray | None = None, in_live: np.ndarray | None = None,
+                max_parts: int = 3, min_rows: int = 2) -> list[tuple[np.ndarray, np.ndarray,
+                                                                      float]]:
+    """Split a block into its densest parts by unweighted peeling inside it.
+
+    The weighted greedy can return the union of two blocks of similar weighted density
+    (say a lockstep block whose popular targets weigh little, next to a community). Inside
+    the block, the unweighted greedy (average degree ``edges / (rows + cols)``) separates
+    them: it takes the densest part, whose edges are then set aside, and repeats on the
+    rest, ``max_parts`` times at most or until a part has fewer than ``min_rows`` rows.
+
+    Returns
+    -------
+    list of (rows, cols, average degree)
+
+    Examples
+    --------
+    >>> from trueclout.kernels.csr import csr_from_edges
+    >>> # rows 0-5 follow all of 10, 11, 12; rows 6-8 and columns 13-14 are looser
+    >>> s = np.r_[np.repeat(np.arange(6), 3), 6, 6, 7, 8]
+    >>> d = np.r_[np.tile([10, 11, 12], 6), 13, 14, 13, 14]
+    >>> op, oi, _ = csr_from_edges(s, d, 15); ip, ii, _ = csr_from_edges(d, s, 15)
+    >>> parts = split_block(op, oi, ip, ii, np.arange(9), np.arange(10, 15), min_rows=3)
+    >>> [(r.tolist(), c.tolist(), round(g, 2)) for r, c, g in parts]
+    [([0, 1, 2, 3, 4, 5], [10, 11, 12], 2.0), ([6, 7, 8], [13, 14], 0.8)]
+    """
+    op, oi, ip, ii = _check(out_indptr, out_indices, in_indptr, in_indices)
+    n = op.shape[0] - 1
+    m = oi.shape[0]
+    olive = _live(m, out_live)
+    ilive = _live(m, in_live)
+    row_in = np.zeros(n, np.uint8)
+    col_in = np.zeros(n, np.uint8)
+    row_in[np.asarray(rows, dtype=np.int64)] = 1
+    col_in[np.asarray(cols, dtype=np.int64)] = 1
+    osub = np.empty(m, np.uint8)
+    isub = np.empty(m, np.uint8)
+    _restrict(op, oi, olive, ip, ii, ilive, row_in, col_in, osub, isub)
+    ones = np.ones(n, np.float64)
+    parts = []
+    for _ in range(max(int(max_parts), 0)):
+        order, best, dens, _, _ = _peel(op, oi, osub, ip, ii, isub, ones, 0.0)
+        r, c = _split(order[best:], n)
+        if r.shape[0] < min_rows or c.shape[0] == 0 or dens <= 0:
+            break
+        parts.append((r, c, float(dens)))
+        row_in[:] = 0
+        col_in[:] = 0
+        row_in[r] = 1
+        col_in[c] = 1
+        _kill_block(op, oi, osub, ip, ii, isub, row_in, col_in)
+    return parts
+
+
+
+@numba.njit(cache=True, nogil=True)
+def _hits(indptr, indices, live, cols, weights, counts):
+    for i in range(cols.shape[0]):
+        c = cols[i]
+        w = weights[i]
+        for k in range(indptr[c], indptr[c + 1]):
+            if live[k]:
+                counts[indices[k]] += w
+
+
+def count_hits(indptr: np.ndarray, indices: np.ndarray, cols: np.ndarray,
+               live: np.ndarray | None = None, weights: np.ndarray | None = None
+               ) -> np.ndarray:
+    """For every vertex, how many of the rows ``cols`` of this CSR list it (live edges),
+    or the sum of their ``weights`` (aligned with ``cols``).
+
+    With the in-CSR, ``count_hits(in_indptr, in_indices, C)[r]`` is the number of accounts
+    of ``C`` that ``r`` follows; with the out-CSR it is the number of accounts of ``C``
+    that follow ``r``.
+
+    Returns
+    -------
+    int64 array (float64 with ``weights``)
+
+    Examples
+    --------
+    >>> from trueclout.graph.toy import toy_graph
+    >>> g = toy_graph()
+    >>> count_hits(g.in_indptr, g.in_indices, np.array([2, 4])).tolist()
+    [1, 1, 0, 2, 1, 2]
+    >>> count_hits(g.in_indptr, g.in_indices, np.array([2, 4]), weights=[0.5, 2.0]).tolist()
+    [0.5, 0.5, 0.0, 2.5, 0.5, 2.5]
+    """
+    ip = np.ascontiguousarray(indptr, dtype=np.int64)
+    ii = np.ascontiguousarray(indices, dtype=np.int32)
+    cols = np.ascontiguousarray(cols, dtype=np.int64)
+    w = np.ones(cols.shape[0]) if weights is None else np.ascontiguousarray(
+        weights, dtype=np.float64)
+    counts = np.zeros(ip.shape[0] - 1, np.float64)
+    _hits(ip, ii, _live(ii.shape[0], live), cols, w, counts)
+    return counts.astype(np.int64) if weights is None else counts
+
+
+
+@numba.njit(cache=True, nogil=True)
+def _live_degree(indptr, live, out):
+    for r in range(indptr.shape[0] - 1):
+        c = 0
+        for k in range(indptr[r], indptr[r + 1]):
+            if live[k]:
+                c += 1
+        out[r] = c
+
+
+def live_degree(indptr: np.ndarray, live: np.ndarray) -> np.ndarray:
+    """Per row of a CSR, its number of live entries (int64).
+
+    Examples
+    --------
+    >>> live_degree(np.array([0, 2, 3]), np.array([1, 0, 1], np.uint8)).tolist()
+    [1, 1]
+    """
+    out = np.empty(indptr.shape[0] - 1, np.int64)
+    _live_degree(np.ascontiguousarray(indptr, dtype=np.int64),
+                 np.ascontiguousarray(live, dtype=np.uint8), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _drop_rows(out_indptr, out_live, in_indptr, in_indices, in_live, bad):
+    n = out_indptr.shape[0] - 1
+    for r in range(n):
+        if bad[r]:
+            for k in range(out_indptr[r], out_indptr[r + 1]):
+                out_live[k] = 0
+    for c in range(n):
+        for k in range(in_indptr[c], in_indptr[c + 1]):
+            if bad[in_indices[k]]:
+                in_live[k] = 0
+
+
+def drop_rows(out_indptr: np.ndarray, out_indices: np.ndarray, out_live: np.ndarray,
+              in_indptr: np.ndarray, in_indices: np.ndarray, in_live: np.ndarray,
+              bad: np.ndarray) -> None:
+    """Mark dead, in place, every follow made by a vertex where ``bad`` is true (in both
+    the out-CSR and the in-CSR masks).
+
+    Examples
+    --------
+    >>> from trueclout.graph.toy import toy_graph
+    >>> g = toy_graph()
+    >>> o = np.ones(g.m, np.uint8); i = np.ones(g.m, np.uint8)
+    >>> drop_rows(g.out_indptr, g.out_indices, o, g.in_indptr, g.in_indices, i,
+    ...           np.arange(g.n) == 0)
+    >>> int(o.sum()), int(i.sum())
+    (9, 9)
+    """
+    del out_indices  # the rows are enough on the out side
+    _drop_rows(np.ascontiguousarray(out_indptr, dtype=np.int64), out_live,
+               np.ascontiguousarray(in_indptr, dtype=np.int64),
+               np.ascontiguousarray(in_indices, dtype=np.int32), in_live,
+               np.ascontiguousarray(bad, dtype=np.bool_))
+
+
 __all__ = ["FRAUDAR_C", "Block", "PeelResult", "log_weights", "peel_order", "densest_block",
            "dense_blocks", "block_row_edges", "synchronized_edges",
-           "one_way_edges"]
+           "one_way_edges", "split_block",
+           "in_mask_to_out", "count_hits",
+           "live_degree", "drop_rows", "average_density"]

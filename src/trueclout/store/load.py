@@ -226,7 +226,10 @@ class Loader:
         con = self.con
         sources: list[str] = []
         staged: dict[str, int] = {}
-        con.execute("BEGIN TRANSACTION")
+        # Staging runs outside the transaction: temporary tables are private to this
+        # connection and vanish with it, and Arrow data registered inside a transaction
+        # stays referenced until commit (which would hold every chunk in memory).
+        in_tx = False
         try:
             seq = 0
             src_ids: dict[str, int] = {}
@@ -273,6 +276,8 @@ class Loader:
                     progress("staging", seq)
             for table in list(pending):
                 flush(table)
+            con.execute("BEGIN TRANSACTION")
+            in_tx = True
             ing = self._next_ingest_id()
             con.execute("CREATE OR REPLACE TEMP TABLE stg_sources (id INTEGER, name VARCHAR)")
             if sources:
@@ -311,10 +316,11 @@ class Loader:
                  json.dumps(details)])
             con.execute("COMMIT")
         except BaseException:
-            try:
-                con.execute("ROLLBACK")
-            except Exception:  # the connection may already be gone
-                pass
+            if in_tx:
+                try:
+                    con.execute("ROLLBACK")
+                except Exception:  # the connection may already be gone
+                    pass
             raise
         finally:
             for table in staged:

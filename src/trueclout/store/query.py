@@ -230,6 +230,19 @@ class Queries:
         """
         return self.con.sql("SELECT * FROM ingests ORDER BY ingest_id").to_arrow_table()
 
+    def memory_usage(self) -> dict[str, int]:
+        """Bytes DuckDB holds now, by tag (``BASE_TABLE`` is its cache of table blocks).
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> isinstance(Store(":memory:").memory_usage(), dict)
+        True
+        """
+        return {tag: int(b) for tag, b in self.con.execute(
+            "SELECT tag, memory_usage_bytes FROM duckdb_memory() "
+            "WHERE memory_usage_bytes > 0").fetchall()}
+
     def sql_rows(self, sql: str, params: list | None = None) -> list[tuple]:
         """Run a read-only query (for tests and reports) and return its rows.
 

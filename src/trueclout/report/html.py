@@ -1,0 +1,131 @@
+"""Self-contained HTML audit pages: one file, Plotly's JavaScript inlined, no network.
+
+Examples
+--------
+>>> import tempfile, os
+>>> from trueclout.report.html import render_audit_html, example_audit
+>>> path = os.path.join(tempfile.mkdtemp(), "a.html")
+>>> _ = render_audit_html(example_audit(), path)
+>>> html = open(path, encoding="utf-8").read()
+>>> "Audience Quality Score" in html, "cdn.plot.ly" in html, len(html) > 1_000_000
+(True, False, True)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_COLORS = {"real": "#2e7d32", "fake": "#c62828", "bot": "#6a1b9a", "mass_follower": "#ef6c00",
+           "farm": "#ad1457", "inactive": "#78909c"}
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * float(x):.1f}%"
+
+
+def _figures(a: dict) -> dict:
+    comp = a["audience"]["composition"]
+    cats = list(comp)
+    composition = {
+        "data": [{"type": "bar", "x": [c.replace("_", "-") for c in cats],
+                  "y": [comp[c]["share"] * 100 for c in cats],
+                  "marker": {"color": [_COLORS.get(c, "#546e7a") for c in cats]},
+                  "error_y": {"type": "data", "symmetric": False,
+                              "array": [(comp[c]["hi"] - comp[c]["share"]) * 100 for c in cats],
+                              "arrayminus": [(comp[c]["share"] - comp[c]["lo"]) * 100
+                                             for c in cats]}}],
+        "layout": {"yaxis": {"title": {"text": "share of followers (%)"}},
+                   "margin": {"t": 20}, "showlegend": False}}
+    g = a["growth"]
+    shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": p["start"], "x1": p["end"],
+               "y0": 0, "y1": 1, "fillcolor": "#c62828", "opacity": 0.15, "line": {"width": 0}}
+              for p in g["anomalous_periods"]]
+    growth = {
+        "data": [{"type": "scatter", "mode": "lines+markers", "x": g["series"]["time"],
+                  "y": g["series"]["followers"], "name": "followers",
+                  "line": {"color": "#1565c0"}}],
+        "layout": {"yaxis": {"title": {"text": "followers"}}, "shapes": shapes,
+                   "margin": {"t": 20}}}
+    kinds = list(a["engagement"]["by_kind"])
+    engagement = {
+        "data": [
+            {"type": "bar", "name": "authentic", "x": kinds,
+             "y": [a["engagement"]["by_kind"][k]["total"]
+                   * (1 - a["engagement"]["by_kind"][k]["suspicious_share"]) for k in kinds],
+             "marker": {"color": "#2e7d32"}},
+            {"type": "bar", "name": "from suspicious accounts", "x": kinds,
+             "y": [a["engagement"]["by_kind"][k]["total"]
+                   * a["engagement"]["by_kind"][k]["suspicious_share"] for k in kinds],
+             "marker": {"color": "#c62828"}}],
+        "layout": {"barmode": "stack", "yaxis": {"title": {"text": "interactions received"}},
+                   "margin": {"t": 20}}}
+    return {"composition": composition, "growth": growth, "engagement": engagement}
+
+
+def render_audit_html(audit: dict, path: str | Path) -> Path:
+    """Write ``audit`` (the dict of :func:`trueclout.audit.audit_account`) as one HTML page.
+
+    Parameters
+    ----------
+    audit : dict
+    path : path
+        Where to write; the folder is created if needed.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = render_audit_html(example_audit(), os.path.join(tempfile.mkdtemp(), "x.html"))
+    >>> p.suffix
+    '.html'
+    """
+    from plotly.offline import get_plotlyjs
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined)
+    env.globals["pct"] = _pct
+    page = env.get_template("audit.html.j2").render(
+        a=audit, plotly_js=get_plotlyjs(),
+        figures=json.dumps(_figures(audit)).replace("</", "<\\/"))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def example_audit() -> dict:
+    """A small audit dict with every section, for examples and tests.
+
+    Examples
+    --------
+    >>> sorted(example_audit())[:3]
+    ['account', 'aqs', 'audience']
+    """
+    from ..audit_stats import audience_quality_score, composition
+    import numpy as np
+    cats = np.array(["real"] * 70 + ["fake"] * 20 + ["inactive"] * 10, dtype=object)
+    return {
+        "account": {"platform": "toy", "account_id": "42", "handle": "example",
+                    "name": "Example", "followers_count": 1000},
+        "audience": {"known_followers": 100, "sampled": True,
+                     "composition": composition(cats, population=1000, seed=0),
+                     "method": "stratified bootstrap"},
+        "engagement": {"total": 10, "authentic_share": 0.9, "in_pod": False,
+                       "by_kind": {"like": {"total": 10, "suspicious_share": 0.1}}},
+        "growth": {"series": {"time": ["2024-01-01", "2024-01-08", "2024-01-15"],
+                              "followers": [500, 900, 1000]},
+                   "anomalous_periods": [{"start": "2024-01-01", "end": "2024-01-08",
+                                          "gained": 400, "expected": 100, "excess": 300}],
+                   "bought_estimate": 300},
+        "aqs": audience_quality_score(0.7, 0.9, 0.3),
+        "reasons": ["20% of followers are fake (95% CI 13%-28%)"],
+        "meta": {"version": "0.1.0", "generated_at": "2024-01-15T00:00:00Z", "db": "example"},
+    }
