@@ -75,6 +75,24 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "our choice"),
     Setting("aqs_weight_growth", 0.15, "Weight of organic (not bought) growth in the AQS.",
             "our choice"),
+    Setting("ensemble_weight_classifier", 1.0, "Weight of the classifier in the ensemble.",
+            "our choice: a member past its own threshold flags on its own"),
+    Setting("ensemble_weight_lockstep", 1.0, "Weight of the lockstep detector.", "our choice"),
+    Setting("ensemble_weight_farm", 1.0, "Weight of the follow-back farm detector.",
+            "our choice"),
+    Setting("ensemble_weight_pods", 1.0, "Weight of the engagement-pod detector.", "our choice"),
+    Setting("ensemble_weight_sybilrank", 0.3,
+            "Weight of SybilRank: trust that does not reach an account is weak evidence alone.",
+            "our choice; Cao et al. 2012 use SybilRank to rank, not to decide"),
+    Setting("mass_follower_min_following", 2000,
+            "Following count from which an account that follows far more than it is followed "
+            "counts as a mass-follower in audits.",
+            "Twitter's follow limit of 2,000 before the ratio rule applied; Ghosh et al. 2012"),
+    Setting("mass_follower_min_ratio", 10.0,
+            "Following/followers ratio from which a big follower is a mass-follower.",
+            "our choice: an order of magnitude"),
+    Setting("inactive_days", 90, "Days without a post after which an account is inactive.",
+            "common industry practice (e.g. 90-day activity windows in audience audits)"),
     Setting("sim_accounts", 50_000, "Accounts in the demo's simulated platform.",
             "issue 2: the demo simulates about 50,000 accounts"),
     Setting("sim_seed", 0, "Seed of the simulator.", "our choice"),
@@ -133,9 +151,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     # -- detect/farm.py (issue 3): follow-back farms, Ghosh et al. WWW 2012 --------------
     Setting("farm_threshold", 0.5, "Farm score at or above which an account is flagged.",
             "our choice: the scores combine probabilities-like curves; 0.5 is their midpoint"),
-    Setting("farm_ratio_mid", 4.0,
+    Setting("farm_ratio_mid", 8.0,
             "Following/followers ratio at which the smooth ratio penalty is one half.",
-            "our choice: Cresci 2015 E13 humans have median ratio 2.2 and INT fakes 19; "
+            "our choice: Cresci 2015 E13 humans have median ratio 2.2 and INT fakes 19; at "
+            "4 reciprocal humans of the simulator who follow 2,000 (5.6 times their "
+            "followers) were flagged; "
             "unlike Tweepcred's cliffs at 500 and 2,500 follows the curve is a logistic in "
             "the log-ratio (detect/farm.py)"),
     Setting("farm_ratio_width", 0.3,
@@ -224,13 +244,23 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "found block are removed before the next peel).",
             "our choice: SNAP ego-Twitter with an injected block needs 3; each peel costs "
             "one pass over the edges"),
-    Setting("lockstep_min_ratio", 1.5,
+    Setting("lockstep_min_ratio", 1.2,
             "Stop peeling when a block's weighted density is below this multiple of the "
-            "whole graph's (Fraudar average weighted degree).",
-            "our measurement: the injected SNAP block is 2.5x, simulated sellers 3.5x"),
-    Setting("lockstep_full_ratio", 2.0,
-            "Density multiple of the graph average at which a block's density evidence is "
-            "full (it rises linearly from 1x).", "our choice"),
+            "graph's (Fraudar average weighted degree of the one-way follows examined).",
+            "our measurement: the injected SNAP block is 4x, simulated sellers 2.7x, but "
+            "a block of 30 follows per fake in a random graph of 25 per account only 1.5x"),
+    Setting("lockstep_full_lift", 4.0,
+            "Follows inside a block, as a multiple of the number their degrees predict "
+            "(degree-preserving expectation: sum of the followers' out-degrees times sum "
+            "of the targets' in-degrees over all follows), at which the block's density "
+            "evidence is full (it rises linearly from 1x).",
+            "our measurement: injected and simulated bought-follower blocks 7-54x; "
+            "popular accounts' shared audiences stay near 1-2x"),
+    Setting("lockstep_split_min_lift", 1.2,
+            "Blocks whose follows are below this multiple of what their degrees predict "
+            "are not examined further (they cannot be lockstep; saves time).",
+            "our measurement: degree-driven blocks 0.7-1.06x, a simulated seller merged "
+            "with a community 1.58x"),
     Setting("lockstep_max_back_share", 0.2,
             "Share of a block's followers that the block's targets follow in return at "
             "which the block counts as a real community, not bought follows (evidence "
@@ -250,10 +280,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("lockstep_hits_full", 0.5,
             "Follows into the block's targets, as a share of the block's median, at which "
             "an account's fit to the block is full.", "our choice"),
-    Setting("lockstep_share_full", 0.2,
+    Setting("lockstep_share_full", 0.1,
             "Share of an account's follows that go to the block's targets at which its "
             "fit is full (accounts that follow thousands score lower).",
-            "our choice: 1:4 camouflage still scores full"),
+            "our choice: 1:9 camouflage still scores full"),
     Setting("lockstep_max_row_reciprocity", 0.2,
             "Accounts whose follows are returned (followed back) more often than this "
             "share take no part in lockstep blocks as followers: they belong to a "
@@ -294,9 +324,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("growth_cusum_h", 6.0,
             "Alarm level of the CUSUM (sigmas accumulated above the allowance).",
             "our choice: Montgomery's h = 4-5 sigmas, raised for weekly series"),
-    Setting("growth_min_excess", 100.0,
+    Setting("growth_min_excess", 50.0,
             "Smallest excess gain (followers above the baseline) that makes a period.",
-            "our choice: sellers' smallest packs are 100-500 followers"),
+            "our choice: below the smallest packs sellers offer (100 followers); the "
+            "simulator splits its smallest purchase of 200 into bursts of 50-80"),
     Setting("growth_min_rel_excess", 0.05,
             "Smallest excess gain, as a share of the follower count before the period.",
             "our choice: 5% keeps counting noise of large accounts out"),
@@ -340,6 +371,37 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Suspicious share (relative to the excess share) at which a period scores 0.5.",
             "our choice: half the excess explained by suspicious newcomers"),
     Setting("growth_suspicious_width", 0.08, "Width of that logistic curve.", "our choice"),
+    # -- detect/pods.py (issue 3): engagement pods ----------------------------------------
+    Setting("pod_threshold", 0.5, "Pod score at or above which an account is flagged.",
+            "our choice: the score is a product of four ramps in [0, 1]"),
+    Setting("pod_min_pair", 3,
+            "Interactions each way (like, repost, reply, quote) that make two accounts "
+            "engagement partners (they must also follow each other).",
+            "our measurement on the simulator: with 3, 99% of humans have no partner and "
+            "the busiest has 11; pod members have 19-20"),
+    Setting("pod_min_partners", 3.0,
+            "Partners at or below which there is no pod evidence.",
+            "our choice: a few close friends are not a pod"),
+    Setting("pod_full_partners", 8.0,
+            "Partners at which the size evidence is full.",
+            "brief: pods have 10-30 members, so 9-29 partners each"),
+    Setting("pod_closed_full", 0.5,
+            "Share of an account's partner pairs that are partners themselves at which "
+            "the closed-group evidence is full.", "our choice: pods are cliques (1.0)"),
+    Setting("pod_inside_full", 0.5,
+            "Share of the engagement an account gives and gets that is with its partners "
+            "at which that evidence is full.",
+            "our choice: simulated pod members 0.98, humans under 0.15 (p99)"),
+    Setting("pod_window_s", 900,
+            "Seconds within which interactions of partners with the same author count as "
+            "bunched (pods engage within minutes of a post).",
+            "our choice after the brief's 'minutes'; the simulator's pod delay is 4 minutes"),
+    Setting("pod_quick_min", 2,
+            "Other partners that must engage the same author within the window.",
+            "our choice"),
+    Setting("pod_quick_full", 0.5,
+            "Share of an account's interactions with partners that are bunched at which "
+            "the quickness evidence is full.", "our choice"),
 ]}
 
 

@@ -52,7 +52,7 @@ Examples
 >>> det.labels_.tolist()
 [0, 0, 0, 0, 0, 0]
 >>> float(ratio_penalty(1000, 100).round(3)), float(ratio_penalty(100, 100).round(3))
-(0.941, 0.01)
+(0.613, 0.001)
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def ratio_penalty(following, followers, *, mid: float | None = None,
     Examples
     --------
     >>> ratio_penalty([100, 499, 501, 2499, 2501], 100).round(3).tolist()
-    [0.01, 0.619, 0.622, 0.997, 0.997]
+    [0.001, 0.139, 0.14, 0.97, 0.971]
     >>> float(ratio_penalty(300, 90, mid=3.0).round(2))
     0.53
     """

@@ -7,8 +7,8 @@ interval's gain is compared with a **robust baseline**:
 
 * the baseline rate ``b`` is the median of the per-day gains of all intervals, and the
   noise scale is ``1.4826 × MAD`` of those rates, floored by a counting-noise term
-  ``sqrt(unit × max(expected gain, unit))`` (``unit``: the smallest step of the series,
-  1 for real counts) and by ``growth_rel_noise × expected gain``;
+  ``sqrt(unit × max(expected gain, unit))`` (``unit``: the step of the counts,
+  :func:`count_unit`, 1 for exact counts) and by ``growth_rel_noise × expected gain``;
 * an interval whose robust z-score reaches ``growth_z`` is a burst; a one-sided **CUSUM**
   of the z-scores (allowance ``growth_cusum_k``, alarm at ``growth_cusum_h``) also finds
   sustained moderate rises that no single interval shows (a change point in the rate);
@@ -101,7 +101,7 @@ def _params(given: dict[str, Any]) -> dict[str, float]:
 
 # -- the series kernel -----------------------------------------------------------------
 @numba.njit(cache=True, nogil=True)
-def _series(t, c, z_thr, cus_k, cus_h, min_excess, min_rel, rel_noise, min_points,
+def _series(t, c, z_thr, cus_k, cus_h, min_excess, min_rel, rel_noise, min_points, unit,
             out_s, out_e, out_x, out_g, out_z, write):  # pragma: no cover - compiled
     """Anomalous periods of one series (times in seconds, counts); returns how many.
 
@@ -143,13 +143,6 @@ def _series(t, c, z_thr, cus_k, cus_h, min_excess, min_rel, rel_noise, min_point
     if b < 0.0:
         b = 0.0
     mad = 1.4826 * np.median(np.abs(rate - b))
-    unit = 0.0
-    for i in range(j):
-        a = abs(d[i])
-        if a > 0 and (unit == 0.0 or a < unit):
-            unit = a
-    if unit == 0.0:
-        unit = 1.0
     ex = np.empty(j)
     sd = np.empty(j)
     z = np.empty(j)
@@ -234,7 +227,7 @@ def _series(t, c, z_thr, cus_k, cus_h, min_excess, min_rel, rel_noise, min_point
 
 @numba.njit(cache=True, parallel=True)
 def _all_series(indptr, verts, t, c, z_thr, cus_k, cus_h, min_excess, min_rel, rel_noise,
-                min_points, counts, offs, out_v, out_s, out_e, out_x, out_g, out_z,
+                min_points, unit, counts, offs, out_v, out_s, out_e, out_x, out_g, out_z,
                 write):  # pragma: no cover - compiled
     dummy = np.empty(0)
     for s in prange(indptr.shape[0] - 1):
@@ -250,7 +243,7 @@ def _all_series(indptr, verts, t, c, z_thr, cus_k, cus_h, min_excess, min_rel, r
             pg = np.empty(k)
             pz = np.empty(k)
             _series(t[a:b], c[a:b], z_thr, cus_k, cus_h, min_excess, min_rel, rel_noise,
-                    min_points, ps, pe, px, pg, pz, True)
+                    min_points, unit, ps, pe, px, pg, pz, True)
             for r in range(k):
                 out_v[o + r] = verts[s]
                 out_s[o + r] = ps[r]
@@ -260,15 +253,16 @@ def _all_series(indptr, verts, t, c, z_thr, cus_k, cus_h, min_excess, min_rel, r
                 out_z[o + r] = pz[r]
         else:
             counts[s] = _series(t[a:b], c[a:b], z_thr, cus_k, cus_h, min_excess, min_rel,
-                                rel_noise, min_points, dummy, dummy, dummy, dummy, dummy,
-                                False)
+                                rel_noise, min_points, unit, dummy, dummy, dummy, dummy,
+                                dummy, False)
 
 
 @numba.njit(cache=True, parallel=True)
-def _ts_series(in_indptr, in_ts, cand, t_end, bin_s, nbins, min_timed, z_thr, cus_k, cus_h,
-               min_excess, min_rel, rel_noise, min_points, counts, offs, out_v, out_s,
+def _ts_series(in_indptr, in_ts, cand, scale, t_end, bin_s, nbins, min_timed, z_thr, cus_k,
+               cus_h, min_excess, min_rel, rel_noise, min_points, counts, offs, out_v, out_s,
                out_e, out_x, out_g, out_z, write):  # pragma: no cover - compiled
-    # weekly follower counts built from follow times, for vertices without snapshots
+    # weekly follower counts built from follow times, for vertices without snapshots,
+    # scaled by scale[v] (profile followers per follow in the graph) to follower units
     t0 = t_end - nbins * bin_s
     dummy = np.empty(0)
     for s in prange(cand.shape[0]):
@@ -292,7 +286,8 @@ def _ts_series(in_indptr, in_ts, cand, t_end, bin_s, nbins, min_timed, z_thr, cu
         if timed < min_timed:
             counts[s] = 0
             continue
-        c = np.cumsum(h)
+        f = scale[v]
+        c = np.cumsum(h) * f
         tt = np.empty(nbins + 1)
         for i in range(nbins + 1):
             tt[i] = t0 + i * bin_s
@@ -304,7 +299,7 @@ def _ts_series(in_indptr, in_ts, cand, t_end, bin_s, nbins, min_timed, z_thr, cu
             pg = np.empty(k)
             pz = np.empty(k)
             _series(tt, c, z_thr, cus_k, cus_h, min_excess, min_rel, rel_noise, min_points,
-                    ps, pe, px, pg, pz, True)
+                    f, ps, pe, px, pg, pz, True)
             o = offs[s]
             for r in range(k):
                 out_v[o + r] = v
@@ -315,7 +310,7 @@ def _ts_series(in_indptr, in_ts, cand, t_end, bin_s, nbins, min_timed, z_thr, cu
                 out_z[o + r] = pz[r]
         else:
             counts[s] = _series(tt, c, z_thr, cus_k, cus_h, min_excess, min_rel, rel_noise,
-                                min_points, dummy, dummy, dummy, dummy, dummy, False)
+                                min_points, f, dummy, dummy, dummy, dummy, dummy, False)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -403,7 +398,8 @@ def growth_periods(ts, counts, **params: Any) -> list[tuple[float, float, float]
         Follower count at each time.
     **params
         Overrides of the ``growth_*`` settings: ``z``, ``cusum_k``, ``cusum_h``,
-        ``min_excess``, ``min_rel_excess``, ``rel_noise``, ``min_points``.
+        ``min_excess``, ``min_rel_excess``, ``rel_noise``, ``min_points``; and ``unit``,
+        the step of the counts (default :func:`count_unit`).
 
     Returns
     -------
@@ -427,19 +423,40 @@ def growth_periods(ts, counts, **params: Any) -> list[tuple[float, float, float]
     if t.size > 1 and np.any(np.diff(t) < 0):
         order = np.argsort(t, kind="stable")
         t, c = t[order], c[order]
+    unit = params.pop("unit", None)
     p = _params(params)
+    if unit is None:
+        unit = count_unit(c)
     buf = [np.empty(max(t.size, 1)) for _ in range(5)]
     k = _series(t, c, p["z"], p["cusum_k"], p["cusum_h"], p["min_excess"],
-                p["min_rel_excess"], p["rel_noise"], p["min_points"], *buf, True)
+                p["min_rel_excess"], p["rel_noise"], p["min_points"], float(unit), *buf, True)
     return [(float(buf[0][i]), float(buf[1][i]), float(buf[2][i])) for i in range(k)]
 
 
-def _run_series(indptr, verts, t, c, p):
+def count_unit(counts) -> float:
+    """The step of a count series: the greatest common divisor of its values when they
+    are whole numbers (platforms that round counts, like the simulator's ``count_scale``
+    of 10, have steps above 1), else 1. It sets the counting-noise floor.
+
+    Examples
+    --------
+    >>> count_unit([120, 130, 200]), count_unit([3, 7]), count_unit([0.5, 1.0])
+    (10.0, 1.0, 1.0)
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    c = c[np.isfinite(c)]
+    if c.size == 0 or np.any(c != np.round(c)) or np.abs(c).max() >= 2**62:
+        return 1.0
+    g = int(np.gcd.reduce(np.abs(c).astype(np.int64)))
+    return float(max(g, 1))
+
+
+def _run_series(indptr, verts, t, c, p, unit):
     nser = indptr.shape[0] - 1
     counts = np.zeros(nser, np.int64)
     e = np.empty(0)
     args = (p["z"], p["cusum_k"], p["cusum_h"], p["min_excess"], p["min_rel_excess"],
-            p["rel_noise"], p["min_points"])
+            p["rel_noise"], p["min_points"], float(unit))
     _all_series(indptr, verts, t, c, *args, counts, counts, np.empty(0, np.int64), e, e, e,
                 e, e, False)
     offs = np.zeros(nser, np.int64)
@@ -452,7 +469,7 @@ def _run_series(indptr, verts, t, c, p):
     return out
 
 
-def _run_ts(g, cand, p):
+def _run_ts(g, cand, scale, p):
     t_known = g.in_ts[g.in_ts != TS_UNKNOWN]
     if t_known.size == 0 or cand.size == 0:
         return [np.empty(0, np.int64)] + [np.empty(0) for _ in range(5)]
@@ -463,16 +480,16 @@ def _run_ts(g, cand, p):
             p["rel_noise"], p["min_points"])
     counts = np.zeros(cand.size, np.int64)
     e = np.empty(0)
-    min_timed = max(1, int(p["min_excess"]))
-    _ts_series(g.in_indptr, g.in_ts, cand, t_end, bin_s, nbins, min_timed, *args, counts,
-               counts, np.empty(0, np.int64), e, e, e, e, e, False)
+    min_timed = int(p["min_points"])
+    _ts_series(g.in_indptr, g.in_ts, cand, scale, t_end, bin_s, nbins, min_timed, *args,
+               counts, counts, np.empty(0, np.int64), e, e, e, e, e, False)
     offs = np.zeros(cand.size, np.int64)
     if cand.size > 1:
         np.cumsum(counts[:-1], out=offs[1:])
     tot = int(counts.sum())
     out = [np.empty(tot, np.int64)] + [np.empty(tot) for _ in range(5)]
     if tot:
-        _ts_series(g.in_indptr, g.in_ts, cand, t_end, bin_s, nbins, min_timed, *args,
+        _ts_series(g.in_indptr, g.in_ts, cand, scale, t_end, bin_s, nbins, min_timed, *args,
                    counts, offs, *out, True)
     return out
 
@@ -488,7 +505,7 @@ def follower_quality(data: DetectionData, **params: Any) -> np.ndarray:
     >>> prof = pa.table({"followers_count": [3, 500], "following_count": [400, 300]})
     >>> d = DetectionData.from_graph(toy_graph(), prof.take([0, 1, 1, 1, 1, 1]))
     >>> follower_quality(d).round(2).tolist()
-    [0.95, 0.0, 0.0, 0.0, 0.0, 0.0]
+    [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     """
     p = _params(params)
     g = data.graph
@@ -540,11 +557,17 @@ def growth_anomalies(data: DetectionData, **params: Any) -> dict[str, np.ndarray
             np.zeros(1, np.int64)
         verts = v[indptr[:-1]] if v.size else np.empty(0, np.int64)
         have_snap[verts] = True
-        out = _run_series(indptr, verts, t, c, p)
+        out = _run_series(indptr, verts, t, c, p, count_unit(c))
         parts.append(out + [np.zeros(out[0].size, np.int8)])
     if g.in_ts is not None:
-        cand = np.flatnonzero(~have_snap & (g.in_degree() >= p["min_excess"]))
-        out = _run_ts(g, cand.astype(np.int64), p)
+        # the graph may hold a sample of each account's follows: scale counts built from
+        # follow times to the profile's follower count where it is known
+        ind = g.in_degree().astype(np.float64)
+        fol = data.column("followers_count")
+        scale = np.where(np.isfinite(fol) & (ind > 0), fol / np.maximum(ind, 1.0), 1.0)
+        scale = np.maximum(scale, 1.0)
+        cand = np.flatnonzero(~have_snap & (ind * scale >= p["min_excess"]))
+        out = _run_ts(g, cand.astype(np.int64), scale, p)
         parts.append(out + [np.ones(out[0].size, np.int8)])
     names = ["vertex", "start", "end", "excess", "gain", "z", "source"]
     if parts:
@@ -610,8 +633,9 @@ float, optional
         Best period score per vertex (0.0 without an anomalous period).
     periods_ : dict
         Flagged vertex -> list of ``(start, end, excess)`` of its suspicious periods
-        (epoch seconds; excess = estimated followers bought, in the series' units:
-        profile followers for snapshots, follows for series built from follow times).
+        (epoch seconds; excess = estimated followers bought; a series built from
+        follow times is scaled to the profile's follower count where the graph holds only
+        a sample of the follows).
     candidates_ : dict of arrays
         Every anomalous period found, suspicious or not (:func:`growth_anomalies`).
     active_ : bool
@@ -633,7 +657,7 @@ float, optional
     >>> det.labels_.nonzero()[0].tolist(), [round(x) for _, _, x in det.periods_[0]]
     ([0], [50])
     >>> print(det.reasons_[0])
-    gained 50 followers between 2023-11-13 and 2023-11-20, 50 more than its usual pace; 98% of the new followers have few followers and follow far more accounts; 96% of them were created within 7 days of each other; 96% followed within 1 hour of each other
+    gained 50 followers between 2023-11-07 and 2023-11-14, 50 more than its usual pace; 100% of the new followers have few followers and follow far more accounts; 96% of them were created within 7 days of each other; 96% followed within 1 hour of each other
     """
 
     default_threshold = 0.5
@@ -707,8 +731,7 @@ float, optional
             if i is None:
                 out.append(f"unusual follower growth (score {self.decision_scores_[v]:.2f})")
                 continue
-            unit = "followers" if res["source"][i] == 0 else "follows"
-            txt = (f"gained {res['gain'][i]:,.0f} {unit} between {_date(res['start'][i])} and "
+            txt = (f"gained {res['gain'][i]:,.0f} followers between {_date(res['start'][i])} and "
                    f"{_date(res['end'][i])}, {res['excess'][i]:,.0f} more than its usual pace")
             who = "of the new followers" if res["new_followers"][i] > 0 else \
                 "of all its followers"

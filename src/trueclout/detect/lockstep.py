@@ -76,7 +76,7 @@ def _opt(value: Any, name: str) -> Any:
 
 
 def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int | None = None,
-                    min_ratio: float | None = None, full_ratio: float | None = None,
+                    min_ratio: float | None = None, full_lift: float | None = None,
                     max_back_share: float | None = None, min_rows: int | None = None,
                     min_cols: int | None = None, min_hits: int | None = None,
                     hits_full: float | None = None, share_full: float | None = None,
@@ -104,7 +104,7 @@ def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int |
     """
     k = int(_opt(blocks, "lockstep_blocks"))
     min_ratio = float(_opt(min_ratio, "lockstep_min_ratio"))
-    full_ratio = float(_opt(full_ratio, "lockstep_full_ratio"))
+    full_lift = float(_opt(full_lift, "lockstep_full_lift"))
     max_back = float(_opt(max_back_share, "lockstep_max_back_share"))
     min_rows = int(_opt(min_rows, "lockstep_min_rows"))
     min_cols = int(_opt(min_cols, "lockstep_min_cols"))
@@ -112,6 +112,7 @@ def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int |
     hits_full = float(_opt(hits_full, "lockstep_hits_full"))
     share_full = float(_opt(share_full, "lockstep_share_full"))
     conc_full = float(config.get("lockstep_customer_share_full"))
+    split_min_lift = float(config.get("lockstep_split_min_lift"))
     g = graph
     n = g.n
     op, oi, ip, ii = g.out_indptr, g.out_indices, g.in_indptr, g.in_indices
@@ -148,6 +149,10 @@ def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int |
     cblock_of = np.full(n, -1, np.int64)
     found: list[dict[str, Any]] = []
     for b in res.blocks:
+        blift = b.edges * g.m / max(float(out_deg[b.rows].sum()) * float(in_deg[b.cols].sum()),
+                                    1.0)
+        if blift < split_min_lift:  # follows their degrees explain: nothing to split
+            continue
         parts = P.split_block(op, oi, ip, ii, b.rows, b.cols, out_live=out_live,
                               in_live=in_live, max_parts=3, min_rows=min_rows)
         for rows, cols, avg_deg in parts:
@@ -164,13 +169,15 @@ def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int |
             # customers' audience is mostly the block, a popular target's is not
             from_rows = P.count_hits(op, oi, rows, out_live)[cols]
             conc = from_rows / np.maximum(in_deg[cols], 1)
-            ev_density = float(np.clip((ratio - 1.0) / max(full_ratio - 1.0, 1e-9), 0, 1))
+            expected = float(out_deg[rows].sum()) * float(in_deg[cols].sum()) / max(g.m, 1)
+            lift = float(row_hits.sum()) / max(expected, 1e-9)
+            ev_density = float(np.clip((lift - 1.0) / max(full_lift - 1.0, 1e-9), 0, 1))
             ev_oneway = float(np.clip(1.0 - back_share / max(max_back, 1e-9), 0, 1))
             strength = ev_density * ev_oneway
             info = {"followers": rows, "targets": cols, "density": wdens, "ratio": ratio,
                     "avg_degree": float(avg_deg), "edges": int(row_hits.sum()),
                     "fill": float(row_hits.sum() / (rows.shape[0] * cols.shape[0])),
-                    "back_share": back_share,
+                    "back_share": back_share, "lift": lift,
                     "target_share": float(from_rows.sum() / max(in_deg[cols].sum(), 1)),
                     "strength": strength, "median_hits": float(np.median(row_hits)),
                     "timed": bool(window), "window_s": window, "members": 0}
@@ -239,7 +246,7 @@ class LockstepDetector(BaseDetector):
     use_time : bool or "auto"
         Keep only follows that arrived in bursts (CopyCatch). "auto" uses times when at
         least ``copycatch_min_known_ts`` of the follows have one.
-    blocks, min_ratio, full_ratio, max_back_share, min_rows, min_cols, min_hits,
+    blocks, min_ratio, full_lift, max_back_share, min_rows, min_cols, min_hits,
     hits_full, share_full : optional
         Defaults from config (``lockstep_*``).
     window_s, min_count, rate_factor, min_span_days : optional
@@ -274,7 +281,7 @@ class LockstepDetector(BaseDetector):
     """
 
     def __init__(self, *, use_time: bool | str = "auto", blocks: int | None = None,
-                 min_ratio: float | None = None, full_ratio: float | None = None,
+                 min_ratio: float | None = None, full_lift: float | None = None,
                  max_back_share: float | None = None, min_rows: int | None = None,
                  min_cols: int | None = None, min_hits: int | None = None,
                  hits_full: float | None = None, share_full: float | None = None,
@@ -285,7 +292,7 @@ class LockstepDetector(BaseDetector):
         self.use_time = use_time
         self.blocks = blocks
         self.min_ratio = min_ratio
-        self.full_ratio = full_ratio
+        self.full_lift = full_lift
         self.max_back_share = max_back_share
         self.min_rows = min_rows
         self.min_cols = min_cols
@@ -320,7 +327,7 @@ class LockstepDetector(BaseDetector):
         self.use_time_ = self._use_time(g)
         r = lockstep_scores(
             g, use_time=self.use_time_, blocks=self.blocks, min_ratio=self.min_ratio,
-            full_ratio=self.full_ratio, max_back_share=self.max_back_share,
+            full_lift=self.full_lift, max_back_share=self.max_back_share,
             min_rows=self.min_rows, min_cols=self.min_cols, min_hits=self.min_hits,
             hits_full=self.hits_full, share_full=self.share_full, window_s=self.window_s,
             min_count=self.min_count, rate_factor=self.rate_factor,
@@ -343,8 +350,10 @@ class LockstepDetector(BaseDetector):
             when = (f" within the same {_window(b['window_s'])} bursts"
                     if b["timed"] else "")
             out.append(f"follows {int(self.hits_[v])} of the same {b['targets'].shape[0]:,} "
-                       f"accounts as {others:,} other accounts{when} (dense block, density "
-                       f"{b['ratio']:.1f}x the graph average; none of them follows back)")
+                       f"accounts as {others:,} other accounts{when} (dense block: "
+                       f"{b['lift']:.0f}x the follows their numbers of followers and "
+                       f"followings predict, density {b['ratio']:.1f}x the graph average; "
+                       f"none of those accounts follows them back)")
         return out
 
     def customer_reasons(self, indices: np.ndarray | None = None) -> list[str]:
@@ -367,7 +376,8 @@ class LockstepDetector(BaseDetector):
             b = self.blocks_[bi]
             out.append(f"followed by a lockstep block of {b['members']:,} accounts that also "
                        f"follow {b['targets'].shape[0] - 1:,} other accounts together "
-                       f"(density {b['ratio']:.1f}x the graph average): likely bought followers")
+                       f"({b['lift']:.0f}x the follows their degrees predict): likely "
+                       f"bought followers")
         return out
 
 

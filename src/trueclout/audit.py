@@ -1,0 +1,255 @@
+"""One account's audience audit: composition, engagement, growth, score and reasons.
+
+:func:`audit_account` reads a fitted :class:`~trueclout.detect.ensemble.EnsembleDetector`
+and its :class:`~trueclout.detect.data.DetectionData` and returns one JSON-ready dict:
+
+- ``audience``: each follower's category (real, fake, bot, mass_follower, farm,
+  inactive; pod members count as farm) and the shares with 95% intervals (see
+  :mod:`trueclout.audit_stats` for the bootstrap and the stratified sampling design used
+  when only part of the followers is known);
+- ``engagement``: likes, reposts, replies, mentions and quotes received, the share from
+  suspicious accounts, and whether the account sits in an engagement pod;
+- ``growth``: the follower-count series, the anomalous periods with the estimated
+  followers bought in each;
+- ``aqs``: the Audience Quality Score and its parts;
+- ``reasons``: the top reasons, in plain words.
+
+Examples
+--------
+>>> from trueclout.detect.data import DetectionData
+>>> from trueclout.graph.toy import toy_graph
+>>> from trueclout.detect.ensemble import EnsembleDetector
+>>> from trueclout.detect.base import BaseDetector
+>>> import numpy as np
+>>> class Zero(BaseDetector):
+...     def __init__(self):
+...         pass
+...     def _fit(self, data):
+...         self.decision_scores_ = np.zeros(data.n)
+>>> data = DetectionData.from_graph(toy_graph())
+>>> ens = EnsembleDetector(members={"z": (Zero(), "fake")}).fit(data)
+>>> a = audit_account(data, ens, "toy:cat", n_boot=200)
+>>> a["audience"]["known_followers"], a["aqs"]["score"] > 0
+(5, True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .audit_stats import CATEGORIES, audience_quality_score, composition, share_ci
+from .errors import UsageError
+
+_AUDIENCE_OF = {"pod": "farm", "customer": "real"}
+
+
+def _iso(t: float | None) -> str | None:
+    if t is None or not np.isfinite(t):
+        return None
+    return dt.datetime.fromtimestamp(float(t), tz=dt.timezone.utc).strftime("%Y-%m-%d")
+
+
+def resolve_account(data, spec: str) -> int:
+    """The vertex of ``spec``: ``platform:account_id``, an account id, or ``@handle``.
+
+    Examples
+    --------
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.graph.toy import toy_graph
+    >>> d = DetectionData.from_graph(toy_graph())
+    >>> resolve_account(d, "toy:ben"), resolve_account(d, "ben")
+    (1, 1)
+    >>> resolve_account(d, "nobody")
+    Traceback (most recent call last):
+    ...
+    trueclout.errors.UsageError: no account 'nobody' in the store (give platform:account_id, an account id or @handle)
+    """
+    g = data.graph
+    spec = spec.strip()
+    if not spec:
+        raise UsageError("give an account: platform:account_id, an account id or @handle")
+    if ":" in spec and not spec.startswith("@"):
+        platform, account_id = spec.split(":", 1)
+        try:
+            return g.vertex(platform, account_id)
+        except UsageError:
+            pass
+    want = spec[1:] if spec.startswith("@") else spec
+    hits = np.zeros(0, dtype=np.int64)
+    if not spec.startswith("@"):
+        ids = np.asarray(g.names.column("account_id").to_pylist(), dtype=object)
+        hits = np.flatnonzero(ids == spec)
+    if hits.size == 0 and "handle" in data.profiles.column_names:
+        handles = data.profiles.column("handle").to_pylist()
+        hits = np.flatnonzero([h is not None and h.lower() == want.lower() for h in handles])
+    if hits.size == 1:
+        return int(hits[0])
+    if hits.size > 1:
+        raise UsageError(f"{spec!r} names {hits.size} accounts; give platform:account_id")
+    raise UsageError(f"no account {spec!r} in the store (give platform:account_id, an "
+                     "account id or @handle)")
+
+
+def _received(data, v: int) -> dict[str, np.ndarray]:
+    """Sources of every interaction of each kind received by ``v``."""
+    out = {}
+    for kind, (indptr, indices, _ts) in data.graph.interactions.items():
+        pos = np.flatnonzero(indices == v)
+        out[kind] = (np.searchsorted(indptr, pos, side="right") - 1).astype(np.int64)
+    return out
+
+
+def _series(data, v: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """Follower-count series of ``v``: snapshots if any, else cumulative follow times."""
+    snaps = data.snapshots
+    if snaps is not None:
+        verts = snaps.column("vertex").to_numpy()
+        lo, hi = np.searchsorted(verts, [v, v + 1])
+        if hi - lo >= 2:
+            ts = snaps.column("ts").to_numpy(zero_copy_only=False)[lo:hi].astype(float)
+            c = snaps.column("followers_count").to_numpy(zero_copy_only=False)[lo:hi]
+            c = np.asarray(c, dtype=float)
+            ok = np.isfinite(ts) & np.isfinite(c)
+            return ts[ok], c[ok], "profile snapshots"
+    g = data.graph
+    if g.in_ts is not None:
+        t = g.in_ts[g.in_indptr[v]:g.in_indptr[v + 1]].astype(np.int64)
+        known = np.sort(t[t > -2**31])
+        unknown = (t <= -2**31).sum()
+        if known.size >= 2:
+            day = 86_400
+            days = np.arange(known[0] // day, known[-1] // day + 2) * day
+            counts = unknown + np.searchsorted(known, days, side="right")
+            return days.astype(float), counts.astype(float), "follow times"
+    return np.zeros(0), np.zeros(0), "none"
+
+
+def audit_account(data, ensemble, account: str | int, *, n_boot: int | None = None,
+                  seed: int = 0, db: str | None = None) -> dict[str, Any]:
+    """Audit the audience of ``account``; see the module docstring for the sections.
+
+    Parameters
+    ----------
+    data : DetectionData
+    ensemble : EnsembleDetector
+        Fitted on ``data``.
+    account : str or int
+        ``platform:account_id``, an account id, ``@handle``, or a vertex id.
+    n_boot : int, optional
+        Bootstrap replicates (default config ``audit_bootstrap``).
+    seed : int
+        Seed of the bootstrap.
+    db : str, optional
+        Store path, recorded in the report.
+
+    Returns
+    -------
+    dict
+    """
+    from .detect.growth import growth_periods
+
+    v = int(account) if isinstance(account, (int, np.integer)) else resolve_account(data, account)
+    g = data.graph
+    platform, account_id = g.name(v)
+    prof = {c: data.profiles.column(c)[v].as_py() for c in data.profiles.column_names
+            if c not in ("extra",)}
+    followers = g.in_neighbors(v)
+    known = int(followers.shape[0])
+    reported = prof.get("followers_count")
+    population = int(reported) if reported is not None and reported > known else known
+    cats = np.asarray([_AUDIENCE_OF.get(c, c) for c in ensemble.category_[followers]],
+                      dtype=object)
+    fts = None
+    if g.in_ts is not None:
+        raw = g.in_ts[g.in_indptr[v]:g.in_indptr[v + 1]].astype(np.float64)
+        fts = np.where(raw > -2**31, raw, np.nan)
+    comp = composition(cats, follow_ts=fts, population=population, n_boot=n_boot, seed=seed)
+    sampled = population > known
+    method = ("All followers are known: percentile bootstrap over followers."
+              if not sampled else
+              f"{known:,} of {population:,} followers are known: a sample, stratified by "
+              "follow time (quantile strata, proportional weights), bootstrapped within "
+              "strata, with the finite-population correction.")
+    # engagement
+    flagged = ensemble.labels_.astype(bool)
+    by_kind = {}
+    all_src = []
+    for kind, srcs in _received(data, v).items():
+        all_src.append(srcs)
+        by_kind[kind] = {"total": int(srcs.size),
+                         "suspicious_share": float(flagged[srcs].mean()) if srcs.size else 0.0}
+    srcs = np.concatenate(all_src) if all_src else np.zeros(0, np.int64)
+    eng_ci = share_ci(~flagged[srcs], n_boot=n_boot, seed=seed)
+    pods = ensemble.members_.get("pods")
+    in_pod = bool(pods is not None and pods.labels_[v])
+    engagement = {"total": int(srcs.size),
+                  "authentic_share": eng_ci["share"] if srcs.size else 1.0,
+                  "authentic_lo": eng_ci["lo"] if srcs.size else 1.0,
+                  "authentic_hi": eng_ci["hi"] if srcs.size else 1.0,
+                  "by_kind": by_kind, "in_pod": in_pod}
+    # growth
+    ts, counts, source = _series(data, v)
+    periods = []
+    if ts.size >= 3:
+        for start, end, excess in growth_periods(ts, counts):
+            gained = float(np.interp(end, ts, counts) - np.interp(start, ts, counts))
+            periods.append({"start": _iso(start), "end": _iso(end), "gained": int(round(gained)),
+                            "expected": int(round(max(gained - excess, 0))),
+                            "excess": int(round(excess))})
+    bought = int(sum(p["excess"] for p in periods))
+    current = float(counts[-1]) if counts.size else float(population or 0)
+    growth = {"series": {"time": [_iso(t) for t in ts], "followers": [int(c) for c in counts]},
+              "source": source, "anomalous_periods": periods, "bought_estimate": bought,
+              "bought_share": round(bought / current, 4) if current > 0 else 0.0}
+    real_share = comp["real"]["share"]
+    aqs = audience_quality_score(real_share, engagement["authentic_share"],
+                                 growth["bought_share"])
+    reasons = _reasons(comp, engagement, growth, ensemble, v)
+    return {
+        "account": {"platform": platform, "account_id": account_id, "vertex": v,
+                    "handle": prof.get("handle"), "name": prof.get("name"),
+                    "followers_count": reported if reported is not None else known,
+                    "following_count": prof.get("following_count"),
+                    "authenticity": round(float(ensemble.authenticity_[v]), 4),
+                    "category": str(ensemble.category_[v]),
+                    "flags": ensemble.top_reasons(v)},
+        "audience": {"known_followers": known, "population": population, "sampled": sampled,
+                     "composition": comp, "method": method},
+        "engagement": engagement,
+        "growth": growth,
+        "aqs": aqs,
+        "reasons": reasons,
+        "meta": {"version": __version__, "db": db,
+                 "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "members": sorted(ensemble.members_), "skipped": ensemble.skipped_},
+    }
+
+
+def _reasons(comp: dict, eng: dict, growth: dict, ensemble, v: int) -> list[str]:
+    out: list[tuple[float, str]] = []
+    words = {"fake": "fake or bought", "bot": "bots", "mass_follower": "mass-followers",
+             "farm": "follow-back farmers or pod members", "inactive": "inactive"}
+    for cat in CATEGORIES[1:]:
+        c = comp[cat]
+        if c["share"] >= 0.05 and c["count"] >= 3:
+            out.append((c["share"], f"{100 * c['share']:.0f}% of followers are {words[cat]} "
+                                    f"(95% CI {100 * c['lo']:.0f}-{100 * c['hi']:.0f}%)"))
+    for p in growth["anomalous_periods"]:
+        out.append((min(1.0, p["excess"] / max(1, p["gained"])),
+                    f"gained {p['gained']:,} followers between {p['start']} and {p['end']}, "
+                    f"about {p['excess']:,} more than its usual growth: likely bought"))
+    if eng["total"] >= 10 and eng["authentic_share"] < 0.9:
+        out.append((1 - eng["authentic_share"],
+                    f"{100 * (1 - eng['authentic_share']):.0f}% of the engagement it receives "
+                    "comes from suspicious accounts"))
+    if eng["in_pod"]:
+        out.append((0.9, "it is part of an engagement pod that likes and replies to each "
+                         "other within minutes"))
+    for r in ensemble.top_reasons(v):
+        out.append((0.95, f"the account itself: {r}"))
+    out.sort(key=lambda x: -x[0])
+    return [text for _, text in out[:5]]

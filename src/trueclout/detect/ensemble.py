@@ -1,0 +1,269 @@
+"""The ensemble: every detector's evidence combined into one authenticity per account.
+
+Members and what they say about an account:
+
+============  =======================================  ==============================
+member        detector                                 flags the account as
+============  =======================================  ==============================
+classifier    :class:`~.classifier.SupervisedDetector`  fake (or bot if declared)
+lockstep      :class:`~.lockstep.LockstepDetector`      fake (a bought follower)
+farm          :class:`~.farm.FarmDetector`              farm (follow-back farming)
+pods          :class:`~.pods.PodDetector`               pod (engagement pod)
+sybilrank     :class:`~.sybilrank.SybilRankDetector`    soft evidence only
+growth        :class:`~.growth.GrowthDetector`          bought followers (a customer:
+                                                       says nothing of the account's
+                                                       own authenticity)
+============  =======================================  ==============================
+
+Combination. Each member's score is first mapped so that its own threshold sits at 0.5
+(piecewise linear: ``[0, t] -> [0, 0.5]`` and ``[t, 1] -> [0.5, 1]``), so members with
+different scales speak the same language. Suspicion is then a weighted noisy-OR,
+``1 - prod_i (1 - s_i) ** w_i`` over the members that judge the account itself, and
+``authenticity_ = 1 - suspicion``. A single member past its threshold is enough to flag
+an account; two members half-way there together also flag it. Weights are in config
+(``ensemble_weight_<member>``); SybilRank's is low because trust that does not reach an
+account is weak evidence on its own.
+
+Categories. A flagged account takes the category of its strongest member. An account
+that is not flagged is ``mass_follower`` when it follows at least
+``mass_follower_min_following`` accounts with a following/followers ratio of at least
+``mass_follower_min_ratio``, ``inactive`` when it has not posted in
+``inactive_days`` days (or never, where posts are known), and ``real`` otherwise.
+
+Examples
+--------
+>>> import numpy as np
+>>> from trueclout.detect.base import BaseDetector
+>>> class Const(BaseDetector):
+...     def __init__(self, *, values=None):
+...         self.values = values
+...     def _fit(self, data):
+...         self.decision_scores_ = np.asarray(self.values, float)
+>>> from trueclout.graph.toy import toy_graph
+>>> from trueclout.detect.data import DetectionData
+>>> data = DetectionData.from_graph(toy_graph())
+>>> e = EnsembleDetector(members={"a": (Const(values=[0, 0, 0, .9, .3, .3]), "fake"),
+...                               "b": (Const(values=[0, 0, 0, 0, .4, 0]), "farm")}).fit(data)
+>>> e.labels_.tolist(), list(e.category_[3:5])
+([0, 0, 0, 1, 1, 0], ['fake', 'farm'])
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+from .. import config
+from ..errors import UsageError
+from .base import BaseDetector
+from .data import DetectionData
+
+#: The default members: name -> (module:class, category, judges the account itself).
+DEFAULT_MEMBERS: dict[str, tuple[str, str | None, bool]] = {
+    "classifier": ("trueclout.detect.classifier:SupervisedDetector", "fake", True),
+    "lockstep": ("trueclout.detect.lockstep:LockstepDetector", "fake", True),
+    "farm": ("trueclout.detect.farm:FarmDetector", "farm", True),
+    "pods": ("trueclout.detect.pods:PodDetector", "pod", True),
+    "sybilrank": ("trueclout.detect.sybilrank:SybilRankDetector", None, True),
+    "growth": ("trueclout.detect.growth:GrowthDetector", "customer", False),
+}
+
+
+def _load(path: str) -> type:
+    module, cls = path.split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def align_to_threshold(scores: np.ndarray, threshold: float) -> np.ndarray:
+    """Map scores piecewise linearly so that ``threshold`` lands on 0.5.
+
+    Examples
+    --------
+    >>> align_to_threshold(np.array([0.0, 0.2, 0.6, 1.0]), 0.2).round(2).tolist()
+    [0.0, 0.5, 0.75, 1.0]
+    """
+    s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
+    t = float(np.clip(threshold, 1e-9, 1 - 1e-9))
+    return np.where(s < t, 0.5 * s / t, 0.5 + 0.5 * (s - t) / (1 - t))
+
+
+class EnsembleDetector(BaseDetector):
+    """All detectors combined into ``authenticity_``, ``category_`` and reasons.
+
+    Parameters
+    ----------
+    members : dict, optional
+        name -> ``(detector, category)`` or ``(detector, category, judges_self)``; the
+        default runs :data:`DEFAULT_MEMBERS` (members whose detector cannot run on the
+        data, such as pods without interactions, are skipped and listed in
+        ``skipped_``).
+    model : AuthenticityClassifier or path, optional
+        The classifier's model (default: trained on the simulator, cached).
+    weights : dict, optional
+        Member weights; default from config ``ensemble_weight_<name>``.
+    threshold : float, optional
+        On ``decision_scores_ = 1 - authenticity_`` (default 0.5).
+
+    Attributes
+    ----------
+    authenticity_ : array
+        1 means real.
+    category_ : array of str
+        real, fake, bot, farm, pod, mass_follower or inactive.
+    members_ : dict
+        name -> fitted detector.
+    aligned_ : dict
+        name -> member scores aligned to their thresholds.
+    bought_ : array
+        Customer evidence (0 to 1): the account's own followers look bought.
+    """
+
+    default_threshold = 0.5
+
+    def __init__(self, *, members: dict | None = None, model: Any = None,
+                 weights: dict | None = None, threshold: float | None = None) -> None:
+        self.members = members
+        self.model = model
+        self.weights = weights
+        self.threshold = threshold
+
+    def _members(self) -> dict[str, tuple[BaseDetector, str | None, bool]]:
+        if self.members is not None:
+            out = {}
+            for name, spec in self.members.items():
+                det, cat, *rest = spec
+                out[name] = (det, cat, rest[0] if rest else True)
+            return out
+        out = {}
+        for name, (path, cat, judges) in DEFAULT_MEMBERS.items():
+            try:
+                cls = _load(path)
+            except (ImportError, AttributeError):
+                continue
+            det = cls(model=self.model) if name == "classifier" else cls()
+            out[name] = (det, cat, judges)
+        return out
+
+    def _weight(self, name: str) -> float:
+        if self.weights and name in self.weights:
+            return float(self.weights[name])
+        key = f"ensemble_weight_{name}"
+        try:
+            return float(config.get(key))
+        except UsageError:
+            return 1.0
+
+    def _fit(self, data: DetectionData, progress=None) -> None:
+        if not isinstance(data, DetectionData):
+            raise UsageError("EnsembleDetector.fit takes a DetectionData")
+        n = data.n
+        fitted: dict[str, BaseDetector] = {}
+        aligned: dict[str, np.ndarray] = {}
+        cats: dict[str, str | None] = {}
+        judges: dict[str, bool] = {}
+        skipped: dict[str, str] = {}
+        for name, (det, cat, self_judge) in self._members().items():
+            if progress:
+                progress(name)
+            try:
+                det.fit(data)
+            except UsageError as exc:  # a member that cannot run on this data
+                skipped[name] = str(exc)
+                continue
+            fitted[name] = det
+            aligned[name] = align_to_threshold(det.decision_scores_, det.threshold_)
+            cats[name] = cat
+            judges[name] = self_judge
+        log_keep = np.zeros(n)
+        for name, s in aligned.items():
+            if judges[name]:
+                w = self._weight(name)
+                log_keep += w * np.log1p(-np.clip(s, 0.0, 1 - 1e-12))
+        suspicion = 1.0 - np.exp(log_keep)
+        self.members_ = fitted
+        self.aligned_ = aligned
+        self.skipped_ = skipped
+        self.authenticity_ = 1.0 - suspicion
+        self.decision_scores_ = suspicion
+        self.bought_ = np.zeros(n)
+        for name, s in aligned.items():
+            if cats[name] == "customer":
+                self.bought_ = np.maximum(self.bought_, s)
+        lock = fitted.get("lockstep")
+        if lock is not None and hasattr(lock, "customer_scores_"):
+            self.bought_ = np.maximum(self.bought_, np.asarray(lock.customer_scores_, float))
+        self._cats = cats
+        self._judges = judges
+        self.category_ = self._categories(data, suspicion)
+
+    def _categories(self, data: DetectionData, suspicion: np.ndarray) -> np.ndarray:
+        n = data.n
+        cat = np.full(n, "real", dtype=object)
+        thr = self.default_threshold if self.threshold is None else self.threshold
+        flagged = suspicion >= thr
+        names = [m for m in self.aligned_ if self._judges[m] and self._cats[m]]
+        if names and flagged.any():
+            stack = np.vstack([self.aligned_[m] for m in names])
+            best = np.asarray(names, dtype=object)[np.argmax(stack, axis=0)]
+            labels = np.asarray([self._cats[m] for m in best], dtype=object)
+            cat[flagged] = labels[flagged]
+        elif flagged.any():
+            cat[flagged] = "fake"
+        declared = data.column("declared_bot", fill=0) > 0
+        cat[flagged & declared] = "bot"
+        cat[declared & ~flagged] = "bot"
+        following = data.column("following_count", fill=0)
+        followers = data.column("followers_count", fill=0)
+        mass = ((following >= config.get("mass_follower_min_following"))
+                & (following / np.maximum(followers, 1) >= config.get("mass_follower_min_ratio")))
+        cat[(cat == "real") & mass] = "mass_follower"
+        cat[(cat == "real") & self._inactive(data)] = "inactive"
+        return cat
+
+    @staticmethod
+    def _inactive(data: DetectionData) -> np.ndarray:
+        n = data.n
+        days = float(config.get("inactive_days"))
+        observed = data.column("observed_at")
+        posts_count = data.column("posts_count")
+        out = np.zeros(n, dtype=bool)
+        if data.activity is not None:
+            last = np.asarray(data.activity.column("last_post").to_numpy(zero_copy_only=False),
+                              dtype=np.float64)
+            ref = np.where(np.isfinite(observed), observed, np.nanmax(last)
+                           if np.isfinite(last).any() else np.nan)
+            never = ~np.isfinite(last)
+            stale = np.isfinite(last) & np.isfinite(ref) & (ref - last > days * 86400)
+            out |= stale | (never & ~(posts_count > 0))
+        else:
+            out |= posts_count == 0
+        return out
+
+    def _reasons(self, indices: np.ndarray) -> list[str]:
+        out = []
+        for i in indices:
+            parts = sorted(((self.aligned_[m][i], m) for m in self.aligned_
+                            if self._judges[m] and self.members_[m].labels_[i]),
+                           reverse=True)
+            texts = [self.members_[m].reasons_[i] for _, m in parts if self.members_[m].reasons_[i]]
+            if not texts:
+                texts = ["several detectors are moderately suspicious at once: "
+                         + ", ".join(f"{m} {self.aligned_[m][i]:.2f}"
+                                     for m in self.aligned_ if self.aligned_[m][i] > 0.25)]
+            out.append("; ".join(texts[:3]))
+        return out
+
+    def top_reasons(self, v: int, k: int = 3) -> list[str]:
+        """Up to ``k`` plain-words reasons for account ``v``, strongest first, from every
+        member past its threshold (also for accounts the ensemble did not flag).
+
+        Examples
+        --------
+        >>> EnsembleDetector().top_reasons  # doctest: +ELLIPSIS
+        <bound method EnsembleDetector.top_reasons of EnsembleDetector(...)>
+        """
+        parts = sorted(((self.aligned_[m][v], m) for m in self.aligned_
+                        if self.members_[m].labels_[v]), reverse=True)
+        return [self.members_[m].reasons_[v] for _, m in parts if self.members_[m].reasons_[v]][:k]
