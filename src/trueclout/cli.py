@@ -37,7 +37,7 @@ app = typer.Typer(name="trueclout", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Measure real, relevant influence on social networks: audit audiences, "
                        "not follower counts.")
-out = Console()
+out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 DbOption = typer.Option(None, "--db", help="DuckDB store (default: $TRUECLOUT_DB or "
@@ -548,13 +548,19 @@ def demo(
             raise TruecloutError("; ".join(f["error"] for f in report.failures))
         t_ing = time.perf_counter() - t0 - t_sim
         result = compute_stats(store)
+        data, ens = _detection(store, None, as_json)
+    t_det = time.perf_counter() - t0 - t_sim - t_ing
+    audits = _demo_audits(data, ens, folder, str(db_path))
     t_all = time.perf_counter() - t0
     summary = {"folder": str(folder), "db": str(db_path), "platform": str(platform_dir),
                "report": str(folder / "summary.json"), "simulation": sim,
                "ingest": {k: v for k, v in report.to_dict().items() if k != "loads"},
                "stats": result,
+               "detection": {"flagged": int(ens.labels_.sum()),
+                             "members": sorted(ens.members_)},
+               "audits": audits,
                "seconds": {"simulate": round(t_sim, 2), "ingest": round(t_ing, 2),
-                           "total": round(t_all, 2)}}
+                           "detect": round(t_det, 2), "total": round(t_all, 2)}}
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     if as_json:
         _print_json(summary)
@@ -568,9 +574,55 @@ def demo(
         out.print("ground truth: " + ", ".join(f"{k} {v:,}"
                                                for k, v in result["label_counts"].items()))
     out.print(_graph_lines(result["graph"]))
-    out.print(f"\nfiles:\n  store:    {db_path}\n  platform: {platform_dir}\n"
-              f"  report:   {folder / 'summary.json'}")
-    out.print(f"next: trueclout stats --db {db_path}")
+    out.print(f"detection: {int(ens.labels_.sum()):,} accounts flagged in {t_det:.1f} s")
+    if audits:
+        t = Table(title="two accounts of similar size")
+        for c in ("", "account", "followers", "real audience", "bought (est.)", "AQS"):
+            t.add_column(c, justify="left" if c in ("", "account") else "right")
+        for role, a in audits.items():
+            t.add_row(role, a["account"], f"{a['followers']:,}",
+                      f"{100 * a['real_share']:.0f}%", f"{a['bought']:,}", f"{a['aqs']}")
+        out.print(t)
+    out.print(f"\nfiles:\n  store:    {db_path}\n  platform: {platform_dir}")
+    for role, a in audits.items():
+        out.print(f"  audit of the {role} account: {a['html']} (and {a['json']})")
+    out.print(f"  report:   {folder / 'summary.json'}")
+    out.print(f"next: trueclout audit {next(iter(audits.values()))['account'] if audits else 'ACCOUNT'}"
+              f" --db {db_path}")
+
+
+def _demo_audits(data, ens, folder: Path, db: str) -> dict:
+    """Audit the most-followed customer who bought followers and the honest account whose
+    follower count is closest to it; write both reports."""
+    import numpy as np
+    from .audit import audit_account
+    from .report.html import render_audit_html
+    followers = data.column("followers_count", fill=0)
+    customers = data.labels.get("customer")
+    if customers is None or customers.size == 0:
+        return {}
+    bought = customers[np.argmax(followers[customers])]
+    honest_mask = data.label_mask("human") & ~data.label_mask("customer", "fast_growth")
+    honest_mask &= ens.labels_ == 0
+    cand = np.flatnonzero(honest_mask)
+    if cand.size == 0:
+        return {}
+    honest = cand[np.argmin(np.abs(followers[cand] - followers[bought]))]
+    out_audits = {}
+    for role, v in (("bought-followers", int(bought)), ("honest", int(honest))):
+        rep = audit_account(data, ens, v, db=db)
+        name = f"audit-{role}"
+        (folder / f"{name}.json").write_text(json.dumps(rep, indent=2, default=str) + "\n")
+        render_audit_html(rep, folder / f"{name}.html")
+        acc = rep["account"]
+        out_audits[role] = {"account": f"{acc['platform']}:{acc['account_id']}",
+                            "followers": int(acc["followers_count"] or 0),
+                            "real_share": rep["audience"]["composition"]["real"]["share"],
+                            "bought": rep["growth"]["bought_estimate"],
+                            "aqs": rep["aqs"]["score"],
+                            "json": str(folder / f"{name}.json"),
+                            "html": str(folder / f"{name}.html")}
+    return out_audits
 
 
 def main(argv: list[str] | None = None) -> int:
