@@ -126,6 +126,10 @@ class AuthenticityClassifier:
         Calibration folds (``classifier_folds``); fewer when a class is smaller.
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf : optional
         Of the boosted trees (settings ``classifier_*``).
+    max_features : float, optional
+        Share of the features each split may choose from (``classifier_max_features``);
+        below 1 the trees must spread over many features instead of the one that
+        separates the training set best.
     monotonic : bool
         Constrain the features that have a direction in the feature table.
     augment : bool
@@ -162,7 +166,7 @@ class AuthenticityClassifier:
                  calibration: str | None = None, folds: int | None = None,
                  max_iter: int | None = None, learning_rate: float | None = None,
                  max_leaf_nodes: int | None = None, min_samples_leaf: int | None = None,
-                 monotonic: bool = True, augment: bool = True,
+                 max_features: float | None = None, monotonic: bool = True, augment: bool = True,
                  threshold: float | None = None, random_state: int = 0) -> None:
         self.features = features
         self.calibration = calibration
@@ -171,6 +175,7 @@ class AuthenticityClassifier:
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
         self.monotonic = monotonic
         self.augment = augment
         self.threshold = threshold
@@ -304,7 +309,8 @@ class AuthenticityClassifier:
         est = HistGradientBoostingClassifier(
             max_iter=int(self._cfg("max_iter")), learning_rate=float(self._cfg("learning_rate")),
             max_leaf_nodes=int(self._cfg("max_leaf_nodes")),
-            min_samples_leaf=int(self._cfg("min_samples_leaf")), monotonic_cst=cst,
+            min_samples_leaf=int(self._cfg("min_samples_leaf")),
+            max_features=float(self._cfg("max_features")), monotonic_cst=cst,
             early_stopping=False, random_state=self.random_state)
         cal = CalibratedClassifierCV(estimator=est, method=method, cv=splits, ensemble=True)
         cal.fit(Xa[:, cols], ya, sample_weight=wa)

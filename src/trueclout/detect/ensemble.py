@@ -18,13 +18,15 @@ growth        :class:`~.growth.GrowthDetector`          bought followers (a cust
 Combination. Each member's score is first mapped so that its own threshold sits at 0.5
 (piecewise linear: ``[0, t] -> [0, 0.5]`` and ``[t, 1] -> [0.5, 1]``), so members with
 different scales speak the same language. Suspicion is then a weighted noisy-OR,
-``1 - prod_i (1 - s_i) ** w_i`` over the members that judge the account itself, and
-``authenticity_ = 1 - suspicion``. A single member past its threshold is enough to flag
-an account; two members half-way there together also flag it. Weights are in config
-(``ensemble_weight_<member>``); SybilRank's is low because trust that does not reach an
-account is weak evidence on its own.
+``1 - prod_i (1 - w_i * s_i)`` over the members that judge the account itself, and
+``authenticity_ = 1 - suspicion``. A member of weight 1 past its threshold is enough to
+flag an account; two members half-way there together also flag it. Weights are in config
+(``ensemble_weight_<member>``); SybilRank's is low (0.3), so that it can tip a doubtful
+case but never flag on its own: trust that does not reach an account is weak evidence.
 
-Categories. A flagged account takes the category of its strongest member. An account
+Categories. A flagged account takes the category of the most specific member that
+flagged it (pods, then farm, then lockstep and the classifier), else of its strongest
+member. An account
 that is not flagged is ``mass_follower`` when it follows at least
 ``mass_follower_min_following`` accounts with a following/followers ratio of at least
 ``mass_follower_min_ratio``, ``inactive`` when it has not posted in
@@ -69,6 +71,10 @@ DEFAULT_MEMBERS: dict[str, tuple[str, str | None, bool]] = {
     "sybilrank": ("trueclout.detect.sybilrank:SybilRankDetector", None, True),
     "growth": ("trueclout.detect.growth:GrowthDetector", "customer", False),
 }
+
+
+#: Higher is more specific: it names how an account is inauthentic, not only that it is.
+_SPECIFICITY = {"fake": 1, "farm": 2, "pod": 3}
 
 
 def _load(path: str) -> type:
@@ -179,8 +185,8 @@ class EnsembleDetector(BaseDetector):
         log_keep = np.zeros(n)
         for name, s in aligned.items():
             if judges[name]:
-                w = self._weight(name)
-                log_keep += w * np.log1p(-np.clip(s, 0.0, 1 - 1e-12))
+                w = min(max(self._weight(name), 0.0), 1.0)
+                log_keep += np.log1p(-np.clip(w * s, 0.0, 1 - 1e-12))
         suspicion = 1.0 - np.exp(log_keep)
         self.members_ = fitted
         self.aligned_ = aligned
@@ -209,6 +215,10 @@ class EnsembleDetector(BaseDetector):
             best = np.asarray(names, dtype=object)[np.argmax(stack, axis=0)]
             labels = np.asarray([self._cats[m] for m in best], dtype=object)
             cat[flagged] = labels[flagged]
+            # the most specific member that flagged the account on its own wins
+            for m in sorted(names, key=lambda m: _SPECIFICITY.get(self._cats[m], 0)):
+                own = flagged & (self.members_[m].labels_ > 0)
+                cat[own] = self._cats[m]
         elif flagged.any():
             cat[flagged] = "fake"
         declared = data.column("declared_bot", fill=0) > 0
