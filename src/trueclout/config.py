@@ -225,6 +225,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Power-iteration steps of SybilRank; 0 means ceil(log2 n).",
             "Cao et al. 2012: O(log n) steps terminate the walk before it mixes into the "
             "fake region"),
+    Setting("sybilrank_seed_share", 0.01,
+            "Most accounts taken as SybilRank seeds from labels (a fixed random sample).",
+            "Cao et al. 2012: a small trusted seed set; our cap so ground truth is not leaked"),
     Setting("sybilrank_threshold", 0.98,
             "SybilRank score (1 - normalised trust rank) at or above which an account is "
             "flagged: 0.98 flags the bottom 2% of the trust ranking and every account no "
@@ -354,6 +357,15 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("growth_follower_followers_mid", 100.0,
             "Followers of a new follower at which it counts half as 'few followers'.",
             "Cresci 2015: INT fakes median 18 followers, E13 humans 102"),
+    Setting("growth_follower_width", 0.5,
+            "Width, in natural-log units, of the few-followers and young-account curves of "
+            "a new follower.", "our choice: a factor 1.65 moves the curve from 0.27 to 0.73"),
+    Setting("growth_follower_ratio_width", 0.3,
+            "Width, in natural-log units of the ratio, of a new follower's lopsidedness curve.",
+            "our choice, as farm_ratio_width"),
+    Setting("growth_follower_ratio_pseudo", 10.0,
+            "Pseudo-count added to a new follower's following and followers before the "
+            "ratio is taken.", "our choice, as farm_ratio_pseudo"),
     Setting("growth_young_days", 30.0,
             "Age, in days at the time it followed, at which a new follower counts half as "
             "young.", "our choice: a month"),

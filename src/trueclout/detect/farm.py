@@ -336,7 +336,16 @@ capitalist_min_followers, capitalist_mid, capitalist_width : float, optional
     followed 300 accounts in 2 days and unfollowed 200 who did not follow back (within 5 days); follows back 100% of its followers
     """
 
-    default_threshold = 0.5
+    @property
+    def default_threshold(self) -> float:  # type: ignore[override]
+        """The ``farm_threshold`` setting, used when ``threshold`` is None.
+
+        Examples
+        --------
+        >>> FarmDetector().default_threshold
+        0.5
+        """
+        return float(config.get("farm_threshold"))
 
     def __init__(self, *, threshold: float | None = None, ratio_mid: float | None = None,
                  ratio_width: float | None = None, ratio_pseudo: float | None = None,
@@ -374,8 +383,6 @@ capitalist_min_followers, capitalist_mid, capitalist_width : float, optional
     def _fit(self, data: DetectionData, **kwargs: Any) -> None:
         if not isinstance(data, DetectionData):
             raise UsageError("FarmDetector.fit needs a DetectionData")
-        if self.threshold is None:
-            self.default_threshold = float(config.get("farm_threshold"))
         params = {k: getattr(self, k) for k in _SETTINGS}
         self.evidence_ = farm_evidence(data, **params)
         self._data = data

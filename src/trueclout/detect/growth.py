@@ -1,9 +1,10 @@
 """Growth anomalies: bursts of followers, and who the new followers are.
 
 This is the Social Blade view made statistical. For each account, the follower-count
-series (``DetectionData.snapshots``; where an account has no snapshots but its follows
-have times, weekly counts built from ``graph.in_ts``) is cut into intervals, and each
-interval's gain is compared with a **robust baseline**:
+series (``DetectionData.snapshots``; where an account has fewer than
+``growth_min_points`` snapshots but its follows have times, weekly counts built from
+``graph.in_ts``, scaled to the profile's follower count when the graph holds a sample)
+is cut into intervals, and each interval's gain is compared with a **robust baseline**:
 
 * the baseline rate ``b`` is the median of the per-day gains of all intervals, and the
   noise scale is ``1.4826 × MAD`` of those rates, floored by a counting-noise term
@@ -87,6 +88,9 @@ _SETTINGS = {
     "bin_days": "growth_bin_days", "series_days": "growth_series_days",
     "follower_ratio_mid": "growth_follower_ratio_mid",
     "follower_followers_mid": "growth_follower_followers_mid",
+    "follower_width": "growth_follower_width",
+    "follower_ratio_width": "growth_follower_ratio_width",
+    "follower_ratio_pseudo": "growth_follower_ratio_pseudo",
     "young_days": "growth_young_days", "cluster_days": "growth_cluster_days",
     "lockstep_hours": "growth_lockstep_hours", "lockstep_weight": "growth_lockstep_weight",
     "min_excess_share": "growth_min_excess_share",
@@ -514,9 +518,10 @@ def follower_quality(data: DetectionData, **params: Any) -> np.ndarray:
     have = np.isfinite(fo) & np.isfinite(fr)
     fo = np.where(have, fo, g.out_degree())
     fr = np.where(have, fr, g.in_degree())
-    few = _sigmoid((np.log(p["follower_followers_mid"]) - np.log1p(fr)) / 0.5)
-    lopsided = _sigmoid((np.log((fo + 10.0) / (fr + 10.0)) - np.log(p["follower_ratio_mid"]))
-                        / 0.3)
+    k = p["follower_ratio_pseudo"]
+    few = _sigmoid((np.log(p["follower_followers_mid"]) - np.log1p(fr)) / p["follower_width"])
+    lopsided = _sigmoid((np.log((fo + k) / (fr + k)) - np.log(p["follower_ratio_mid"]))
+                        / p["follower_ratio_width"])
     return few * lopsided
 
 
@@ -556,7 +561,9 @@ def growth_anomalies(data: DetectionData, **params: Any) -> dict[str, np.ndarray
         indptr = np.concatenate([[0], brk, [v.size]]).astype(np.int64) if v.size else \
             np.zeros(1, np.int64)
         verts = v[indptr[:-1]] if v.size else np.empty(0, np.int64)
-        have_snap[verts] = True
+        # a series too short to judge (e.g. the one profile row every account has)
+        # leaves the account to the series built from follow times
+        have_snap[verts[np.diff(indptr) >= p["min_points"]]] = True
         out = _run_series(indptr, verts, t, c, p, count_unit(c))
         parts.append(out + [np.zeros(out[0].size, np.int8)])
     if g.in_ts is not None:
@@ -587,7 +594,7 @@ def growth_anomalies(data: DetectionData, **params: Any) -> dict[str, np.ndarray
         has_ts = g.in_ts is not None
         in_ts = g.in_ts if has_ts else np.empty(0, np.int32)
         _composition(res["vertex"], res["start"], res["end"], g.in_indptr, g.in_indices,
-                     in_ts, has_ts, q, p["young_days"], 0.5, cr,
+                     in_ts, has_ts, q, p["young_days"], p["follower_width"], cr,
                      np.int64(p["cluster_days"] * DAY), np.int64(p["lockstep_hours"] * 3600),
                      res["new_followers"], res["low_quality"], res["young"],
                      res["created_together"], res["lockstep"])
@@ -622,7 +629,8 @@ class GrowthDetector(BaseDetector):
     threshold : float, optional
         Default ``growth_threshold``.
     z, cusum_k, cusum_h, min_excess, min_rel_excess, rel_noise, min_points, bin_days, \
-series_days, follower_ratio_mid, follower_followers_mid, young_days, cluster_days, \
+series_days, follower_ratio_mid, follower_followers_mid, follower_width, \
+follower_ratio_width, follower_ratio_pseudo, young_days, cluster_days, \
 lockstep_hours, lockstep_weight, min_excess_share, suspicious_mid, suspicious_width : \
 float, optional
         Overrides of the ``growth_*`` settings of the same names.
@@ -660,7 +668,16 @@ float, optional
     gained 50 followers between 2023-11-07 and 2023-11-14, 50 more than its usual pace; 100% of the new followers have few followers and follow far more accounts; 96% of them were created within 7 days of each other; 96% followed within 1 hour of each other
     """
 
-    default_threshold = 0.5
+    @property
+    def default_threshold(self) -> float:  # type: ignore[override]
+        """The ``growth_threshold`` setting, used when ``threshold`` is None.
+
+        Examples
+        --------
+        >>> GrowthDetector().default_threshold
+        0.5
+        """
+        return float(config.get("growth_threshold"))
 
     def __init__(self, *, threshold: float | None = None, z: float | None = None,
                  cusum_k: float | None = None, cusum_h: float | None = None,
@@ -669,6 +686,9 @@ float, optional
                  bin_days: float | None = None, series_days: float | None = None,
                  follower_ratio_mid: float | None = None,
                  follower_followers_mid: float | None = None,
+                 follower_width: float | None = None,
+                 follower_ratio_width: float | None = None,
+                 follower_ratio_pseudo: float | None = None,
                  young_days: float | None = None, cluster_days: float | None = None,
                  lockstep_hours: float | None = None, lockstep_weight: float | None = None,
                  min_excess_share: float | None = None, suspicious_mid: float | None = None,
@@ -685,6 +705,9 @@ float, optional
         self.series_days = series_days
         self.follower_ratio_mid = follower_ratio_mid
         self.follower_followers_mid = follower_followers_mid
+        self.follower_width = follower_width
+        self.follower_ratio_width = follower_ratio_width
+        self.follower_ratio_pseudo = follower_ratio_pseudo
         self.young_days = young_days
         self.cluster_days = cluster_days
         self.lockstep_hours = lockstep_hours
@@ -696,8 +719,6 @@ float, optional
     def _fit(self, data: DetectionData, **kwargs: Any) -> None:
         if not isinstance(data, DetectionData):
             raise UsageError("GrowthDetector.fit needs a DetectionData")
-        if self.threshold is None:
-            self.default_threshold = float(config.get("growth_threshold"))
         given = {k: getattr(self, k) for k in _SETTINGS}
         self._p = _params(given)
         has_snap = data.snapshots is not None and data.snapshots.num_rows > 0

@@ -32,17 +32,17 @@ Examples
 >>> fs, fd = pi[off], pj[off]                   # every member follows every other one
 >>> rng = np.random.default_rng(0)
 >>> s = np.repeat(fs, 4); d = np.repeat(fd, 4)  # 4 likes each way per pair
->>> post = rng.integers(0, 30, s.size) * 86400  # a post's likes bunch within minutes
+>>> post = rng.integers(0, 3, s.size) * 86400   # 3 posts each; likes come within minutes
 >>> t = 1_700_000_000 + post + d * 7 * 86400 + rng.integers(0, 300, s.size)
 >>> os_ = rng.integers(12, 52, 200); od = rng.integers(0, 52, 200)
 >>> g = from_edges(np.r_[fs, os_], np.r_[fd, od], n=52,
 ...                interactions={"like": (np.r_[s, os_], np.r_[d, od],
 ...                                       np.r_[t, 1_700_000_000 + od * 999])})
 >>> det = PodDetector().fit(g)
->>> det.labels_[:m].all(), int(det.labels_[m:].sum()), [p["size"] for p in det.pods_]
+>>> bool(det.labels_[:m].all()), int(det.labels_[m:].sum()), [p["size"] for p in det.pods_]
 (True, 0, [12])
 >>> print(det.reasons_[0])
-trades engagement with a closed group of 11 accounts who all follow each other: 100% of the likes, reposts and replies it gives and gets, 100% of them within 15 minutes of the group's others
+trades engagement with a closed group of 11 accounts (mutual follows; 100% of their pairs trade too): 96% of the likes, reposts and replies it gives and gets, 100% of them within 15 minutes of the group's others
 """
 
 from __future__ import annotations
@@ -333,9 +333,10 @@ class PodDetector(BaseDetector):
         out = []
         for v in indices:
             k = int(self.partners_[v])
-            text = (f"trades engagement with a closed group of {k:,} accounts who all follow "
-                    f"each other: {self.inside_[v]:.0%} of the likes, reposts and replies "
-                    f"it gives and gets")
+            text = (f"trades engagement with a closed group of {k:,} accounts (mutual "
+                    f"follows; {self.closed_[v]:.0%} of their pairs trade too): "
+                    f"{self.inside_[v]:.0%} of the likes, reposts and replies it gives "
+                    f"and gets")
             q = self.quick_[v]
             if not np.isnan(q):
                 text += (f", {q:.0%} of them within {_minutes(self._window)} of the "

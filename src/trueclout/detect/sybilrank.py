@@ -65,6 +65,25 @@ GRAPHS = ("follow", "mutual", "undirected")
 DAY = 86_400
 
 
+def _capped(seeds: np.ndarray) -> np.ndarray:
+    """At most ``sybilrank_seed_share`` of all accounts as seeds, a fixed random sample.
+
+    SybilRank seeds are a small, trusted set (Cao et al. 2012 used a few hundred
+    manually checked accounts); when labels mark nearly every honest account human (as a
+    simulator's ground truth does), using all of them would hand the answer to the
+    detector.
+    """
+    n = seeds.shape[0]
+    cap = max(1, int(np.ceil(float(config.get("sybilrank_seed_share")) * n)))
+    idx = np.flatnonzero(seeds)
+    if idx.size <= cap:
+        return seeds
+    keep = np.random.default_rng(0).choice(idx, size=cap, replace=False)
+    out = np.zeros(n, dtype=bool)
+    out[keep] = True
+    return out
+
+
 def _seed_mask(seeds: Any, n: int) -> np.ndarray:
     s = np.asarray(seeds)
     if s.dtype == bool:
@@ -218,7 +237,16 @@ class SybilRankDetector(BaseDetector):
     True
     """
 
-    default_threshold = 0.98
+    @property
+    def default_threshold(self) -> float:  # type: ignore[override]
+        """The ``sybilrank_threshold`` setting, used when ``threshold`` is None.
+
+        Examples
+        --------
+        >>> SybilRankDetector().default_threshold
+        0.98
+        """
+        return float(config.get("sybilrank_threshold"))
 
     def __init__(self, *, seeds: Any = None, graph: str | None = None,
                  iterations: int | None = None, threshold: float | None = None) -> None:
@@ -230,8 +258,6 @@ class SybilRankDetector(BaseDetector):
     def _fit(self, data: DetectionData, **kwargs: Any) -> None:
         if not isinstance(data, DetectionData):
             raise UsageError("SybilRankDetector.fit needs a DetectionData")
-        if self.threshold is None:
-            self.default_threshold = float(config.get("sybilrank_threshold"))
         graph = self.graph or config.get("sybilrank_graph")
         iters = self.iterations if self.iterations is not None \
             else config.get("sybilrank_iterations")
@@ -243,7 +269,7 @@ class SybilRankDetector(BaseDetector):
         if self.seeds is not None:
             seeds, source = _seed_mask(self.seeds, n), "given"
         else:
-            seeds = data.label_mask("human") | (data.column("verified", fill=0) > 0)
+            seeds = _capped(data.label_mask("human") | (data.column("verified", fill=0) > 0))
             source = "labels"
             if not seeds.any():
                 seeds, source = fallback_seeds(data), "fallback"

@@ -76,7 +76,8 @@ def _l1_diff(a, b):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, parallel=True)
-def _mutual_count(out_indptr, out_indices, in_indptr, in_indices, counts):  # pragma: no cover
+def _mutual_count(out_indptr, out_indices, in_indptr, in_indices,
+                  counts):  # pragma: no cover - compiled
     n = out_indptr.shape[0] - 1
     for u in prange(n):
         a, a1 = out_indptr[u], out_indptr[u + 1]
@@ -97,7 +98,8 @@ def _mutual_count(out_indptr, out_indices, in_indptr, in_indices, counts):  # pr
 
 
 @numba.njit(cache=True, parallel=True)
-def _mutual_fill(out_indptr, out_indices, in_indptr, in_indices, indptr, indices):  # pragma: no cover
+def _mutual_fill(out_indptr, out_indices, in_indptr, in_indices, indptr,
+                 indices):  # pragma: no cover - compiled
     n = out_indptr.shape[0] - 1
     for u in prange(n):
         a, a1 = out_indptr[u], out_indptr[u + 1]
