@@ -249,7 +249,7 @@ def _reasons(comp: dict, eng: dict, growth: dict, ensemble, v: int) -> list[str]
     if eng["in_pod"]:
         out.append((0.9, "it is part of an engagement pod that likes and replies to each "
                          "other within minutes"))
-    for r in ensemble.top_reasons(v):
+    for r in ensemble.top_reasons(v, self_only=True):
         out.append((0.95, f"the account itself: {r}"))
     out.sort(key=lambda x: -x[0])
     return [text for _, text in out[:5]]

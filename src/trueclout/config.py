@@ -81,7 +81,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("ensemble_weight_farm", 1.0, "Weight of the follow-back farm detector.",
             "our choice"),
     Setting("ensemble_weight_pods", 1.0, "Weight of the engagement-pod detector.", "our choice"),
-    Setting("ensemble_weight_sybilrank", 0.3,
+    Setting("ensemble_weight_sybilrank", 0.15,
             "Weight of SybilRank: trust that does not reach an account is weak evidence alone.",
             "our choice; Cao et al. 2012 use SybilRank to rank, not to decide"),
     Setting("mass_follower_min_following", 2000,

@@ -21,7 +21,7 @@ different scales speak the same language. Suspicion is then a weighted noisy-OR,
 ``1 - prod_i (1 - w_i * s_i)`` over the members that judge the account itself, and
 ``authenticity_ = 1 - suspicion``. A member of weight 1 past its threshold is enough to
 flag an account; two members half-way there together also flag it. Weights are in config
-(``ensemble_weight_<member>``); SybilRank's is low (0.3), so that it can tip a doubtful
+(``ensemble_weight_<member>``); SybilRank's is low (0.15), so that it can tip a doubtful
 case but never flag on its own: trust that does not reach an account is weak evidence.
 
 Categories. A flagged account takes the category of the most specific member that
@@ -265,9 +265,10 @@ class EnsembleDetector(BaseDetector):
             out.append("; ".join(texts[:3]))
         return out
 
-    def top_reasons(self, v: int, k: int = 3) -> list[str]:
+    def top_reasons(self, v: int, k: int = 3, *, self_only: bool = False) -> list[str]:
         """Up to ``k`` plain-words reasons for account ``v``, strongest first, from every
-        member past its threshold (also for accounts the ensemble did not flag).
+        member past its threshold (also for accounts the ensemble did not flag); with
+        ``self_only``, only members that judge the account itself (not its growth).
 
         Examples
         --------
@@ -275,5 +276,7 @@ class EnsembleDetector(BaseDetector):
         <bound method EnsembleDetector.top_reasons of EnsembleDetector(...)>
         """
         parts = sorted(((self.aligned_[m][v], m) for m in self.aligned_
-                        if self.members_[m].labels_[v]), reverse=True)
-        return [self.members_[m].reasons_[v] for _, m in parts if self.members_[m].reasons_[v]][:k]
+                        if self.members_[m].labels_[v]
+                        and (self._judges[m] or not self_only)), reverse=True)
+        return [self.members_[m].reasons_[v] for _, m in parts
+                if self.members_[m].reasons_[v]][:k]
