@@ -77,16 +77,6 @@ def _find(indices, lo, hi, x):
 
 
 @numba.njit(cache=True, nogil=True)
-def _mutual(out_indptr, out_indices, a, b, out):
-    """out[i] = a[i] follows b[i] and b[i] follows a[i]."""
-    for i in range(a.shape[0]):
-        u = a[i]
-        v = b[i]
-        out[i] = (_find(out_indices, out_indptr[u], out_indptr[u + 1], v)
-                  and _find(out_indices, out_indptr[v], out_indptr[v + 1], u))
-
-
-@numba.njit(cache=True, nogil=True)
 def _closed(indptr, indices, out):
     """Local clustering coefficient of each vertex of an undirected CSR (sorted rows)."""
     n = indptr.shape[0] - 1
@@ -107,41 +97,116 @@ def _closed(indptr, indices, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _quick(dst_ptr, src, ts, p_indptr, p_indices, cand, window, quick_min, unknown,
-           n_part, n_quick):
-    """Interactions sorted by (author, time); per candidate source, count its timed
-    interactions with partners, and those within ``window`` of ``quick_min`` other
-    partners' interactions with the same author."""
-    n = dst_ptr.shape[0] - 1
-    for v in range(n):
-        a = dst_ptr[v]
-        b = dst_ptr[v + 1]
+def _pair_counts(indptr, indices, ptr_out, dst_out, cnt_out, fill):
+    """Runs of equal targets in each sorted row: the distinct pairs and their counts.
+    With ``fill`` False only ``ptr_out`` (pairs per row, cumulative) is computed."""
+    n = indptr.shape[0] - 1
+    j = 0
+    for u in range(n):
+        a = indptr[u]
+        b = indptr[u + 1]
+        k = a
+        while k < b:
+            v = indices[k]
+            e = k + 1
+            while e < b and indices[e] == v:
+                e += 1
+            if fill:
+                dst_out[j] = v
+                cnt_out[j] = e - k
+            j += 1
+            k = e
+        ptr_out[u + 1] = j
+
+
+@numba.njit(cache=True, parallel=True)
+def _strong_pairs(pair_ptr, pair_dst, pair_cnt, out_indptr, out_indices, min_pair, rcnt,
+                  keep):
+    """Per pair (u, v): the count of v -> u, and whether the pair is strong (enough
+    engagement both ways, and mutual follows)."""
+    n = pair_ptr.shape[0] - 1
+    for u in numba.prange(n):
+        for j in range(pair_ptr[u], pair_ptr[u + 1]):
+            v = pair_dst[j]
+            r = 0
+            lo = pair_ptr[v]
+            hi = pair_ptr[v + 1]
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                y = pair_dst[mid]
+                if y < u:
+                    lo = mid + 1
+                elif y > u:
+                    hi = mid
+                else:
+                    r = pair_cnt[mid]
+                    break
+            rcnt[j] = r
+            c = pair_cnt[j]
+            keep[j] = (v != u and r >= 1 and c + r >= 2 * min_pair
+                       and _find(out_indices, out_indptr[u], out_indptr[u + 1], v)
+                       and _find(out_indices, out_indptr[v], out_indptr[v + 1], u))
+
+
+@numba.njit(cache=True, parallel=True)
+def _quick(in_indptr, in_src, in_ts, p_indptr, p_indices, cand, window, quick_min, unknown,
+           is_part, is_quick):
+    """Interactions by author (in-CSR). Per interaction of a candidate source with one of
+    its partners (``is_part``), whether at least ``quick_min`` other partners of the
+    source engaged the same author within ``window`` seconds (``is_quick``)."""
+    n = in_indptr.shape[0] - 1
+    for v in numba.prange(n):
+        a = in_indptr[v]
+        b = in_indptr[v + 1]
+        any_cand = False
         for j in range(a, b):
-            u = src[j]
-            t = ts[j]
-            if not cand[u] or t == unknown:
+            if cand[in_src[j]]:
+                any_cand = True
+                break
+        if not any_cand:
+            continue
+        t = in_ts[a:b].astype(np.int64)
+        order = np.argsort(t, kind="mergesort")
+        st = t[order]
+        m = b - a
+        for x in range(m):
+            j = a + order[x]
+            u = in_src[j]
+            tu = st[x]
+            if not cand[u] or tu == unknown:
                 continue
             pa = p_indptr[u]
             pb = p_indptr[u + 1]
             if not _find(p_indices, pa, pb, v):
                 continue
-            n_part[u] += 1
+            is_part[j] = 1
             c = 0
-            # scan both ways while within the window (rows sorted by time)
-            jj = j - 1
-            while jj >= a and ts[jj] >= t - window and c < quick_min:
-                w = src[jj]
-                if w != u and ts[jj] != unknown and _find(p_indices, pa, pb, w):
-                    c += 1
-                jj -= 1
-            jj = j + 1
-            while jj < b and ts[jj] <= t + window and c < quick_min:
-                w = src[jj]
+            y = x - 1
+            while y >= 0 and st[y] >= tu - window and c < quick_min:
+                w = in_src[a + order[y]]
                 if w != u and _find(p_indices, pa, pb, w):
                     c += 1
-                jj += 1
+                y -= 1
+            y = x + 1
+            while y < m and st[y] <= tu + window and c < quick_min:
+                w = in_src[a + order[y]]
+                if w != u and _find(p_indices, pa, pb, w):
+                    c += 1
+                y += 1
             if c >= quick_min:
-                n_quick[u] += 1
+                is_quick[j] = 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _compact(pair_ptr, pair_dst, keep, p_indptr, p_indices):
+    n = pair_ptr.shape[0] - 1
+    j = 0
+    for u in range(n):
+        for k in range(pair_ptr[u], pair_ptr[u + 1]):
+            if keep[k]:
+                p_indices[j] = pair_dst[k]
+                j += 1
+        p_indptr[u + 1] = j
 
 
 def _data(data: Any) -> DetectionData:
@@ -217,40 +282,43 @@ def pod_scores(graph: FollowGraph, *, kinds: Sequence[str] = ENGAGEMENT_KINDS,
              "partner_indices": np.empty(0, np.int32)}
     if src.shape[0] == 0:
         return empty
-    key = src.astype(np.int64) * n + dst
-    pairs, cnt = np.unique(key, return_counts=True)
-    ps, pd = pairs // n, pairs % n
-    rkey = pd * n + ps
-    pos = np.searchsorted(pairs, rkey)
-    pos[pos >= pairs.shape[0]] = 0
-    rcnt = np.where(pairs[pos] == rkey, cnt[pos], 0)
-    give = np.bincount(ps, weights=cnt, minlength=n)
-    get = np.bincount(pd, weights=cnt, minlength=n)
-    strong = (cnt + rcnt >= 2 * min_pair) & (cnt >= 1) & (rcnt >= 1) & (ps != pd)
-    a, b = ps[strong], pd[strong]
-    mutual = np.zeros(a.shape[0], np.bool_)
-    _mutual(graph.out_indptr, graph.out_indices, a, b, mutual)
-    a, b = a[mutual], b[mutual]
-    sc, rc = cnt[strong][mutual], rcnt[strong][mutual]
-    if a.shape[0] == 0:
+    # interactions by source, each row sorted by target: runs are the pairs
+    op, oi, _ = csr_from_edges(src, dst, n)
+    pair_ptr = np.zeros(n + 1, np.int64)
+    _pair_counts(op, oi, pair_ptr, np.empty(0, np.int32), np.empty(0, np.int64), False)
+    pair_dst = np.empty(int(pair_ptr[-1]), np.int32)
+    pair_cnt = np.empty(int(pair_ptr[-1]), np.int64)
+    _pair_counts(op, oi, pair_ptr, pair_dst, pair_cnt, True)
+    give = np.diff(op).astype(np.float64)
+    get = np.bincount(oi, minlength=n).astype(np.float64)
+    del op, oi
+    rcnt = np.empty(pair_dst.shape[0], np.int64)
+    keep = np.empty(pair_dst.shape[0], np.bool_)
+    _strong_pairs(pair_ptr, pair_dst, pair_cnt, graph.out_indptr, graph.out_indices,
+                  np.int64(min_pair), rcnt, keep)
+    if not keep.any():
         return empty
-    p_indptr, p_indices, _ = csr_from_edges(a, b, n)
+    p_indptr = np.zeros(n + 1, np.int64)
+    p_indices = np.empty(int(keep.sum()), np.int32)
+    _compact(pair_ptr, pair_dst, keep, p_indptr, p_indices)
     partners = np.diff(p_indptr)
+    owner = np.repeat(np.arange(n), np.diff(pair_ptr))[keep]
+    inside = 0.5 * (np.bincount(owner, weights=pair_cnt[keep], minlength=n)
+                    / np.maximum(give, 1)
+                    + np.bincount(owner, weights=rcnt[keep], minlength=n) / np.maximum(get, 1))
+    del owner, pair_ptr, pair_dst, pair_cnt, rcnt, keep
     closed = np.zeros(n)
     _closed(p_indptr, p_indices, closed)
-    inside = 0.5 * (np.bincount(a, weights=sc, minlength=n) / np.maximum(give, 1)
-                    + np.bincount(a, weights=rc, minlength=n) / np.maximum(get, 1))
     cand = partners >= max(lo_p, 1)
     quick = np.full(n, np.nan)
     if (ts != TS_UNKNOWN).any() and cand.any():
-        order = np.lexsort((ts, dst))
-        d_sorted = dst[order]
-        dst_ptr = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(d_sorted, minlength=n), out=dst_ptr[1:])
-        n_part = np.zeros(n, np.int64)
-        n_quick = np.zeros(n, np.int64)
-        _quick(dst_ptr, src[order], ts[order].astype(np.int64), p_indptr, p_indices, cand,
-               np.int64(window), np.int64(quick_min), np.int64(TS_UNKNOWN), n_part, n_quick)
+        ip, isrc, its = csr_from_edges(dst, src, n, ts)
+        is_part = np.zeros(isrc.shape[0], np.uint8)
+        is_quick = np.zeros(isrc.shape[0], np.uint8)
+        _quick(ip, isrc, its, p_indptr, p_indices, cand, np.int64(window),
+               np.int64(quick_min), np.int64(TS_UNKNOWN), is_part, is_quick)
+        n_part = np.bincount(isrc, weights=is_part, minlength=n)
+        n_quick = np.bincount(isrc, weights=is_quick, minlength=n)
         has = n_part > 0
         quick[has] = n_quick[has] / n_part[has]
     quick_ev = np.where(np.isnan(quick), 1.0, _ramp(np.nan_to_num(quick), 0.0, quick_full))
