@@ -8,7 +8,7 @@ import pytest
 
 from trueclout.detect.data import DetectionData
 from trueclout.detect.pods import PodDetector, pod_scores
-from trueclout.errors import NotFittedError
+from trueclout.errors import NotFittedError, UsageError
 from trueclout.graph.build import from_edges
 from trueclout.graph.toy import toy_graph
 
@@ -106,7 +106,13 @@ def test_closedness_matches_networkx():
 
 def test_no_interactions():
     g = from_edges([0, 1], [1, 0], n=3)
-    det = PodDetector().fit(DetectionData.from_graph(g))
+    with pytest.raises(UsageError):  # the ensemble skips a detector that cannot run
+        PodDetector().fit(DetectionData.from_graph(g))
+    assert pod_scores(g)["scores"].tolist() == [0.0, 0.0, 0.0]
+    g = from_edges([0, 1], [1, 0], n=3, interactions={"mention": ([0], [1])})
+    with pytest.raises(UsageError):
+        PodDetector().fit(g)
+    det = PodDetector(kinds=("mention",)).fit(g)
     assert det.labels_.tolist() == [0, 0, 0] and det.pods_ == []
 
 

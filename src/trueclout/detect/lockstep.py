@@ -5,31 +5,46 @@ follow the same customer; every fake serves many customers. In the follower x fo
 matrix this is a dense block: many rows (fakes) on few columns (customers). The detector:
 
 1. **Edges.** Only one-way follows take part: a customer does not follow its fakes back,
-   while the follows inside a real community are largely mutual. With follow times
-   (``use_time``), only follows that arrived in a *burst* of the followed account's
-   follows take part, as in CopyCatch (Beutel et al., WWW 2013: accounts that follow the
-   same targets within the same time window); see
+   while the follows inside a real community are largely mutual. Accounts whose own
+   follows are returned more often than ``max_row_reciprocity`` take no part as
+   followers (they belong to a community; bought fakes are not followed back). With
+   follow times (``use_time``), only follows that arrived in a *burst* of the followed
+   account's follows take part, as in CopyCatch (Beutel et al., WWW 2013: accounts that
+   follow the same targets within the same time window); see
    :func:`trueclout.kernels.peel.synchronized_edges`.
 2. **Blocks.** Fraudar's greedy peeling (Hooi et al., KDD 2016) with its camouflage-
    resistant column weights ``1 / log(followers + 5)`` extracts up to ``blocks`` dense
    blocks in sequence (:func:`trueclout.kernels.peel.dense_blocks`), stopping below
-   ``min_ratio`` times the graph's average density.
+   ``min_ratio`` times the average density of the one-way follows.
 3. **Split.** The weighted greedy can merge a lockstep block with a real community of
    similar weighted density; an unweighted peel inside each block separates them
-   (:func:`trueclout.kernels.peel.split_block`).
-4. **Test.** A part is lockstep when its targets do not follow its followers: real
-   communities are dense too (SNAP ego-Twitter is made of ego networks), but there most
-   members are followed by the community (we measured 84-97% of a dense block's
-   followers), while bought followers are followed by none of their customers. The
-   part's *strength* in [0, 1] is the product of its density evidence (weighted density
-   over the graph average, rising from 1x to ``full_ratio``) and this test (falling
-   linearly from 0 to ``max_back_share``).
-5. **Scores.** Every account that follows at least ``min_hits`` of a part's targets
-   (over the live edges) and is not followed by them scores ``strength x fit``, where fit
-   compares its follows into the targets with the part's median and with its own
-   following (``share_full``). The targets are the *customers*: they score ``strength``
-   times their share of the part's follows relative to the median target, in
-   ``customer_scores_``.
+   (:func:`trueclout.kernels.peel.split_block`). Blocks whose follows their degrees
+   explain (under ``lockstep_split_min_lift`` times the degree-preserving expectation)
+   are skipped.
+4. **Test.** A part's *strength* in [0, 1] is the product of three pieces of evidence,
+   and 0 unless the part is itself ``min_ratio`` times denser than average:
+
+   * *density*: its follows over the number a degree-preserving random graph predicts
+     (sum of the followers' out-degrees times sum of the targets' in-degrees over all
+     follows), rising linearly from 1x to ``full_lift``;
+   * *one-way*: real communities are dense too (SNAP ego-Twitter is made of ego
+     networks), but there most members are followed by the community (84-97% of the
+     followers of SNAP's dense blocks), while bought followers are followed by none of
+     their customers; the evidence falls linearly from 1 at no follow-back to 0 at
+     ``max_back_share``;
+   * *unrelated targets*: a seller's customers have nothing in common, while the targets
+     of a real fan group are a community that follows itself; the evidence falls
+     linearly from 1 to 0 as the share of ordered pairs of targets that follow one
+     another rises to ``lockstep_max_target_cohesion``.
+5. **Scores.** Every account that follows at least ``min_hits`` of a part's targets (live
+   edges) and is followed by none of them scores ``strength x fit``. Fit compares its
+   follows into the targets, each weighted by how much of that target's audience the part
+   makes up (customers' audiences are mostly the block, popular camouflage targets'
+   are not), with the part's median (full at ``hits_full`` of it), times the share of its
+   own following that goes to the targets (full at ``share_full``). The targets are the
+   *customers*: ``customer_scores_`` is ``strength`` times their share of the members'
+   follows relative to the median target, times the share of their followers that are
+   members (full at ``lockstep_customer_share_full``).
 
 Examples
 --------
@@ -45,7 +60,9 @@ Examples
 >>> sorted(det.customers_.tolist()) == sorted(customers.tolist())
 True
 >>> print(det.reasons_[fakes[0]])
-follows 10 of the same 20 accounts as 199 other accounts (dense block: 6x the follows their numbers of followers and followings predict, density 2.0x the graph average; none of those accounts follows them back)
+follows 10 of the same 20 accounts as 199 other accounts (dense block: 6x the follows their
+numbers of followers and followings predict, density 2.0x the graph average; none of those
+accounts follows them back)
 """
 
 from __future__ import annotations
@@ -92,8 +109,9 @@ def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int |
     dict
         ``scores`` (float per vertex), ``customer_scores``, ``hits`` (follows into the
         block the score came from), ``block_of`` (index into ``blocks``, -1 if none),
-        ``customer_block_of``, ``blocks`` (list of dicts), ``background`` (weighted
-        density of the graph).
+        ``customer_block_of``, ``customer_hits`` (follows a customer received from the
+        block's members), ``blocks`` (list of dicts), ``background`` (weighted density of
+        the one-way follows examined).
 
     Examples
     --------
@@ -113,6 +131,7 @@ def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int |
     share_full = float(_opt(share_full, "lockstep_share_full"))
     conc_full = float(config.get("lockstep_customer_share_full"))
     split_min_lift = float(config.get("lockstep_split_min_lift"))
+    max_cohesion = float(config.get("lockstep_max_target_cohesion"))
     g = graph
     n = g.n
     op, oi, ip, ii = g.out_indptr, g.out_indices, g.in_indptr, g.in_indices
@@ -147,6 +166,7 @@ def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int |
     block_of = np.full(n, -1, np.int64)
     cscores = np.zeros(n, np.float64)
     cblock_of = np.full(n, -1, np.int64)
+    chits_of = np.zeros(n, np.int64)
     found: list[dict[str, Any]] = []
     for b in res.blocks:
         blift = b.edges * g.m / max(float(out_deg[b.rows].sum()) * float(in_deg[b.cols].sum()),
@@ -154,7 +174,7 @@ def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int |
         if blift < split_min_lift:  # follows their degrees explain: nothing to split
             continue
         parts = P.split_block(op, oi, ip, ii, b.rows, b.cols, out_live=out_live,
-                              in_live=in_live, max_parts=3, min_rows=min_rows)
+                              in_live=in_live, min_rows=min_rows)
         for rows, cols, avg_deg in parts:
             if rows.shape[0] < min_rows or cols.shape[0] < min_cols:
                 continue
@@ -169,13 +189,19 @@ def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int |
             # customers' audience is mostly the block, a popular target's is not
             from_rows = P.count_hits(op, oi, rows, out_live)[cols]
             conc = from_rows / np.maximum(in_deg[cols], 1)
+            # targets of bought follows are unrelated customers; a real fan group's
+            # targets are a community that follows itself
+            nc = cols.shape[0]
+            cohesion = _follows_among(ip, ii, cols) / max(nc * (nc - 1), 1)
             expected = float(out_deg[rows].sum()) * float(in_deg[cols].sum()) / max(g.m, 1)
             lift = float(row_hits.sum()) / max(expected, 1e-9)
             ev_density = float(np.clip((lift - 1.0) / max(full_lift - 1.0, 1e-9), 0, 1))
             ev_oneway = float(np.clip(1.0 - back_share / max(max_back, 1e-9), 0, 1))
+            ev_unrelated = float(np.clip(1.0 - cohesion / max(max_cohesion, 1e-9), 0, 1))
             # a part of a block may itself be sparse: it must still be denser than average
-            strength = ev_density * ev_oneway if ratio >= min_ratio else 0.0
+            strength = ev_density * ev_oneway * ev_unrelated if ratio >= min_ratio else 0.0
             info = {"followers": rows, "targets": cols, "density": wdens, "ratio": ratio,
+                    "cohesion": cohesion,
                     "avg_degree": float(avg_deg), "edges": int(row_hits.sum()),
                     "fill": float(row_hits.sum() / (rows.shape[0] * cols.shape[0])),
                     "back_share": back_share, "lift": lift,
@@ -213,9 +239,16 @@ def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int |
             cbetter = cs > cscores[cols]
             cscores[cols[cbetter]] = cs[cbetter]
             cblock_of[cols[cbetter]] = idx
+            chits_of[cols[cbetter]] = col_hits[cbetter]
     return {"scores": scores, "customer_scores": cscores, "hits": hits_of,
-            "block_of": block_of, "customer_block_of": cblock_of, "blocks": found,
+            "block_of": block_of, "customer_block_of": cblock_of,
+            "customer_hits": chits_of, "blocks": found,
             "background": float(res.background)}
+
+
+def _follows_among(ip, ii, cols) -> float:
+    """Follows among the accounts ``cols``."""
+    return float(P.count_hits(ip, ii, cols)[cols].sum())
 
 
 def _weighted_density(op, oi, rows, cols, weights, out_live) -> float:
@@ -270,6 +303,11 @@ class LockstepDetector(BaseDetector):
         Per vertex, how strongly it received block follows (bought followers).
     customers_ : int array
         Vertices whose customer score reaches the threshold.
+    customer_hits_ : int array
+        Per vertex, the follows it received from the members of its block.
+    hits_, block_of_ : int arrays
+        Per vertex, its follows into the targets of the block its score came from, and
+        that block's index in ``blocks_`` (-1 if none).
     use_time_ : bool
         Whether the time variant ran.
 
@@ -338,6 +376,8 @@ class LockstepDetector(BaseDetector):
         self.hits_ = r["hits"]
         self.block_of_ = r["block_of"]
         self.customer_block_of_ = r["customer_block_of"]
+        self.customer_hits_ = r["customer_hits"]
+        self._followers = g.in_degree()
         self.blocks_ = r["blocks"]
         self.background_ = r["background"]
         thr = float(self.default_threshold if self.threshold is None else self.threshold)
@@ -375,10 +415,10 @@ class LockstepDetector(BaseDetector):
                 out.append("")
                 continue
             b = self.blocks_[bi]
-            out.append(f"followed by a lockstep block of {b['members']:,} accounts that also "
-                       f"follow {b['targets'].shape[0] - 1:,} other accounts together "
-                       f"({b['lift']:.0f}x the follows their degrees predict): likely "
-                       f"bought followers")
+            out.append(f"{int(self.customer_hits_[v]):,} of its {int(self._followers[v]):,} "
+                       f"followers are accounts that follow the same "
+                       f"{b['targets'].shape[0]:,} accounts in lockstep ({b['lift']:.0f}x the "
+                       f"follows their degrees predict): likely bought followers")
         return out
 
 

@@ -42,7 +42,9 @@ Examples
 >>> bool(det.labels_[:m].all()), int(det.labels_[m:].sum()), [p["size"] for p in det.pods_]
 (True, 0, [12])
 >>> print(det.reasons_[0])
-trades engagement with a closed group of 11 accounts (mutual follows; 100% of their pairs trade too): 96% of the likes, reposts and replies it gives and gets, 100% of them within 15 minutes of the group's others
+trades engagement with a closed group of 11 accounts (mutual follows; 100% of their pairs
+trade too): 96% of the likes, reposts and replies it gives and gets, 100% of them within 15
+minutes of the group's others
 """
 
 from __future__ import annotations
@@ -353,12 +355,21 @@ class PodDetector(BaseDetector):
         Connected groups of flagged accounts in the partner graph: ``members`` (vertex
         ids), ``size``, ``density`` (share of member pairs that are partners).
 
+    Raises UsageError when the graph has none of the engagement ``kinds`` (the ensemble
+    then skips the detector).
+
     Examples
     --------
     >>> from trueclout.graph.toy import toy_graph
     >>> det = PodDetector().fit(toy_graph())
     >>> det.labels_.tolist(), det.pods_
     ([0, 0, 0, 0, 0, 0], [])
+    >>> from trueclout.graph.build import from_edges
+    >>> PodDetector().fit(from_edges([0], [1]))
+    Traceback (most recent call last):
+    ...
+    trueclout.errors.UsageError: the graph has no engagement interactions (like, repost,
+    reply, quote): pods cannot be detected
     """
 
     def __init__(self, *, kinds: Sequence[str] = ENGAGEMENT_KINDS, min_pair: int | None = None,
@@ -383,6 +394,10 @@ class PodDetector(BaseDetector):
 
     def _fit(self, data: Any, **kwargs: Any) -> None:
         g = _data(data).graph
+        if not any(k in g.interactions for k in self.kinds):
+            from ..errors import UsageError
+            raise UsageError("the graph has no engagement interactions "
+                             f"({', '.join(self.kinds)}): pods cannot be detected")
         r = pod_scores(g, kinds=tuple(self.kinds), min_pair=self.min_pair,
                        min_partners=self.min_partners, full_partners=self.full_partners,
                        closed_full=self.closed_full, inside_full=self.inside_full,

@@ -853,23 +853,11 @@ def one_way_edges(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np
 
 
 
-@numba.njit(cache=True, nogil=True)
-def _restrict(out_indptr, out_indices, out_live, in_indptr, in_indices, in_live, row_in,
-              col_in, out_sub, in_sub):
-    n = out_indptr.shape[0] - 1
-    for r in range(n):
-        for k in range(out_indptr[r], out_indptr[r + 1]):
-            out_sub[k] = 1 if (out_live[k] and row_in[r] and col_in[out_indices[k]]) else 0
-    for c in range(n):
-        for k in range(in_indptr[c], in_indptr[c + 1]):
-            in_sub[k] = 1 if (in_live[k] and col_in[c] and row_in[in_indices[k]]) else 0
-
-
 def split_block(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.ndarray,
                 in_indices: np.ndarray, rows: np.ndarray, cols: np.ndarray, *,
                 out_live: np.ndarray | None = None, in_live: np.ndarray | None = None,
-                max_parts: int = 3, min_rows: int = 2) -> list[tuple[np.ndarray, np.ndarray,
-                                                                      float]]:
+                max_parts: int = 20, min_rows: int = 2
+                ) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """Split a block into its densest parts by unweighted peeling inside it.
 
     The weighted greedy can return the union of two blocks of similar weighted density
@@ -877,6 +865,10 @@ def split_block(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.n
     the block, the unweighted greedy (average degree ``edges / (rows + cols)``) separates
     them: it takes the densest part, whose edges are then set aside, and repeats on the
     rest, ``max_parts`` times at most or until a part has fewer than ``min_rows`` rows.
+    The block's connected components are split separately (disjoint blocks of equal
+    density would otherwise come out as one), and the parts are returned densest first.
+    The peels run on the block's live edges copied out as a small graph, so their cost is
+    that of the block, not of the whole graph.
 
     Returns
     -------
@@ -893,32 +885,87 @@ def split_block(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.n
     >>> [(r.tolist(), c.tolist(), round(g, 2)) for r, c, g in parts]
     [([0, 1, 2, 3, 4, 5], [10, 11, 12], 2.0), ([6, 7, 8], [13, 14], 0.8)]
     """
+    from .csr import csr_from_edges
+
     op, oi, ip, ii = _check(out_indptr, out_indices, in_indptr, in_indices)
     n = op.shape[0] - 1
     m = oi.shape[0]
-    olive = _live(m, out_live)
-    ilive = _live(m, in_live)
-    row_in = np.zeros(n, np.uint8)
-    col_in = np.zeros(n, np.uint8)
-    row_in[np.asarray(rows, dtype=np.int64)] = 1
-    col_in[np.asarray(cols, dtype=np.int64)] = 1
-    osub = np.empty(m, np.uint8)
-    isub = np.empty(m, np.uint8)
-    _restrict(op, oi, olive, ip, ii, ilive, row_in, col_in, osub, isub)
-    ones = np.ones(n, np.float64)
+    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    cols = np.unique(np.asarray(cols, dtype=np.int64))
+    # the block's live edges as a small graph: row i is rows[i], column j is cols[j]
+    col_pos = np.full(n, -1, np.int64)
+    col_pos[cols] = np.arange(cols.shape[0])
+    size = max(rows.shape[0], cols.shape[0])
+    cnt = np.zeros(rows.shape[0], np.int64)
+    _gather(op, oi, _live(m, out_live), rows, col_pos, cnt, np.empty(0, np.int32), False)
+    lp = np.zeros(size + 1, np.int64)
+    np.cumsum(cnt, out=lp[1:rows.shape[0] + 1])
+    lp[rows.shape[0] + 1:] = lp[rows.shape[0]]
+    li = np.empty(int(lp[-1]), np.int32)
+    _gather(op, oi, _live(m, out_live), rows, col_pos, cnt, li, True)
+    lrow = np.repeat(np.arange(rows.shape[0], dtype=np.int32), np.diff(lp[:rows.shape[0] + 1]))
+    lip, lii, _ = csr_from_edges(li, lrow, size)
+    del in_live, ip, ii  # the block's edges come from the out-CSR alone
+    # connected components first: disjoint blocks of equal density would stay together
+    comp_r, comp_c = _components(lp, li, rows.shape[0], cols.shape[0])
+    row_in = np.zeros(size, np.uint8)
+    col_in = np.zeros(size, np.uint8)
+    ones = np.ones(size, np.float64)
     parts = []
-    for _ in range(max(int(max_parts), 0)):
-        order, best, dens, _, _ = _peel(op, oi, osub, ip, ii, isub, ones, 0.0)
-        r, c = _split(order[best:], n)
-        if r.shape[0] < min_rows or c.shape[0] == 0 or dens <= 0:
-            break
-        parts.append((r, c, float(dens)))
-        row_in[:] = 0
-        col_in[:] = 0
-        row_in[r] = 1
-        col_in[c] = 1
-        _kill_block(op, oi, osub, ip, ii, isub, row_in, col_in)
-    return parts
+    for comp in np.unique(comp_r):
+        if np.sum(comp_r == comp) < min_rows:
+            continue
+        # only this component's edges are live
+        osub = (comp_r[lrow] == comp).astype(np.uint8)
+        isub = (comp_r[lii] == comp).astype(np.uint8)
+        for _ in range(max(int(max_parts), 0)):
+            order, best, dens, _, _ = _peel(lp, li, osub, lip, lii, isub, ones, 0.0)
+            r, c = _split(order[best:], size)
+            if r.shape[0] < min_rows or c.shape[0] == 0 or dens <= 0:
+                break
+            parts.append((rows[r].astype(np.int32), cols[c].astype(np.int32), float(dens)))
+            row_in[:] = 0
+            col_in[:] = 0
+            row_in[r] = 1
+            col_in[c] = 1
+            _kill_block(lp, li, osub, lip, lii, isub, row_in, col_in)
+    parts.sort(key=lambda p: -p[2])
+    return parts[:max(int(max_parts), 0)]
+
+
+def _components(lp: np.ndarray, li: np.ndarray, nr: int, nc: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Connected component of each local row and column of a bipartite block."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rows_of = np.repeat(np.arange(nr), np.diff(lp[:nr + 1]))
+    a = csr_matrix((np.ones(li.shape[0], np.int8), (rows_of, nr + li.astype(np.int64))),
+                   shape=(nr + nc, nr + nc))
+    _, lab = connected_components(a, directed=False)
+    comp_r = lab[:nr]
+    comp_c = np.full(max(nr, nc), -1, np.int64)
+    comp_c[:nc] = lab[nr:]
+    return comp_r, comp_c
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather(out_indptr, out_indices, out_live, rows, col_pos, cnt, out, fill):
+    """Live edges from ``rows`` to columns with ``col_pos >= 0``, as local column ids
+    (counted per row, then written when ``fill``)."""
+    j = 0
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        c = 0
+        for k in range(out_indptr[r], out_indptr[r + 1]):
+            if out_live[k]:
+                p = col_pos[out_indices[k]]
+                if p >= 0:
+                    if fill:
+                        out[j] = p
+                        j += 1
+                    c += 1
+        cnt[i] = c
 
 
 
