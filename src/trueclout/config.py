@@ -118,15 +118,19 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "fake.",
             "our choice: probabilities are calibrated with both classes weighted equally, so "
             "0.5 is the likelihood ratio 1; see detect/README.md"),
-    Setting("classifier_calibration", "isotonic",
-            "Calibration of the classifier's probabilities: isotonic or sigmoid.",
-            "scikit-learn CalibratedClassifierCV"),
-    Setting("classifier_folds", 5,
+    Setting("classifier_calibration", "sigmoid",
+            "Calibration of the classifier's probabilities: sigmoid (Platt) or isotonic.",
+            "our choice (scikit-learn CalibratedClassifierCV): isotonic's flat ends tied "
+            "most accounts of another source at 0 or 1 (AUC 0.82 instead of 0.97 when "
+            "trained on Cresci 2015 and tested on simulated large fakes)"),
+    Setting("classifier_folds", 3,
             "Cross-validation folds that calibrate the classifier's probabilities.",
-            "scikit-learn's default"),
-    Setting("classifier_max_iter", 200,
+            "our choice: 3 folds gave the same Cresci and cross-source figures as 5 in "
+            "about half the time"),
+    Setting("classifier_max_iter", 100,
             "Boosting rounds of the gradient-boosted trees.",
-            "our choice: plateau of cross-validated AUC on Cresci 2015 and the simulator"),
+            "our choice: 200 rounds changed no Cresci or cross-source figure by more than "
+            "0.01 and took twice as long"),
     Setting("classifier_learning_rate", 0.1,
             "Learning rate of the gradient-boosted trees.", "scikit-learn's default"),
     Setting("classifier_max_leaf_nodes", 15,
@@ -139,9 +143,14 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Share of the features each split of the boosted trees may choose from.",
             "our choice: below 1 the model spreads over many features, which held up "
             "better when trained on one source and tested on another"),
+    Setting("classifier_fit_threads", 1,
+            "OpenMP threads that train the classifier; 0 means one per core.",
+            "measured: training sets of tens of thousands of rows trained 4 times faster "
+            "on 1 thread than on 2 busy cores (thread contention)"),
     Setting("default_model_accounts", 20_000,
-            "Accounts of the simulated platform that the default classifier is trained on.",
-            "issue 3 brief: about 20,000 accounts; trains in seconds"),
+            "Accounts, over all the simulated platforms, that the default classifier is "
+            "trained on (split evenly between the platforms of DEFAULT_PLATFORMS).",
+            "issue 3 brief: about 20,000 accounts"),
     Setting("default_model_seed", 1, "Seed of the default classifier's simulated platform.",
             "our choice: fixed, so the default model is reproducible"),
     Setting("default_model_fraud_share", 0.1,
@@ -249,8 +258,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("lockstep_blocks", 10,
             "Most dense blocks the Fraudar greedy extracts in sequence (edges of each "
             "found block are removed before the next peel).",
-            "our choice: SNAP ego-Twitter with an injected block needs 3; each peel costs "
-            "one pass over the edges"),
+            "our choice: the injected SNAP block comes from the first peel, the 5 sellers of "
+            "a 100,000-account simulation from the first 4; without times each peel costs "
+            "about 7 s per 50M follows"),
     Setting("lockstep_min_ratio", 1.2,
             "Stop peeling when a block's weighted density is below this multiple of the "
             "graph's (Fraudar average weighted degree of the one-way follows examined).",
@@ -261,20 +271,26 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "(degree-preserving expectation: sum of the followers' out-degrees times sum "
             "of the targets' in-degrees over all follows), at which the block's density "
             "evidence is full (it rises linearly from 1x).",
-            "our measurement: injected and simulated bought-follower blocks 7-54x; "
-            "popular accounts' shared audiences stay near 1-2x"),
+            "our measurement: injected blocks on SNAP 7-15x, simulated sellers 8.5-54x; "
+            "blocks their degrees explain 0.7-1.9x"),
     Setting("lockstep_split_min_lift", 1.2,
             "Blocks whose follows are below this multiple of what their degrees predict "
             "are not examined further (they cannot be lockstep; saves time).",
             "our measurement: degree-driven blocks 0.7-1.06x, a simulated seller merged "
             "with a community 1.58x"),
-    Setting("lockstep_max_back_share", 0.2,
+    Setting("lockstep_max_back_share", 0.1,
             "Share of a block's followers that the block's targets follow in return at "
             "which the block counts as a real community, not bought follows (evidence "
             "falls linearly from 0).",
-            "our measurement: dense parts of SNAP ego-Twitter have 0.22-0.97 (0.84-0.97 "
-            "before accounts with mostly returned follows are set aside), injected and "
-            "simulated bought-follower blocks 0"),
+            "our measurement: dense real parts of SNAP ego-Twitter 0.2-0.97 (a few small "
+            "one-way fringes below 0.1), injected and simulated bought-follower blocks "
+            "0.00-0.01"),
+    Setting("lockstep_max_target_cohesion", 0.15,
+            "Share of ordered pairs of a block's targets that follow one another at which "
+            "the targets count as a community (fans of a group), not unrelated customers "
+            "(evidence falls linearly from 0).",
+            "our measurement: targets of injected and simulated bought-follower blocks "
+            "0.000-0.019; one-way fan groups of SNAP ego-Twitter 0.12-0.64"),
     Setting("lockstep_min_rows", 10,
             "Fewest accounts a lockstep block needs (as followers).",
             "our choice; CopyCatch's n (Beutel et al. 2013) is of this order"),
@@ -291,12 +307,14 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Share of an account's follows that go to the block's targets at which its "
             "fit is full (accounts that follow thousands score lower).",
             "our choice: 1:9 camouflage still scores full"),
-    Setting("lockstep_max_row_reciprocity", 0.2,
+    Setting("lockstep_max_row_reciprocity", 0.05,
             "Accounts whose follows are returned (followed back) more often than this "
             "share take no part in lockstep blocks as followers: they belong to a "
             "community; bought fakes are not followed back by their customers.",
-            "our measurement: simulated fakes 0 (p90), humans median 0.37; SNAP accounts "
-            "median 0.5"),
+            "our measurement: simulated fakes 0 (p90), humans p10 0.12 and median 0.37, "
+            "SNAP accounts median 0.5; on a 1.7M-account simulation without follow times "
+            "the sellers merge into communities at 0.1-0.2 (recall 0.17 and 0) and are "
+            "found at 0.05 (recall 0.9994)"),
     Setting("lockstep_customer_share_full", 0.2,
             "Share of an account's followers that come from a lockstep block at which "
             "its evidence of having bought them is full.",
@@ -391,10 +409,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("pod_threshold", 0.5, "Pod score at or above which an account is flagged.",
             "our choice: the score is a product of four ramps in [0, 1]"),
     Setting("pod_min_pair", 3,
-            "Interactions each way (like, repost, reply, quote) that make two accounts "
-            "engagement partners (they must also follow each other).",
-            "our measurement on the simulator: with 3, 99% of humans have no partner and "
-            "the busiest has 11; pod members have 19-20"),
+            "Interactions per direction, on average, that make two accounts engagement "
+            "partners: at least twice this many (like, repost, reply, quote) in all and at "
+            "least one each way; they must also follow each other.",
+            "our measurement on the simulator (20,000 accounts): 99% of humans have at most "
+            "one partner; pod members have 17-22 (a member with one post gets few back)"),
     Setting("pod_min_partners", 3.0,
             "Partners at or below which there is no pod evidence.",
             "our choice: a few close friends are not a pod"),
