@@ -151,11 +151,13 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Accounts, over all the simulated platforms, that the default classifier is "
             "trained on (split evenly between the platforms of DEFAULT_PLATFORMS).",
             "issue 3 brief: about 20,000 accounts"),
-    Setting("default_model_seed", 1, "Seed of the default classifier's simulated platform.",
+    Setting("default_model_seed", 1,
+            "Seed of the default classifier's first simulated platform (the next ones take "
+            "the following seeds).",
             "our choice: fixed, so the default model is reproducible"),
     Setting("default_model_fraud_share", 0.1,
             "Share of fraudulent accounts in the default classifier's simulated platform.",
-            "our choice: 10% gives about 1,500 fakes to learn from at 20,000 accounts "
+            "our choice: 10% gives 1,600 fakes and farms to learn from at 20,000 accounts "
             "(the platform default of 1% gives 150)"),
     Setting("cache", "",
             "Folder where the default classifier is cached (TRUECLOUT_CACHE); empty means "

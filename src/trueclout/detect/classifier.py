@@ -17,10 +17,17 @@ Choices that make it hold on other populations (see ``detect/README.md``):
 * **Monotonic constraints** from the ``direction`` column of the feature table: more
   followers per following, a description, a URL can never make an account look *more*
   fake. A model cannot learn a data set's quirks against them.
-* **Missing-view augmentation.** Each training row is seen twice: as it is, and with the
-  graph and activity features removed and each optional profile field (likes, listed,
-  age, text, avatar) removed with probability 1/4, as sources without them look. The two
-  copies of a row always fall into the same calibration fold.
+* **Missing-view copy.** Each training row is also seen with the graph and activity
+  features removed and each optional profile field (likes, listed, age, text, avatar)
+  removed with probability 1/4, as sources without them look.
+* **"Later" copy.** Each training row is also seen as if observed 0-8 years later: real
+  accounts grow in proportion (their ratios stay), fakes gain followers and posts faster
+  than followings, as fakes sold years later do (issue 3).
+* **Sigmoid calibration** (``classifier_calibration``): isotonic's flat ends tie the
+  accounts of another source at 0 or 1 and lose their order.
+
+The copies of a row always fall into the same calibration fold, and the original rows
+carry half of the training weight.
 
 Reasons (:meth:`AuthenticityClassifier.explain`) are computed by *group replacement*:
 for each group of features (follow ratio, description, handle, ...) the group's values
@@ -31,19 +38,13 @@ direction of the prediction, are worded from the account's own values.
 
 Examples
 --------
->>> import numpy as np
->>> from trueclout.detect.features import FEATURE_NAMES
->>> rng = np.random.default_rng(0)
->>> X = np.full((400, len(FEATURE_NAMES)), np.nan, np.float32)
->>> y = np.r_[np.zeros(200, int), np.ones(200, int)]
->>> j = FEATURE_NAMES.index("follower_ratio")
->>> X[:, j] = np.where(y == 1, -3.0, 0.0) + rng.normal(0, 0.5, 400)
->>> clf = AuthenticityClassifier(max_iter=20, folds=3).fit(X, y)
+>>> X, y = toy_training_set()        # 20 real accounts, then 20 bought followers
+>>> clf = AuthenticityClassifier(max_iter=20, folds=2).fit(X, y)
 >>> a = clf.authenticity(X)
->>> bool(a[:200].mean() > 0.9 and a[200:].mean() < 0.1)
+>>> bool(a[:20].min() > 0.5 and a[20:].max() < 0.5)
 True
->>> clf.explain(X[-1:])[0][0].startswith("follows")
-True
+>>> sorted(clf.explain(X[-1:])[0])
+['follows 344 accounts but has 17 followers (ratio 0.05)', 'no link in the profile']
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ from .. import __version__, config
 from ..errors import InputError, NotFittedError, UsageError
 from .base import BaseDetector
 from .data import DetectionData
-from .features import (FEATURE_NAMES, FEATURE_SCHEMA, FEATURES, MODEL_FEATURES,
-                       account_features)
+from .features import (COUNTS, FEATURE_NAMES, FEATURE_SCHEMA, FEATURES, MODEL_FEATURES,
+                       account_features, profile_counts, with_counts)
 
 #: Labels that train the classifier as fake (positive) and as real (negative).
 POSITIVE_LABELS = ("fake", "bot", "farm")
@@ -89,6 +90,13 @@ _DROPPABLE = {
     "image": (("default_profile_image",), "missing_image"),
 }
 _DROP_PROBABILITY = 0.25
+#: Share of the training weight on the rows as they are; the copies share the rest.
+_ORIGINAL_SHARE = 0.5
+#: The "later" copy: years added to every account's age; growth of the counts of real
+#: accounts (one factor per account); growth of the fakes' counts, per count.
+_LATER_YEARS = (0.0, 8.0)
+_LATER_REAL_GROWTH = (0.5, 10.0)
+_LATER_FAKE_GROWTH = {"followers": (1.0, 30.0), "posts": (1.0, 30.0), "following": (1.0, 3.0)}
 
 
 def _fmt_int(x: float) -> str:
@@ -134,6 +142,8 @@ class AuthenticityClassifier:
         Constrain the features that have a direction in the feature table.
     augment : bool
         Train on the missing-view copy too (see the module docstring).
+    later : bool
+        Train on the "later" copy too (see the module docstring).
     threshold : float, optional
         Authenticity at or below which an account is predicted fake
         (``classifier_threshold``).
@@ -166,8 +176,9 @@ class AuthenticityClassifier:
                  calibration: str | None = None, folds: int | None = None,
                  max_iter: int | None = None, learning_rate: float | None = None,
                  max_leaf_nodes: int | None = None, min_samples_leaf: int | None = None,
-                 max_features: float | None = None, monotonic: bool = True, augment: bool = True,
-                 threshold: float | None = None, random_state: int = 0) -> None:
+                 max_features: float | None = None, monotonic: bool = True,
+                 augment: bool = True, later: bool = True, threshold: float | None = None,
+                 random_state: int = 0) -> None:
         self.features = features
         self.calibration = calibration
         self.folds = folds
@@ -178,6 +189,7 @@ class AuthenticityClassifier:
         self.max_features = max_features
         self.monotonic = monotonic
         self.augment = augment
+        self.later = later
         self.threshold = threshold
         self.random_state = random_state
 
@@ -246,6 +258,26 @@ class AuthenticityClassifier:
             A[drop, col[indicator]] = 1.0
         return A
 
+    def _later(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The rows as if observed years later: every account is older; real accounts
+        grow in proportion (their ratios stay); fakes gain followers and posts faster
+        than followings, as fakes sold years later do."""
+        c = profile_counts(X)
+        n = len(y)
+        fake = y == 1
+        years = rng.uniform(*_LATER_YEARS, n)
+
+        def grow(lo, hi):
+            return np.exp(rng.uniform(np.log(lo), np.log(hi), n))
+
+        common = grow(*_LATER_REAL_GROWTH)
+        changes = {"age": c["age"] + 365.25 * years}
+        for k in COUNTS:
+            changes[k] = (c[k] + 1.0) * common - 1.0
+        for k, (lo, hi) in _LATER_FAKE_GROWTH.items():
+            changes[k] = np.where(fake, (c[k] + 1.0) * grow(lo, hi) - 1.0, changes[k])
+        return with_counts(X, **changes)
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "AuthenticityClassifier":
         """Train and calibrate on feature matrix ``X`` and labels ``y`` (1 = fake).
 
@@ -296,14 +328,18 @@ class AuthenticityClassifier:
         rng = np.random.default_rng(self.random_state)
         skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         base_splits = list(skf.split(np.zeros(len(y)), y))
+        views = [X]
         if self.augment:
-            Xa = np.vstack([X, self._augmented(X, rng)])
-            ya = np.r_[y, y]
-            wa = np.r_[w, w] / 2.0
-            n = len(y)
-            splits = [(np.r_[tr, tr + n], np.r_[te, te + n]) for tr, te in base_splits]
-        else:
-            Xa, ya, wa, splits = X, y, w, base_splits
+            views.append(self._augmented(X, rng))
+        if self.later:
+            views.append(self._later(X, y, rng))
+        k, n = len(views), len(y)
+        Xa = np.vstack(views)
+        ya = np.tile(y, k)
+        share = [1.0] if k == 1 else [_ORIGINAL_SHARE] + [(1 - _ORIGINAL_SHARE) / (k - 1)] * (k - 1)
+        wa = np.concatenate([w * s for s in share])
+        splits = [(np.concatenate([tr + i * n for i in range(k)]),
+                   np.concatenate([te + i * n for i in range(k)])) for tr, te in base_splits]
         direction = {f.name: f.direction for f in FEATURES}
         cst = [-direction[f] if self.monotonic else 0 for f in feats]
         est = HistGradientBoostingClassifier(
@@ -313,7 +349,13 @@ class AuthenticityClassifier:
             max_features=float(self._cfg("max_features")), monotonic_cst=cst,
             early_stopping=False, random_state=self.random_state)
         cal = CalibratedClassifierCV(estimator=est, method=method, cv=splits, ensemble=True)
-        cal.fit(Xa[:, cols], ya, sample_weight=wa)
+        threads = int(config.get("classifier_fit_threads"))
+        if threads > 0:
+            from threadpoolctl import threadpool_limits
+            with threadpool_limits(limits=threads, user_api="openmp"):
+                cal.fit(Xa[:, cols], ya, sample_weight=wa)
+        else:
+            cal.fit(Xa[:, cols], ya, sample_weight=wa)
         self.calibrated_ = cal
         self.features_ = feats
         self.columns_ = cols
@@ -334,9 +376,7 @@ class AuthenticityClassifier:
         Examples
         --------
         >>> import numpy as np
-        >>> from trueclout.detect.features import FEATURE_NAMES
-        >>> X = np.zeros((40, len(FEATURE_NAMES)), np.float32); X[20:, 6] = -3
-        >>> y = np.r_[np.zeros(20), np.ones(20)]
+        >>> X, y = toy_training_set()
         >>> p = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y).predict_proba(X)
         >>> p.shape, bool(np.allclose(p.sum(axis=1), 1))
         ((40, 2), True)
@@ -355,9 +395,7 @@ class AuthenticityClassifier:
         Examples
         --------
         >>> import numpy as np
-        >>> from trueclout.detect.features import FEATURE_NAMES
-        >>> X = np.zeros((40, len(FEATURE_NAMES)), np.float32); X[20:, 6] = -3
-        >>> y = np.r_[np.zeros(20), np.ones(20)]
+        >>> X, y = toy_training_set()
         >>> a = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y).authenticity(X)
         >>> bool(a[0] > a[-1])
         True
@@ -370,9 +408,7 @@ class AuthenticityClassifier:
         Examples
         --------
         >>> import numpy as np
-        >>> from trueclout.detect.features import FEATURE_NAMES
-        >>> X = np.zeros((40, len(FEATURE_NAMES)), np.float32); X[20:, 6] = -3
-        >>> y = np.r_[np.zeros(20), np.ones(20)]
+        >>> X, y = toy_training_set()
         >>> AuthenticityClassifier(max_iter=5, folds=2).fit(X, y).predict(X)[[0, -1]].tolist()
         [0, 1]
         """
@@ -384,9 +420,7 @@ class AuthenticityClassifier:
         Examples
         --------
         >>> import numpy as np
-        >>> from trueclout.detect.features import FEATURE_NAMES
-        >>> X = np.zeros((40, len(FEATURE_NAMES)), np.float32); X[20:, 6] = -3
-        >>> y = np.r_[np.zeros(20), np.ones(20)]
+        >>> X, y = toy_training_set()
         >>> d = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y).decision_function(X)
         >>> bool(d[-1] > d[0])
         True
@@ -424,9 +458,7 @@ class AuthenticityClassifier:
         Examples
         --------
         >>> import numpy as np
-        >>> from trueclout.detect.features import FEATURE_NAMES
-        >>> X = np.zeros((40, len(FEATURE_NAMES)), np.float32); X[20:, 6] = -3
-        >>> y = np.r_[np.zeros(20), np.ones(20)]
+        >>> X, y = toy_training_set()
         >>> clf = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y)
         >>> C, groups = clf.contributions(X[-1:])
         >>> groups[int(np.nanargmax(C[0]))]
@@ -478,10 +510,7 @@ class AuthenticityClassifier:
         Examples
         --------
         >>> import numpy as np
-        >>> from trueclout.detect.features import FEATURE_NAMES
-        >>> X = np.zeros((40, len(FEATURE_NAMES)), np.float32); X[20:, 6] = -3
-        >>> X[:, 1] = np.log1p(344); X[20:, 0] = np.log1p(17)
-        >>> y = np.r_[np.zeros(20), np.ones(20)]
+        >>> X, y = toy_training_set()
         >>> clf = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y)
         >>> clf.explain(X[-1:])[0][0]
         'follows 344 accounts but has 17 followers (ratio 0.05)'
@@ -584,6 +613,72 @@ class AuthenticityClassifier:
         return model
 
 
+#: The reason given for an account the classifier does not judge.
+NO_PROFILE_REASON = "no profile data: the classifier does not judge it"
+
+
+def judgeable(X: np.ndarray) -> np.ndarray:
+    """Rows with at least one known profile feature (count, age, text or avatar).
+
+    The classifier judges profiles; graph features only add to them. An account known
+    only from follows (an edge list such as SNAP ego-Twitter) gets no verdict from it:
+    on a sampled graph, few followers and no follow-back are no sign of a fake.
+
+    Examples
+    --------
+    >>> X = np.full((2, len(FEATURE_NAMES)), np.nan, np.float32)
+    >>> X[0, FEATURE_NAMES.index("has_url")] = 1.0
+    >>> judgeable(X).tolist()
+    [True, False]
+    """
+    cols = [j for j, f in enumerate(FEATURES) if f.kind in ("profile", "text")]
+    return ~np.isnan(np.asarray(X)[:, cols]).all(axis=1)
+
+
+def toy_training_set() -> tuple[np.ndarray, np.ndarray]:
+    """A toy training set for examples: 20 real accounts (200 followers, 344 following,
+    a URL) and 20 bought followers (17 followers, 344 following, no URL); y = 1 for fake.
+
+    Examples
+    --------
+    >>> X, y = toy_training_set()
+    >>> X.shape[0], int(y.sum())
+    (40, 20)
+    """
+    from .features import with_counts
+
+    y = np.r_[np.zeros(20, np.int64), np.ones(20, np.int64)]
+    X = np.zeros((40, len(FEATURE_NAMES)), np.float32)
+    X[:, FEATURE_NAMES.index("has_url")] = 1.0 - y
+    X[:, FEATURE_NAMES.index("log_age_days")] = np.log1p(1000.0)
+    X = with_counts(X, followers=np.where(y == 1, 17.0, 200.0), following=np.full(40, 344.0))
+    return X, y
+
+
+def prior_threshold(threshold: float, prior: float | None) -> float:
+    """The equal-prior authenticity threshold that flags the same accounts as
+    ``threshold`` on the posterior P(real) in a population with a share ``prior`` of fakes.
+
+    An account of equal-prior authenticity ``a`` has posterior P(real) =
+    ``a(1-prior) / (a(1-prior) + (1-a)prior)``; it is at most ``t`` exactly when
+    ``a <= t prior / (t prior + (1-t)(1-prior))``.
+
+    Examples
+    --------
+    >>> prior_threshold(0.5, None), prior_threshold(0.5, 0.1)
+    (0.5, 0.1)
+    >>> round(prior_threshold(0.3, 0.5), 6)
+    0.3
+    """
+    if prior is None:
+        return float(threshold)
+    p = float(prior)
+    if not 0.0 < p < 1.0:
+        raise UsageError(f"prior must be within (0, 1), got {prior}")
+    t = float(threshold)
+    return t * p / (t * p + (1.0 - t) * (1.0 - p))
+
+
 def predicted_fake(authenticity: np.ndarray, threshold: float) -> np.ndarray:
     """Boolean: authenticity at or below ``threshold`` (the same rule as the detector's
     ``labels_``, which flags ``1 - authenticity >= 1 - threshold``).
@@ -625,8 +720,8 @@ def _phrase(group: str, row: np.ndarray, col: dict[str, int], fake: bool) -> str
         if nan(posts):
             return ""
         if nan(rate):
-            return f"has posted {_fmt_int(posts)} times"
-        return f"has posted {_fmt_int(posts)} times ({rate:.2f} a day)"
+            return f"has posted {_plural(posts, 'time')}"
+        return f"has posted {_plural(posts, 'time')} ({rate:.2f} a day)"
     if group == "likes":
         likes, posts = _count_of(row, col, "log_likes"), _count_of(row, col, "log_posts")
         if nan(likes):
@@ -634,21 +729,21 @@ def _phrase(group: str, row: np.ndarray, col: dict[str, int], fake: bool) -> str
         if likes < 0.5:
             return "has never liked a post"
         if not nan(posts):
-            return f"has liked {_fmt_int(likes)} posts and written {_fmt_int(posts)}"
-        return f"has liked {_fmt_int(likes)} posts"
+            return f"has liked {_plural(likes, 'post')} and written {_fmt_int(posts)}"
+        return f"has liked {_plural(likes, 'post')}"
     if group == "listed":
         listed, fr = _count_of(row, col, "log_listed"), _count_of(row, col, "log_followers")
         if nan(listed):
             return ""
         if listed < 0.5:
             return ("is on nobody's lists" if nan(fr) else
-                    f"is on nobody's lists despite {_fmt_int(fr)} followers")
-        return f"is on {_fmt_int(listed)} lists"
+                    f"is on nobody's lists despite {_plural(fr, 'follower')}")
+        return f"is on {_plural(listed, 'list')}"
     if group == "age":
         age = _count_of(row, col, "log_age_days")
         if nan(age):
             return ""
-        return f"account is {_fmt_int(age)} days old"
+        return f"account is {_plural(age, 'day')} old"
     if group == "description":
         has = _v(row, col, "has_description")
         if nan(has):
@@ -688,7 +783,7 @@ def _phrase(group: str, row: np.ndarray, col: dict[str, int], fake: bool) -> str
             return "no display name"
         d = _v(row, col, "name_digits")
         if d >= 1:
-            return f"display name has {_fmt_int(d)} digits"
+            return f"display name has {_plural(d, 'digit')}"
         w = _v(row, col, "name_words")
         return (f"display name of {_fmt_int(w)} word{'s' if w != 1 else ''}, "
                 f"{_fmt_int(_v(row, col, 'name_length'))} characters")
@@ -713,8 +808,8 @@ def _phrase(group: str, row: np.ndarray, col: dict[str, int], fake: bool) -> str
                                                                      "graph_log_out_degree")
         if nan(i):
             return ""
-        return (f"in the follow graph it follows {_fmt_int(o)} accounts and has "
-                f"{_fmt_int(i)} followers")
+        return (f"in the follow graph it follows {_plural(o, 'account')} and has "
+                f"{_plural(i, 'follower')}")
     if group == "reciprocity":
         r = _v(row, col, "graph_reciprocity")
         if nan(r):
@@ -865,8 +960,7 @@ def out_of_fold(model: AuthenticityClassifier, X: np.ndarray, y: np.ndarray) -> 
     --------
     >>> import numpy as np
     >>> from trueclout.detect.features import FEATURE_NAMES
-    >>> X = np.zeros((40, len(FEATURE_NAMES)), np.float32); X[20:, 6] = -3
-    >>> y = np.r_[np.zeros(20), np.ones(20)].astype(int)
+    >>> X, y = toy_training_set()
     >>> m = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y)
     >>> out_of_fold(m, X, y)["auc"]
     1.0
@@ -916,15 +1010,16 @@ def detect_accounts(store, model: AuthenticityClassifier | str | os.PathLike | N
     -------
     pyarrow.Table
         ``platform, account_id, authenticity, predicted_label`` ("real" or "fake") and
-        ``reason_1, reason_2, reason_3``, one row per account in vertex order.
+        ``reason_1, reason_2, reason_3``, one row per account in vertex order. An account
+        without any profile field (see :func:`judgeable`) has a null authenticity, the
+        label "unknown" and :data:`NO_PROFILE_REASON`: the graph detectors judge it.
 
     Examples
     --------
     >>> from trueclout.store import Store
     >>> import numpy as np
     >>> from trueclout.detect.features import FEATURE_NAMES
-    >>> X = np.zeros((40, len(FEATURE_NAMES)), np.float32); X[20:, 6] = -3
-    >>> m = AuthenticityClassifier(max_iter=5, folds=2).fit(X, np.r_[np.zeros(20), np.ones(20)])
+    >>> m = AuthenticityClassifier(max_iter=5, folds=2).fit(*toy_training_set())
     >>> detect_accounts(Store(":memory:"), m).column_names
     ['platform', 'account_id', 'authenticity', 'predicted_label', 'reason_1', 'reason_2', 'reason_3']
     """
@@ -936,9 +1031,11 @@ def detect_accounts(store, model: AuthenticityClassifier | str | os.PathLike | N
     X, _ = account_features(data)
     n = data.n
     auth = clf.authenticity(X) if n else np.zeros(0)
-    fake = predicted_fake(auth, clf.threshold_)
+    ok = judgeable(X)
+    fake = predicted_fake(auth, clf.threshold_) & ok
     rs = [np.full(n, "", dtype=object) for _ in range(3)]
-    idx = {"flagged": np.flatnonzero(fake), "all": np.arange(n),
+    rs[0][~ok] = NO_PROFILE_REASON
+    idx = {"flagged": np.flatnonzero(fake), "all": np.flatnonzero(ok),
            "none": np.zeros(0, np.int64)}[reasons]
     chunk = 100_000
     for a in range(0, len(idx), chunk):
@@ -950,9 +1047,9 @@ def detect_accounts(store, model: AuthenticityClassifier | str | os.PathLike | N
     return pa.table({
         "platform": names.column("platform").cast(pa.string()),
         "account_id": names.column("account_id"),
-        "authenticity": pa.array(auth, pa.float64()),
-        "predicted_label": pa.array(np.where(fake, "fake", "real").astype(object),
-                                    pa.string()),
+        "authenticity": pa.array(auth, pa.float64(), mask=~ok),
+        "predicted_label": pa.array(np.where(~ok, "unknown", np.where(fake, "fake", "real")
+                                             ).astype(object), pa.string()),
         "reason_1": pa.array(rs[0], pa.string()), "reason_2": pa.array(rs[1], pa.string()),
         "reason_3": pa.array(rs[2], pa.string()),
     })
@@ -985,7 +1082,7 @@ def default_model_key() -> str:
         if f.is_file():
             h.update(f.read_bytes())
     for name in sorted(config.SETTINGS):
-        if name.startswith(("classifier_", "default_model_", "detect_", "sim")):
+        if name.startswith(("classifier_", "default_model_", "detect_")):
             h.update(f"{name}={config.get(name)!r}".encode())
     return h.hexdigest()[:16]
 
@@ -993,10 +1090,11 @@ def default_model_key() -> str:
 def default_model(*, retrain: bool = False, progress=None) -> AuthenticityClassifier:
     """The classifier trained on the simulator's ground truth, cached per code version.
 
-    A platform of ``default_model_accounts`` accounts (seed ``default_model_seed``, a
-    share ``default_model_fraud_share`` of fraudulent accounts) is simulated into a
-    temporary folder, ingested into an in-memory store and trained on; the model is
-    cached under ``$TRUECLOUT_CACHE`` (default ``~/.cache/trueclout``) as
+    The platforms of :data:`DEFAULT_PLATFORMS` (``default_model_accounts`` accounts in
+    all, seeds from ``default_model_seed``, a share ``default_model_fraud_share`` of
+    fraudulent accounts) are simulated into a temporary folder, ingested into in-memory
+    stores and trained on (:func:`default_training_data`); the model is cached under
+    ``$TRUECLOUT_CACHE`` (default ``~/.cache/trueclout``) as
     ``authenticity-<key>.joblib``, where the key changes with the code.
 
     Examples
@@ -1019,8 +1117,83 @@ def default_model(*, retrain: bool = False, progress=None) -> AuthenticityClassi
     return model
 
 
+#: The simulated platforms of the default model: one of each kind of bought follower
+#: and of human population (simulator parameters; each gets its own seed). Training on
+#: several kinds keeps the model from learning one seller's look (see the README).
+DEFAULT_PLATFORMS: tuple[tuple[str, dict[str, Any]], ...] = (
+    # INT-like fakes (the simulator's defaults, calibrated on Cresci 2015): 344
+    # following, 18 followers
+    ("int-like", {}),
+    # near-empty fakes (INT's low tail: under 40 following, no followers) among many
+    # young humans, so that "new and small" alone is no evidence
+    ("small-fakes", {"fake_following": 4.0, "fake_followers": 0.3,
+                     "new_account_share": 0.3}),
+    # large fakes (about 900 following, 200 followers) among many inactive humans
+    ("large-fakes", {"fake_following": 120.0, "fake_followers": 20.0,
+                     "inactive_share": 0.5}),
+    # egg-avatar fakes with heavy camouflage (half keep the default image, as many of
+    # Cresci's FSF and TWT fakes do)
+    ("egg-fakes", {"fake_following": 15.0, "fake_followers": 5.0,
+                   "fake_default_image_share": 0.5, "camouflage_ratio": 3.0}),
+)
+
+
+def default_training_data(accounts: int | None = None, seed: int | None = None,
+                          fraud_share: float | None = None,
+                          platforms: Sequence[tuple[str, dict[str, Any]]] = DEFAULT_PLATFORMS,
+                          progress=None) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Simulate the default model's training platforms; return features and classes.
+
+    Each platform ``(name, simulator parameters)`` of ``platforms`` gets
+    ``accounts / len(platforms)`` accounts, seed ``seed + i`` and ``fraud_share``; it
+    is simulated into a temporary folder and ingested into its own in-memory store
+    (the platforms' account ids overlap).
+
+    Returns
+    -------
+    X : float32 array
+        Features of the labelled accounts of every platform, stacked.
+    y : int array
+        1 = fake or farm, 0 = human.
+    info : list of dict
+        Per platform: its name, parameters and class counts.
+
+    Examples
+    --------
+    >>> X, y, info = default_training_data(accounts=2000, platforms=[("plain", {})])
+    >>> X.shape[0] == len(y), info[0]["fake"] > 50
+    (True, True)
+    """
+    from ..ingest.run import ingest
+    from ..simulate import simulate
+    from ..store import Store
+
+    total = int(accounts or config.get("default_model_accounts"))
+    seed0 = int(config.get("default_model_seed") if seed is None else seed)
+    share = float(config.get("default_model_fraud_share") if fraud_share is None
+                  else fraud_share)
+    Xs, ys, info = [], [], []
+    with tempfile.TemporaryDirectory(prefix="trueclout-train-") as tmp:
+        for i, (name, params) in enumerate(platforms):
+            out = Path(tmp) / f"platform{i}"
+            each = max(2, total // max(1, len(platforms)))
+            simulate(out, accounts=each, seed=seed0 + i, fraud_share=share, **params)
+            if progress is not None:
+                progress("simulate", i + 1, len(platforms))
+            with Store(":memory:") as store:
+                ingest(store, [out])
+                data = DetectionData.from_store(store)
+                verts, y, counts = training_labels(store, data)
+            X, _ = account_features(data)
+            Xs.append(X[verts])
+            ys.append(y)
+            info.append({"name": name, "accounts": each, "seed": seed0 + i,
+                         "fraud_share": share, "params": dict(params), **counts})
+    return np.vstack(Xs), np.concatenate(ys), info
+
+
 def train_default(progress=None, **params: Any) -> tuple[AuthenticityClassifier, dict]:
-    """Simulate the default training platform and train on it (uncached).
+    """Simulate the default training platforms and train on them (uncached).
 
     Returns
     -------
@@ -1030,21 +1203,14 @@ def train_default(progress=None, **params: Any) -> tuple[AuthenticityClassifier,
     --------
     >>> m, r = train_default()  # doctest: +SKIP
     """
-    from ..ingest.run import ingest
-    from ..simulate import simulate
-    from ..store import Store
-
-    with tempfile.TemporaryDirectory(prefix="trueclout-train-") as tmp:
-        out = Path(tmp) / "platform"
-        simulate(out, accounts=config.get("default_model_accounts"),
-                 seed=config.get("default_model_seed"),
-                 fraud_share=config.get("default_model_fraud_share"))
-        with Store(":memory:") as store:
-            ingest(store, [out])
-            model, report = train_model(store, **params)
-    report["trained_on"] = {"simulator": {"accounts": config.get("default_model_accounts"),
-                                          "seed": config.get("default_model_seed"),
-                                          "fraud_share": config.get("default_model_fraud_share")}}
+    t0 = time.perf_counter()
+    X, y, info = default_training_data(progress=progress)
+    model = AuthenticityClassifier(**params).fit(X, y)
+    report = {"accounts": {"fake": int(y.sum()), "real": int((y == 0).sum())},
+              "trained_on": {"simulator": info}, "features": list(model.features_),
+              "threshold": model.threshold_, "feature_schema": model.feature_schema_,
+              "cv": out_of_fold(model, X, y),
+              "seconds": round(time.perf_counter() - t0, 2)}
     return model, report
 
 
@@ -1052,38 +1218,49 @@ class SupervisedDetector(BaseDetector):
     """The classifier as a detector over a whole :class:`DetectionData`.
 
     Sets ``authenticity_`` (P(real)), ``decision_scores_ = 1 - authenticity_``,
-    ``features_`` (the feature matrix) and ``model_``; the flag threshold is
-    ``1 - model.threshold_`` unless ``threshold`` is given.
+    ``features_`` (the feature matrix), ``judged_`` and ``model_``; the flag threshold is
+    ``1 - model.threshold_`` unless ``threshold`` is given. Accounts without any profile
+    field (``judged_`` False, see :func:`judgeable`) score 0 (no evidence) and have a NaN
+    ``authenticity_``: the graph detectors judge them.
 
     Parameters
     ----------
     model : AuthenticityClassifier or path, optional
         Default: :func:`default_model`.
+    prior : float, optional
+        Expected share of fake accounts in the data. Authenticity is P(real) under equal
+        priors; with ``prior`` an account is flagged only when it is more likely fake than
+        real in a population with that share of fakes (for the model's threshold 0.5:
+        authenticity at or below ``prior``). None: equal priors. On a whole platform, where
+        fakes are a minority, about 0.1 (Varol et al. 2017 estimated 9-15% of active
+        Twitter accounts to be bots) flags far fewer ordinary small accounts.
     threshold : float, optional
-        On ``decision_scores_`` (1 - authenticity).
+        On ``decision_scores_`` (1 - authenticity); overrides ``prior``.
 
     Examples
     --------
     >>> import numpy as np
     >>> import pyarrow as pa
     >>> from trueclout.graph.toy import toy_graph
-    >>> from trueclout.detect.features import FEATURE_NAMES
-    >>> X = np.zeros((40, len(FEATURE_NAMES)), np.float32); X[20:, 6] = -3
-    >>> m = AuthenticityClassifier(max_iter=5, folds=2).fit(X, np.r_[np.zeros(20), np.ones(20)])
+    >>> m = AuthenticityClassifier(max_iter=5, folds=2).fit(*toy_training_set())
     >>> prof = pa.table({"followers_count": [20, 10, 500, 1, 30, 25],
-    ...                  "following_count": [30, 12, 80, 344, 40, 20]})
+    ...                  "following_count": [30, 12, 80, 344, 40, 20],
+    ...                  "url": ["https://a.example", "https://b.example",
+    ...                          "https://c.example", None, "https://e.example",
+    ...                          "https://f.example"]})
     >>> d = SupervisedDetector(model=m).fit(DetectionData.from_graph(toy_graph(), prof))
     >>> d.labels_.tolist()
     [0, 0, 0, 1, 0, 0]
     >>> d.reasons_[3]
-    'follows 344 accounts but has 1 follower (ratio 0.00)'
+    'follows 344 accounts but has 1 follower (ratio 0.00); no link in the profile'
     """
 
     default_threshold = 0.5
 
     def __init__(self, *, model: AuthenticityClassifier | str | os.PathLike | None = None,
-                 threshold: float | None = None) -> None:
+                 prior: float | None = None, threshold: float | None = None) -> None:
         self.model = model
+        self.prior = prior
         self.threshold = threshold
 
     def _fit(self, data: DetectionData) -> None:
@@ -1092,11 +1269,13 @@ class SupervisedDetector(BaseDetector):
         clf = _resolve_model(self.model)
         X, _ = account_features(data)
         auth = clf.authenticity(X) if data.n else np.zeros(0)
+        ok = judgeable(X)
         self.model_ = clf
         self.features_ = X
-        self.authenticity_ = auth
-        self.decision_scores_ = 1.0 - auth
-        self.default_threshold = 1.0 - clf.threshold_
+        self.judged_ = ok
+        self.authenticity_ = np.where(ok, auth, np.nan)
+        self.decision_scores_ = np.where(ok, 1.0 - auth, 0.0)
+        self.default_threshold = 1.0 - prior_threshold(clf.threshold_, self.prior)
 
     def _reasons(self, indices: np.ndarray) -> list[str]:
         out = self.model_.explain(self.features_[indices], top=3, towards="fake")
@@ -1104,5 +1283,7 @@ class SupervisedDetector(BaseDetector):
 
 
 __all__ = ["AuthenticityClassifier", "SupervisedDetector", "train_model", "detect_accounts",
-           "default_model", "train_default", "default_model_key", "training_labels",
-           "out_of_fold", "predicted_fake", "POSITIVE_LABELS", "NEGATIVE_LABELS"]
+           "default_model", "train_default", "default_model_key", "default_training_data",
+           "DEFAULT_PLATFORMS", "training_labels",
+           "out_of_fold", "predicted_fake", "prior_threshold", "judgeable", "toy_training_set", "POSITIVE_LABELS",
+           "NEGATIVE_LABELS", "NO_PROFILE_REASON"]

@@ -20,7 +20,6 @@ Examples
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import numpy as np
 
 from .classifier import AuthenticityClassifier, predicted_fake, training_labels
 from .data import DetectionData
-from .features import FEATURE_NAMES, account_features
+from .features import FEATURE_NAMES, account_features, profile_counts, with_counts
 
 
 def metrics(y: np.ndarray, authenticity: np.ndarray, threshold: float) -> dict[str, float]:
@@ -111,25 +110,17 @@ def cresci_data(data_dir: str | os.PathLike) -> tuple[np.ndarray, np.ndarray] | 
 
 
 def simulator_data(accounts: int | None = None, seed: int | None = None,
-                   fraud_share: float | None = None, **params: Any
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Features and classes (human 0; fake and farm 1) of a freshly simulated platform,
-    with the default model's settings unless given.
+                   fraud_share: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Features and classes (human 0; fake and farm 1) of the default model's simulated
+    training platforms (:func:`~trueclout.detect.classifier.default_training_data`).
 
     Examples
     --------
-    >>> X, y = simulator_data(accounts=1000, seed=3)  # doctest: +SKIP
+    >>> X, y = simulator_data(accounts=2000, seed=3)  # doctest: +SKIP
     """
-    from .. import config
-    from ..simulate import simulate
+    from .classifier import default_training_data
 
-    with tempfile.TemporaryDirectory(prefix="trueclout-eval-") as tmp:
-        out = Path(tmp) / "platform"
-        simulate(out, accounts=accounts or config.get("default_model_accounts"),
-                 seed=config.get("default_model_seed") if seed is None else seed,
-                 fraud_share=(config.get("default_model_fraud_share") if fraud_share is None
-                              else fraud_share), **params)
-        X, y, _ = labelled_from_paths([out])
+    X, y, _ = default_training_data(accounts, seed, fraud_share)
     return X, y
 
 
@@ -192,8 +183,10 @@ def age_and_grow(X: np.ndarray, y: np.ndarray, *, seed: int = 0,
                  years: tuple[float, float] = (2.0, 8.0),
                  growth: tuple[float, float] = (3.0, 30.0)) -> np.ndarray:
     """A stress copy of ``X`` whose fakes are older and larger, as fakes bought years
-    later are: each fake's age grows by ``years`` (uniform) and all its counts by one
-    factor (log-uniform in ``growth``), so its ratios stay and its rates per day change.
+    later are (issue 3: "older, with more followers and more posts"): each fake's age
+    grows by ``years`` (uniform) and its followers, following and posts counts ``c``
+    become ``(c + 1) g - 1`` for one factor ``g`` (log-uniform in ``growth``), so its
+    follower ratio stays and its rates per day change. Likes and lists stay.
 
     Examples
     --------
@@ -204,77 +197,84 @@ def age_and_grow(X: np.ndarray, y: np.ndarray, *, seed: int = 0,
     (0.0, True)
     """
     rng = np.random.default_rng(seed)
-    Z = X.copy()
     f = np.flatnonzero(y == 1)
-    col = {nm: j for j, nm in enumerate(FEATURE_NAMES)}
+    c = profile_counts(X[f])
     g = np.exp(rng.uniform(np.log(growth[0]), np.log(growth[1]), len(f)))
-    age = np.expm1(X[f, col["log_age_days"]]) + 365.25 * rng.uniform(*years, len(f))
-    counts = {}
-    for c in ("followers", "following", "posts", "listed", "likes"):
-        counts[c] = np.expm1(X[f, col[f"log_{c}"]]) * g
-        Z[f, col[f"log_{c}"]] = np.log1p(counts[c])
-    Z[f, col["log_age_days"]] = np.log1p(age)
-    for c in ("posts", "followers", "following", "likes"):
-        Z[f, col[f"{c}_per_day"]] = np.log1p(counts[c] / np.maximum(age, 1.0))
-    Z[f, col["listed_per_day"]] = np.log1p(1000.0 * counts["listed"] / np.maximum(age, 1.0))
-    Z[f, col["follower_ratio"]] = np.log((counts["followers"] + 1) / (counts["following"] + 1))
-    Z[f, col["likes_per_post"]] = np.log((counts["likes"] + 1) / (counts["posts"] + 1))
-    Z[f, col["listed_share"]] = counts["listed"] / (counts["listed"]
-                                                    + counts["followers"] / 100.0 + 1.0)
+    changes = {k: (c[k] + 1.0) * g - 1.0 for k in ("followers", "following", "posts")}
+    changes["age"] = c["age"] + 365.25 * rng.uniform(*years, len(f))
+    Z = np.array(X, dtype=np.float32, copy=True)
+    Z[f] = with_counts(X[f], **changes)
     return Z
 
 
 def cross_source(data_dir: str | os.PathLike, *, accounts: int | None = None,
-                 seed: int | None = None, sim: tuple[np.ndarray, np.ndarray] | None = None,
-                 baseline: bool = True, **params: Any) -> dict[str, Any] | None:
+                 seed: int | None = None, baseline: bool = True,
+                 **params: Any) -> dict[str, Any] | None:
     """Train on one source, test on the other: simulator and Cresci 2015 (E13 vs INT).
+
+    The simulator side is the default model's training data: the platforms of
+    :data:`~trueclout.detect.classifier.DEFAULT_PLATFORMS`.
 
     Parameters
     ----------
     data_dir : path
         The ``cresci-2015`` folder or its parent.
     accounts, seed : int, optional
-        Of the simulated platform (the default model's settings by default).
-    sim : (X, y), optional
-        Simulated features and classes already computed.
+        Of the simulated platforms (the default model's settings by default).
     baseline : bool
-        Also report a random forest on the same features with threshold 0.5.
+        Also report a random forest on all features with threshold 0.5.
     **params
         Passed to :class:`~trueclout.detect.classifier.AuthenticityClassifier`.
 
     Returns
     -------
     dict or None
-        ``sim_to_cresci``, ``cresci_to_sim`` and ``sim_to_cresci_aged`` (fakes of Cresci
-        aged 2-8 years and grown 3-30 times, see :func:`age_and_grow`), each with the
-        metrics of :func:`metrics`; with ``baseline``, the same under ``rf_*`` keys.
-        None when the Cresci files are absent.
+        ``sim_to_cresci``, ``cresci_to_sim`` (all platforms together),
+        ``cresci_to_sim_platforms`` (one entry per platform) and ``sim_to_cresci_aged``
+        (Cresci with its fakes aged 2-8 years and grown 3-30 times, see
+        :func:`age_and_grow`), each with the metrics of :func:`metrics`; with
+        ``baseline``, the random forest's under ``rf_*`` keys. None when the Cresci files
+        are absent.
 
     Examples
     --------
     >>> cross_source("/nonexistent") is None
     True
     """
+    from .. import config
+    from .classifier import DEFAULT_PLATFORMS, default_training_data
+
     got = cresci_data(data_dir)
     if got is None:
         return None
     Xc, yc = got
     t0 = time.perf_counter()
-    Xs, ys = sim if sim is not None else simulator_data(accounts, seed)
+    seed0 = int(config.get("default_model_seed") if seed is None else seed)
+    total = int(accounts or config.get("default_model_accounts"))
+    parts = [default_training_data(total // len(DEFAULT_PLATFORMS), seed0 + i, None, [p])
+             for i, p in enumerate(DEFAULT_PLATFORMS)]
+    Xs = np.vstack([p[0] for p in parts])
+    ys = np.concatenate([p[1] for p in parts])
     m_sim = AuthenticityClassifier(**params).fit(Xs, ys)
     m_cre = AuthenticityClassifier(**params).fit(Xc, yc)
     Xc_aged = age_and_grow(Xc, yc)
     out: dict[str, Any] = {
         "sim_to_cresci": metrics(yc, m_sim.authenticity(Xc), m_sim.threshold_),
-        "cresci_to_sim": metrics(ys, m_cre.authenticity(Xs), m_cre.threshold_),
         "sim_to_cresci_aged": metrics(yc, m_sim.authenticity(Xc_aged), m_sim.threshold_),
+        "cresci_to_sim": metrics(ys, m_cre.authenticity(Xs), m_cre.threshold_),
+        "cresci_to_sim_platforms": [
+            {"platform": p[2][0]["name"],
+             **metrics(p[1], m_cre.authenticity(p[0]), m_cre.threshold_)}
+            for p in parts],
     }
     if baseline:
         rf_sim = _random_forest(Xs, ys, 0)
         rf_cre = _random_forest(Xc, yc, 0)
         out["rf_sim_to_cresci"] = metrics(yc, rf_sim(Xc), 0.5)
-        out["rf_cresci_to_sim"] = metrics(ys, rf_cre(Xs), 0.5)
         out["rf_sim_to_cresci_aged"] = metrics(yc, rf_sim(Xc_aged), 0.5)
+        out["rf_cresci_to_sim"] = metrics(ys, rf_cre(Xs), 0.5)
+        out["rf_cresci_to_sim_platforms"] = [
+            {"platform": p[2][0]["name"], **metrics(p[1], rf_cre(p[0]), 0.5)} for p in parts]
     out["seconds"] = round(time.perf_counter() - t0, 2)
     return out
 

@@ -326,6 +326,72 @@ def _log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.log((a + 1.0) / (b + 1.0))
 
 
+def _count_features(followers, following, posts, listed, likes, age) -> dict[str, np.ndarray]:
+    cols = {}
+    age_days = np.maximum(age, config.get("detect_min_age_days"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["log_followers"] = np.log1p(followers)
+        cols["log_following"] = np.log1p(following)
+        cols["log_posts"] = np.log1p(posts)
+        cols["log_listed"] = np.log1p(listed)
+        cols["log_likes"] = np.log1p(likes)
+        cols["log_age_days"] = np.log1p(np.maximum(age, 0.0))
+        cols["follower_ratio"] = _log_ratio(followers, following)
+        cols["likes_per_post"] = _log_ratio(likes, posts)
+        cols["listed_share"] = listed / (listed + followers / 100.0 + 1.0)
+        cols["posts_per_day"] = np.log1p(posts / age_days)
+        cols["followers_per_day"] = np.log1p(followers / age_days)
+        cols["following_per_day"] = np.log1p(following / age_days)
+        cols["likes_per_day"] = np.log1p(likes / age_days)
+        cols["listed_per_day"] = np.log1p(1000.0 * listed / age_days)
+    return cols
+
+
+#: The profile counts that :func:`with_counts` reads and rewrites.
+COUNTS = ("followers", "following", "posts", "listed", "likes")
+
+
+def profile_counts(X: np.ndarray) -> dict[str, np.ndarray]:
+    """The profile counts and age (days) behind rows of a feature matrix.
+
+    Examples
+    --------
+    >>> X = np.zeros((1, len(FEATURES)), np.float32)
+    >>> X[0, FEATURE_NAMES.index("log_followers")] = np.log1p(18)
+    >>> round(float(profile_counts(X)["followers"][0]))
+    18
+    """
+    X = np.asarray(X)
+    out = {c: np.expm1(X[:, FEATURE_NAMES.index(f"log_{c}")].astype(np.float64))
+           for c in COUNTS}
+    out["age"] = np.expm1(X[:, FEATURE_NAMES.index("log_age_days")].astype(np.float64))
+    return out
+
+
+def with_counts(X: np.ndarray, **changes: np.ndarray) -> np.ndarray:
+    """A copy of ``X`` with some profile counts (or ``age`` in days) replaced and every
+    feature derived from them recomputed. Used to build shifted populations.
+
+    Examples
+    --------
+    >>> X = np.zeros((1, len(FEATURES)), np.float32)
+    >>> Z = with_counts(X, followers=np.array([99.0]))
+    >>> round(float(Z[0, FEATURE_NAMES.index("follower_ratio")]), 3)  # log(100 / 1)
+    4.605
+    """
+    unknown = set(changes) - set(COUNTS) - {"age"}
+    if unknown:
+        raise ValueError(f"unknown counts: {sorted(unknown)}")
+    c = profile_counts(X)
+    c.update({k: np.asarray(v, np.float64) for k, v in changes.items()})
+    cols = _count_features(c["followers"], c["following"], c["posts"], c["listed"],
+                           c["likes"], c["age"])
+    Z = np.array(X, dtype=np.float32, copy=True)
+    for name, v in cols.items():
+        Z[:, FEATURE_NAMES.index(name)] = v
+    return Z
+
+
 def account_features(data: DetectionData) -> tuple[np.ndarray, list[str]]:
     """Compute every feature of :data:`FEATURES` for every vertex of ``data``.
 
@@ -372,22 +438,7 @@ def account_features(data: DetectionData) -> tuple[np.ndarray, list[str]]:
     created = data.column("created_at")
     observed = data.column("observed_at")
     age = (observed - created) / DAY_S
-    age_days = np.maximum(age, config.get("detect_min_age_days"))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cols["log_followers"] = np.log1p(followers)
-        cols["log_following"] = np.log1p(following)
-        cols["log_posts"] = np.log1p(posts)
-        cols["log_listed"] = np.log1p(listed)
-        cols["log_likes"] = np.log1p(likes)
-        cols["log_age_days"] = np.log1p(np.maximum(age, 0.0))
-        cols["follower_ratio"] = _log_ratio(followers, following)
-        cols["likes_per_post"] = _log_ratio(likes, posts)
-        cols["listed_share"] = listed / (listed + followers / 100.0 + 1.0)
-        cols["posts_per_day"] = np.log1p(posts / age_days)
-        cols["followers_per_day"] = np.log1p(followers / age_days)
-        cols["following_per_day"] = np.log1p(following / age_days)
-        cols["likes_per_day"] = np.log1p(likes / age_days)
-        cols["listed_per_day"] = np.log1p(1000.0 * listed / age_days)
+    cols.update(_count_features(followers, following, posts, listed, likes, age))
 
     # -- text ------------------------------------------------------------------------------
     codes = _platform_codes(data)
@@ -510,4 +561,5 @@ def account_features(data: DetectionData) -> tuple[np.ndarray, list[str]]:
 
 
 __all__ = ["Feature", "FEATURES", "FEATURE_NAMES", "MODEL_FEATURES", "FEATURE_SCHEMA",
-           "account_features", "burst_counts", "feature_table"]
+           "COUNTS", "account_features", "burst_counts", "feature_table", "profile_counts",
+           "with_counts"]
