@@ -22,7 +22,15 @@ different scales speak the same language. Suspicion is then a weighted noisy-OR,
 ``authenticity_ = 1 - suspicion``. A member of weight 1 past its threshold is enough to
 flag an account; two members half-way there together also flag it. Weights are in config
 (``ensemble_weight_<member>``); SybilRank's is low (0.15), so that it can tip a doubtful
-case but never flag on its own: trust that does not reach an account is weak evidence.
+case but never flag on its own: trust that does not reach an account is weak evidence,
+and none at all for an account nobody follows. The classifier weighs 1 for accounts
+known only by their profile (a profile dump, the hidden case of another population) and
+``ensemble_weight_classifier_with_graph`` (0.45) where the graph knows the account's
+follows: there a profile that merely looks like a bought follower needs a graph
+detector's corroboration. Measured on the simulator (8,000 and 20,000 accounts): with
+weight 1 the classifier alone flagged 0.7-1.0% of humans (near-empty accounts that look
+exactly like near-empty fakes) and fraud precision was 0.49-0.59; with 0.45 no human was
+flagged and every fraudulent account still was.
 
 Categories. A flagged account takes the category of the most specific member that
 flagged it (pods, then farm, then lockstep and the classifier), else of its strongest
@@ -183,9 +191,19 @@ class EnsembleDetector(BaseDetector):
             cats[name] = cat
             judges[name] = self_judge
         log_keep = np.zeros(n)
+        g = data.graph
+        followed = g.in_degree() > 0
+        in_graph = followed | (g.out_degree() > 0)
         for name, s in aligned.items():
             if judges[name]:
-                w = min(max(self._weight(name), 0.0), 1.0)
+                w = np.full(n, min(max(self._weight(name), 0.0), 1.0))
+                if name == "classifier":
+                    # where the graph knows the account's follows, the profile alone
+                    # needs the graph's corroboration to flag it
+                    w[in_graph] = min(max(self._weight("classifier_with_graph"), 0.0), 1.0)
+                elif name == "sybilrank":
+                    # no trust reaching an account nobody follows is no evidence
+                    w[~followed] = 0.0
                 log_keep += np.log1p(-np.clip(w * s, 0.0, 1 - 1e-12))
         suspicion = 1.0 - np.exp(log_keep)
         self.members_ = fitted
