@@ -66,6 +66,7 @@ from numba import prange
 from .. import config
 from ..errors import UsageError
 from ..kernels.csr import TS_UNKNOWN
+from ..kernels.csr import row_contains as _has
 from ..kernels.propagate import pull
 from ..kernels.reciprocity import reciprocated_out_edges
 from .base import BaseDetector
@@ -116,20 +117,6 @@ def ratio_penalty(following, followers, *, mid: float | None = None,
 
 
 # -- kernels ---------------------------------------------------------------------------
-@numba.njit(cache=True, nogil=True)
-def _has(indices, lo, hi, x):  # pragma: no cover - compiled
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        y = indices[mid]
-        if y < x:
-            lo = mid + 1
-        elif y > x:
-            hi = mid
-        else:
-            return True
-    return False
-
-
 @numba.njit(cache=True, parallel=True)
 def _followed_back(src, dst, in_indptr, in_indices, out):  # pragma: no cover - compiled
     # out[i] = dst[i] follows src[i] now

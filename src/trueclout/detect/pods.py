@@ -57,25 +57,12 @@ import numpy as np
 from .. import config
 from ..graph.follow_graph import FollowGraph
 from ..kernels.csr import TS_UNKNOWN, csr_from_edges
+from ..kernels.csr import row_contains as _find
 from .base import BaseDetector
 from .data import DetectionData
 
 #: Interaction kinds that are engagement with a post.
 ENGAGEMENT_KINDS = ("like", "repost", "reply", "quote")
-
-
-@numba.njit(cache=True, nogil=True)
-def _find(indices, lo, hi, x):
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        y = indices[mid]
-        if y < x:
-            lo = mid + 1
-        elif y > x:
-            hi = mid
-        else:
-            return True
-    return False
 
 
 @numba.njit(cache=True, nogil=True)

@@ -498,3 +498,29 @@ def csr_from_edges(rows: np.ndarray, cols: np.ndarray, n: int, ts: np.ndarray | 
         indices = indices[:k].copy()
         out_ts = None if out_ts is None else out_ts[:k].copy()
     return cursor, indices, out_ts
+
+
+@numba.njit(cache=True, nogil=True)
+def row_contains(indices, lo, hi, x):
+    """True when the sorted slice ``indices[lo:hi]`` holds ``x`` (binary search).
+
+    The membership test behind reciprocity, follow-back and closed-group checks; callable
+    from other numba kernels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> row = np.array([1, 3, 5, 9], np.int32)
+    >>> bool(row_contains(row, 0, 4, 5)), bool(row_contains(row, 0, 4, 4))
+    (True, False)
+    """
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        y = indices[mid]
+        if y < x:
+            lo = mid + 1
+        elif y > x:
+            hi = mid
+        else:
+            return True
+    return False

@@ -29,20 +29,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 from numba import prange
-
-
-@numba.njit(cache=True, nogil=True)
-def _contains(indices, lo, hi, x):
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        y = indices[mid]
-        if y < x:
-            lo = mid + 1
-        elif y > x:
-            hi = mid
-        else:
-            return True
-    return False
+from .csr import row_contains as _contains
 
 
 @numba.njit(cache=True, parallel=True)
