@@ -476,6 +476,18 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
                          f"{setting.type.__name__}, got {value!r}") from exc
 
 
+def value(name: str, given: Any = None) -> Any:
+    """``given`` when it is not None, else the setting ``name``: for keyword arguments
+    whose default lives in config.
+
+    Examples
+    --------
+    >>> value("sim_seed", 3), value("sim_seed") == get("sim_seed")
+    (3, True)
+    """
+    return get(name) if given is None else given
+
+
 def get(name: str, overrides: dict[str, Any] | None = None) -> Any:
     """Return the value of setting ``name``.
 

@@ -100,6 +100,27 @@ class DetectionData:
         return mask
 
     @classmethod
+    def coerce(cls, data: "DetectionData | FollowGraph") -> "DetectionData":
+        """``data`` itself, or a bare :class:`FollowGraph` wrapped by :meth:`from_graph`.
+
+        Examples
+        --------
+        >>> from trueclout.graph.toy import toy_graph
+        >>> DetectionData.coerce(toy_graph()).n
+        6
+        >>> DetectionData.coerce("x")
+        Traceback (most recent call last):
+        ...
+        trueclout.errors.UsageError: expected DetectionData or FollowGraph, got str
+        """
+        if isinstance(data, FollowGraph):
+            return cls.from_graph(data)
+        if not isinstance(data, DetectionData):
+            from ..errors import UsageError
+            raise UsageError(f"expected DetectionData or FollowGraph, got {type(data).__name__}")
+        return data
+
+    @classmethod
     def from_graph(cls, graph: FollowGraph, profiles: pa.Table | None = None,
                    **kwargs) -> "DetectionData":
         """Wrap a graph built in memory; profiles default to counts from the graph.

@@ -80,16 +80,11 @@ from .data import DetectionData
 
 
 def _data(data: Any) -> DetectionData:
-    if isinstance(data, FollowGraph):
-        return DetectionData.from_graph(data)
-    if not isinstance(data, DetectionData):
-        from ..errors import UsageError
-        raise UsageError(f"expected DetectionData or FollowGraph, got {type(data).__name__}")
-    return data
+    return DetectionData.coerce(data)
 
 
-def _opt(value: Any, name: str) -> Any:
-    return config.get(name) if value is None else value
+def _opt(given: Any, name: str) -> Any:
+    return config.value(name, given)
 
 
 def lockstep_scores(graph: FollowGraph, *, use_time: bool = False, blocks: int | None = None,

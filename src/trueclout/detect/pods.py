@@ -199,16 +199,11 @@ def _compact(pair_ptr, pair_dst, keep, p_indptr, p_indices):
 
 
 def _data(data: Any) -> DetectionData:
-    if isinstance(data, FollowGraph):
-        return DetectionData.from_graph(data)
-    if not isinstance(data, DetectionData):
-        from ..errors import UsageError
-        raise UsageError(f"expected DetectionData or FollowGraph, got {type(data).__name__}")
-    return data
+    return DetectionData.coerce(data)
 
 
-def _opt(value: Any, name: str) -> Any:
-    return config.get(name) if value is None else value
+def _opt(given: Any, name: str) -> Any:
+    return config.value(name, given)
 
 
 def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
