@@ -54,6 +54,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .csr import row_contains
+
+
 #: Fraudar's constant in the column weight 1 / log(d + c) (Hooi et al. 2016, section 4.3).
 FRAUDAR_C = 5.0
 
@@ -793,39 +796,13 @@ def _one_way(out_indptr, out_indices, in_indptr, in_indices, out_mask, in_mask):
         b0 = in_indptr[r]
         b1 = in_indptr[r + 1]
         for k in range(out_indptr[r], out_indptr[r + 1]):
-            c = out_indices[k]
-            lo = b0
-            hi = b1
-            found = False
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                y = in_indices[mid]
-                if y < c:
-                    lo = mid + 1
-                elif y > c:
-                    hi = mid
-                else:
-                    found = True
-                    break
+            found = row_contains(in_indices, b0, b1, out_indices[k])
             out_mask[k] = 0 if found else 1
         # in-CSR entries of column r (its followers f): one-way unless r follows f
         a0 = out_indptr[r]
         a1 = out_indptr[r + 1]
         for k in range(in_indptr[r], in_indptr[r + 1]):
-            f = in_indices[k]
-            lo = a0
-            hi = a1
-            found = False
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                y = out_indices[mid]
-                if y < f:
-                    lo = mid + 1
-                elif y > f:
-                    hi = mid
-                else:
-                    found = True
-                    break
+            found = row_contains(out_indices, a0, a1, in_indices[k])
             in_mask[k] = 0 if found else 1
 
 
