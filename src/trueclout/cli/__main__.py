@@ -1,0 +1,5 @@
+"""``python -m trueclout.cli``."""
+
+from . import _console_main
+
+_console_main()

@@ -1,0 +1,222 @@
+"""Commands that load and describe data: ingest, formats, simulate, stats."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from .. import config
+from ..errors import TruecloutError, UsageError
+from .common import (DbOption, JsonOption, _db, _fmt_int, _graph_lines, _print_json,
+                     _progress, app, err, out)
+
+
+# -- ingest -----------------------------------------------------------------------------
+def _format_help() -> str:
+    from ..ingest import REGISTRY
+    return "; ".join(f"{n}: {r.description}" for n, r in sorted(REGISTRY.items()))
+
+
+@app.command(help="Load files or folders into the store. Formats are guessed from content "
+                  "unless --format is given; see README for the columns of each format.")
+def ingest(
+    paths: List[Path] = typer.Argument(..., help="Files or folders to load.",
+                                       show_default=False),
+    format: Optional[str] = typer.Option(None, "--format", "-f",
+                                         help="Reader to use (see `trueclout formats`)."),
+    label: Optional[str] = typer.Option(None, "--label",
+                                        help="Tag every account in the load with this label "
+                                             "(human, fake, bot, farm, ...)."),
+    label_source: Optional[str] = typer.Option(None, "--label-source",
+                                               help="Source of --label (default: file name)."),
+    platform: Optional[str] = typer.Option(None, "--platform",
+                                           help="Platform that scopes account ids when the "
+                                                "source does not say."),
+    table: Optional[str] = typer.Option(None, "--table",
+                                        help="Domain table of a generic CSV/Parquet/JSONL file "
+                                             "when its name and columns do not tell."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 if any row was rejected."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    from ..ingest.run import ingest as run_ingest
+    from ..store import Store
+
+    if label is not None:
+        from ..model import LABELS
+        if label not in LABELS:
+            raise UsageError(f"unknown label {label!r}; known labels: {', '.join(LABELS)}")
+    if label_source is not None and label is None:
+        raise UsageError("--label-source needs --label")
+    t0 = time.perf_counter()
+    with Store(_db(db)) as store, _progress(not as_json) as progress:
+        tasks: dict[str, int] = {}
+
+        def cb(source: str, stage: str, rows: int) -> None:
+            if source not in tasks:
+                tasks[source] = progress.add_task(Path(source).name, total=None, rows="")
+            progress.update(tasks[source], description=f"{Path(source).name}: {stage}",
+                            rows=f"{rows:,} rows")
+
+        report = run_ingest(store, paths, fmt=format, label=label, label_source=label_source,
+                            platform=platform, table=table, progress=cb)
+    summary = report.to_dict()
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    summary["db"] = _db(db)
+    if as_json:
+        _print_json(summary)
+    else:
+        t = Table(title=f"ingest into {_db(db)}")
+        for c in ("source", "format", "read", "accepted", "rejected", "new accounts", "seconds"):
+            t.add_column(c, justify="right" if c not in ("source", "format") else "left")
+        for r in report.loads:
+            t.add_row(Path(r.source).name, r.format + (" (already loaded)" if r.skipped else ""),
+                      _fmt_int(r.read), _fmt_int(r.accepted), _fmt_int(r.rejected),
+                      _fmt_int(r.new_accounts), f"{r.seconds:.1f}")
+        out.print(t)
+        for r in report.loads:
+            if r.rejected:
+                err.print(f"[yellow]{r.source}: {r.rejected:,} rows rejected; first: "
+                          + "; ".join(r.first_rejects[:3])
+                          + " (all in the rejects table)[/yellow]")
+        for f in report.failures:
+            err.print(f"[red]{f['source']}: {f['error']}[/red]")
+    if report.failures and not report.loads:
+        raise typer.Exit(1)
+    if report.failures or (strict and summary["rejected"]):
+        raise typer.Exit(1)
+
+
+@app.command(help="List the input formats that `ingest` understands.")
+def formats(as_json: bool = JsonOption) -> None:
+    from ..ingest import REGISTRY
+    rows = [{"format": n, "description": r.description} for n, r in sorted(REGISTRY.items())]
+    if as_json:
+        _print_json(rows)
+        return
+    t = Table(title="formats")
+    t.add_column("format")
+    t.add_column("description")
+    for r in rows:
+        t.add_row(r["format"], r["description"])
+    out.print(t)
+
+
+# -- simulate ---------------------------------------------------------------------------
+def _simulate_into(out_dir: Path, accounts: int, seed: int, as_json: bool) -> dict:
+    from ..simulate import simulate as run_sim
+    with _progress(not as_json) as progress:
+        task = progress.add_task("simulating", total=None, rows="")
+
+        def cb(*args) -> None:
+            stage = next((a for a in args if isinstance(a, str)), "simulating")
+            nums = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+            progress.update(task, description=f"simulate: {stage}",
+                            rows=f"{int(nums[0]):,}" if nums else "")
+
+        return run_sim(out_dir, accounts=accounts, seed=seed, progress=cb)
+
+
+def _ingest_quiet(store, paths: list[Path], as_json: bool):
+    from ..ingest.run import ingest as run_ingest
+    with _progress(not as_json) as progress:
+        task = progress.add_task("ingest", total=None, rows="")
+
+        def cb(source: str, stage: str, rows: int) -> None:
+            progress.update(task, description=f"ingest: {stage}", rows=f"{rows:,} rows")
+
+        return run_ingest(store, paths, progress=cb)
+
+
+@app.command(help="Generate a simulated platform with planted attacks and ground truth, as "
+                  "Parquet (--out) and/or straight into a store (--db).")
+def simulate(
+    accounts: int = typer.Option(config.get("sim_accounts"), "--accounts", "-n", min=10,
+                                 help="Number of accounts."),
+    seed: int = typer.Option(config.get("sim_seed"), "--seed", help="Random seed."),
+    out_dir: Optional[Path] = typer.Option(None, "--out",
+                                           help="Write the Parquet folder here (kept)."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Load the platform into this store. "
+                                      "Default: ./trueclout.duckdb unless --out is given."),
+    as_json: bool = JsonOption,
+) -> None:
+    from ..store import Store
+    keep = out_dir is not None
+    target = out_dir or Path(tempfile.mkdtemp(prefix="trueclout-sim-"))
+    if keep and target.exists() and any(target.iterdir()) \
+            and not (target / "manifest.json").exists():
+        raise UsageError(f"--out {target} exists and is not a simulator folder; "
+                         "choose an empty or new folder")
+    try:
+        summary = {"simulation": _simulate_into(target, accounts, seed, as_json)}
+        if keep:
+            summary["out"] = str(target)
+        if db is not None or not keep:
+            with Store(_db(db)) as store:
+                report = _ingest_quiet(store, [target], as_json)
+            summary["ingest"] = report.to_dict()
+            summary["db"] = _db(db)
+            if report.failures:
+                raise TruecloutError("; ".join(f["error"] for f in report.failures))
+    finally:
+        if not keep:
+            shutil.rmtree(target, ignore_errors=True)
+    if as_json:
+        _print_json(summary)
+    else:
+        sim = summary["simulation"]
+        out.print(f"simulated {accounts:,} accounts (seed {seed})")
+        for k, v in sim.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out.print(f"  {k}: {v:,}")
+        if keep:
+            out.print(f"Parquet folder: {target}")
+        if "db" in summary:
+            out.print(f"store: {summary['db']}")
+
+
+# -- stats ------------------------------------------------------------------------------
+def compute_stats(store) -> dict:
+    """Counts per table, degree quantiles and reciprocity of the follow graph.
+
+    Examples
+    --------
+    >>> from trueclout.store import Store
+    >>> compute_stats(Store(":memory:"))["follows"]
+    0
+    """
+    from ..graph.build import build_graph
+    from ..graph.stats import graph_stats
+    stats: dict = dict(store.counts())
+    stats["label_counts"] = store.label_counts()
+    graph = build_graph(store, interactions=False)
+    stats["graph"] = graph_stats(graph)
+    return stats
+
+
+@app.command(help="Counts per table, degree quantiles and reciprocity of the store.")
+def stats(db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
+    from ..store import Store
+    with Store(_db(db), read_only=True) as store:
+        result = compute_stats(store)
+    if as_json:
+        _print_json(result)
+        return
+    t = Table(title=f"store {_db(db)}")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for k in ("accounts", "follows", "posts", "interactions", "profile_snapshots", "labels",
+              "account_terms", "ingests", "rejects"):
+        t.add_row(k, _fmt_int(result[k]))
+    out.print(t)
+    if result["label_counts"]:
+        out.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in result["label_counts"].items()))
+    out.print(_graph_lines(result["graph"]))
+
+

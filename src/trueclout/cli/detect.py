@@ -1,0 +1,218 @@
+"""Detection commands: train, detect, audit and eval detection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import UsageError
+from .common import (DbOption, JsonOption, _db, _print_json, _progress, _write_table, app,
+                     eval_app, out)
+
+
+# -- detection --------------------------------------------------------------------------
+def _detection(store, model, as_json: bool, stage_prefix: str = ""):
+    """Read the store's detection data and fit the ensemble, with progress."""
+    from ..detect.data import DetectionData
+    from ..detect.ensemble import EnsembleDetector
+    with _progress(not as_json) as progress:
+        task = progress.add_task(f"{stage_prefix}reading the store", total=None, rows="")
+
+        def read_cb(stage, rows=0, *a):
+            progress.update(task, description=f"{stage_prefix}graph: {stage}",
+                            rows=f"{int(rows):,}" if rows else "")
+
+        data = DetectionData.from_store(store, progress=read_cb)
+
+        def fit_cb(member):
+            progress.update(task, description=f"{stage_prefix}detecting: {member}", rows="")
+
+        ens = EnsembleDetector(model=model).fit(data, progress=fit_cb)
+    return data, ens
+
+
+def detection_table(data, ens):
+    """Per-account detection output: platform, account_id, authenticity, predicted_label,
+    category and the top three reasons.
+
+    Examples
+    --------
+    >>> detection_table  # doctest: +ELLIPSIS
+    <function detection_table at ...>
+    """
+    import numpy as np
+    import pyarrow as pa
+    reasons = [[], [], []]
+    for v in range(data.n):
+        rs = ens.top_reasons(v) if ens.labels_[v] else []
+        for k in range(3):
+            reasons[k].append(rs[k] if k < len(rs) else None)
+    names = data.graph.names
+    return pa.table({
+        "platform": names.column("platform").cast(pa.string()),
+        "account_id": names.column("account_id"),
+        "authenticity": pa.array(np.round(ens.authenticity_, 4)),
+        "predicted_label": pa.array(np.where(ens.labels_ > 0, "fake", "real")),
+        "category": pa.array(ens.category_.astype(str)),
+        "reason_1": pa.array(reasons[0], pa.string()),
+        "reason_2": pa.array(reasons[1], pa.string()),
+        "reason_3": pa.array(reasons[2], pa.string()),
+    })
+
+
+
+
+@app.command(help="Train the authenticity classifier on the store's labels.")
+def train(
+    model_out: Path = typer.Option(..., "--model-out", help="Where to save the model."),
+    labels_source: Optional[List[str]] = typer.Option(
+        None, "--labels-source", help="Use only labels from these sources (repeatable)."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    from ..detect.classifier import train_model
+    from ..store import Store
+    with Store(_db(db), read_only=True) as store:
+        _, report = train_model(store, label_sources=labels_source or None,
+                                model_out=model_out)
+    report = {**report, "model": str(model_out)}
+    if as_json:
+        _print_json(report)
+    else:
+        for k, v in report.items():
+            if not isinstance(v, (dict, list)):
+                out.print(f"{k}: {v}")
+        out.print(f"model written to {model_out}")
+
+
+@app.command(help="Score every account: authenticity (1 = real), predicted label, category "
+                  "and the top three reasons, from the classifier and the graph detectors.")
+def detect(
+    model: Optional[Path] = typer.Option(None, "--model", help="Model from `trueclout train` "
+                                         "(default: trained on the simulator, cached)."),
+    out_path: Optional[Path] = typer.Option(None, "--out", help="Write every account to "
+                                            "FILE.csv or FILE.parquet."),
+    top: int = typer.Option(10, "--top", help="Most suspicious accounts to print."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    from ..store import Store
+    if out_path is not None and out_path.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"--out must end in .csv or .parquet, not {out_path.name!r}")
+    if model is not None and not model.exists():
+        raise UsageError(f"model file {model} does not exist")
+    with Store(_db(db), read_only=True) as store:
+        data, ens = _detection(store, str(model) if model else None, as_json)
+    table = detection_table(data, ens)
+    if out_path is not None:
+        _write_table(table, out_path)
+    import numpy as np
+    cats, counts = np.unique(ens.category_.astype(str), return_counts=True)
+    order = np.argsort(ens.authenticity_)[:top]
+    summary = {"accounts": data.n, "flagged": int(ens.labels_.sum()),
+               "categories": {str(c): int(k) for c, k in zip(cats, counts)},
+               "members": sorted(ens.members_), "skipped": ens.skipped_,
+               "out": str(out_path) if out_path else None,
+               "most_suspicious": table.take(order).to_pylist()}
+    if as_json:
+        _print_json(summary)
+        return
+    out.print(f"{data.n:,} accounts, {summary['flagged']:,} flagged; "
+              + ", ".join(f"{c} {k:,}" for c, k in summary["categories"].items()))
+    t = Table(title="most suspicious")
+    for c in ("account", "authenticity", "category", "reason"):
+        t.add_column(c)
+    for r in summary["most_suspicious"]:
+        t.add_row(f"{r['platform']}:{r['account_id']}", f"{r['authenticity']:.3f}",
+                  r["category"], r["reason_1"] or "")
+    out.print(t)
+    if out_path:
+        out.print(f"all accounts written to {out_path}")
+
+
+@app.command(help="Audit one account's audience: composition with confidence intervals, "
+                  "engagement authenticity, bought growth, Audience Quality Score, reasons.")
+def audit(
+    account: str = typer.Argument(..., help="platform:account_id, an account id, or @handle."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Classifier model file."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained "
+                                        "HTML page here."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    from ..audit import audit_account
+    from ..store import Store
+    if model is not None and not model.exists():
+        raise UsageError(f"model file {model} does not exist")
+    with Store(_db(db), read_only=True) as store:
+        data, ens = _detection(store, str(model) if model else None, as_json)
+    report = audit_account(data, ens, account, db=_db(db))
+    if html is not None:
+        from ..report.html import render_audit_html
+        render_audit_html(report, html)
+        report["html"] = str(html)
+    if as_json:
+        _print_json(report)
+        return
+    _print_audit(report)
+
+
+def _print_audit(a: dict) -> None:
+    acc = a["account"]
+    out.print(f"[bold]{acc['platform']}:{acc['account_id']}[/bold] "
+              f"{('@' + acc['handle']) if acc.get('handle') else ''}: "
+              f"Audience Quality Score [bold]{a['aqs']['score']}[/bold] / 100")
+    t = Table(title=f"audience ({a['audience']['known_followers']:,} known of "
+                    f"{a['audience']['population']:,})")
+    for c in ("category", "share", "95% CI", "estimated"):
+        t.add_column(c, justify="left" if c == "category" else "right")
+    for cat, c in a["audience"]["composition"].items():
+        t.add_row(cat, f"{100 * c['share']:.1f}%",
+                  f"{100 * c['lo']:.1f}-{100 * c['hi']:.1f}%", f"{c['estimated']:,}")
+    out.print(t)
+    e = a["engagement"]
+    out.print(f"engagement: {e['total']:,} received, {100 * e['authentic_share']:.1f}% from "
+              f"authentic accounts{'; in an engagement pod' if e['in_pod'] else ''}")
+    gr = a["growth"]
+    out.print(f"growth: {len(gr['anomalous_periods'])} anomalous period(s), about "
+              f"{gr['bought_estimate']:,} followers bought")
+    for r in a["reasons"]:
+        out.print(f"  - {r}")
+    if a.get("html"):
+        out.print(f"report: {a['html']}")
+
+
+
+
+
+@eval_app.command("detection", help="Run the detection evaluations: Cresci 2015 CV, "
+                  "cross-source, the simulator's attacks, and an injected block on SNAP.")
+def eval_detection(
+    out_dir: Path = typer.Option(Path("eval-results"), "--out", help="Folder for "
+                                 "detection.json and detection.md."),
+    quick: bool = typer.Option(False, "--quick", help="Smaller simulated platforms."),
+    as_json: bool = JsonOption,
+) -> None:
+    from ..detect.evaluate import evaluate_detection, markdown_report
+    with _progress(not as_json) as progress:
+        task = progress.add_task("evaluating", total=None, rows="")
+
+        def cb(stage: str) -> None:
+            progress.update(task, description=f"evaluating: {stage}")
+
+        result = evaluate_detection(quick=quick, progress=cb)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "detection.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    md = markdown_report(result)
+    (out_dir / "detection.md").write_text(md)
+    if as_json:
+        _print_json(result)
+    else:
+        out.print(md)
+        out.print(f"written to {out_dir / 'detection.json'} and {out_dir / 'detection.md'}")
+
+
