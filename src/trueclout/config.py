@@ -443,6 +443,17 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("pod_quick_full", 0.5,
             "Share of an account's interactions with partners that are bunched at which "
             "the quickness evidence is full.", "our choice"),
+    # -- score/ (issue 4): relevant influence -------------------------------------------
+    Setting("score_gate_mid", 0.5,
+            "Authenticity at which an account's vote (as a follower or interactor) counts "
+            "half, in the smooth authenticity gate of score/weights.py.",
+            "our choice: the ensemble's own threshold (0.5)"),
+    Setting("score_gate_width", 0.06,
+            "Width of that logistic gate: authenticity 0.3 counts 3%, 0.7 counts 97%.",
+            "our choice: flagged accounts should count next to nothing"),
+    Setting("score_inactive_weight", 0.3,
+            "Weight of an authentic but inactive account (no post in inactive_days) as an "
+            "audience member.", "our choice: it may still read, but rarely"),
 ]}
 
 

@@ -1,0 +1,1 @@
+"""Discovery for marketers: find creators, audience overlap, budget plans, who to follow."""

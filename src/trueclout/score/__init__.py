@@ -1,0 +1,1 @@
+"""Scores of relevant influence: reach, engagement, TrueRank and topics."""

@@ -1,0 +1,100 @@
+"""Everything the scores and discovery read, computed once: data, detection and weights.
+
+:func:`score_context` reads the store (or takes data already read), fits the detection
+ensemble and derives the per-account arrays the scores share. The commands ``rank``,
+``find``, ``overlap``, ``plan`` and ``suggest`` all start from it.
+
+Examples
+--------
+>>> from trueclout.graph.toy import toy_graph
+>>> from trueclout.detect.base import BaseDetector
+>>> class Zero(BaseDetector):
+...     def __init__(self):
+...         pass
+...     def _fit(self, data):
+...         self.decision_scores_ = np.zeros(data.n)
+>>> from trueclout.detect.ensemble import EnsembleDetector
+>>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+...                              EnsembleDetector(members={"z": (Zero(), "fake")}))
+>>> ctx.weight.tolist(), int(ctx.suspicious.sum())
+([1.0, 1.0, 1.0, 1.0, 1.0, 1.0], 0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..detect.data import DetectionData
+from ..graph.follow_graph import FollowGraph
+from .weights import authentic_weights
+
+
+@dataclass(eq=False)
+class ScoreContext:
+    """Detection results and the shared per-account arrays, in vertex order.
+
+    Attributes
+    ----------
+    data : DetectionData
+    ensemble : EnsembleDetector (fitted)
+    authenticity : float64 array
+        1 means real.
+    weight : float32 array
+        Weight of each account as an audience member (:func:`authentic_weights`).
+    suspicious : bool array
+        Flagged by the ensemble: never suggested, never returned by discovery.
+    cache : dict
+        Results computed on demand (TrueRank, topics), keyed by name.
+    """
+
+    data: DetectionData
+    ensemble: Any
+    authenticity: np.ndarray
+    weight: np.ndarray
+    suspicious: np.ndarray
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def graph(self) -> FollowGraph:
+        return self.data.graph
+
+    @property
+    def n(self) -> int:
+        return self.data.n
+
+    @classmethod
+    def from_data(cls, data: DetectionData, ensemble: Any = None, *,
+                  progress=None) -> "ScoreContext":
+        """Fit ``ensemble`` (default :class:`EnsembleDetector`) unless already fitted.
+
+        Examples
+        --------
+        >>> ScoreContext.from_data  # doctest: +ELLIPSIS
+        <bound method ScoreContext.from_data of <class '...ScoreContext'>>
+        """
+        from ..detect.ensemble import EnsembleDetector
+        data = DetectionData.coerce(data)
+        ens = ensemble if ensemble is not None else EnsembleDetector()
+        if not hasattr(ens, "authenticity_"):
+            ens.fit(data, progress=progress)
+        auth = np.asarray(ens.authenticity_, dtype=np.float64)
+        return cls(data=data, ensemble=ens, authenticity=auth,
+                   weight=authentic_weights(auth, getattr(ens, "category_", None)),
+                   suspicious=np.asarray(ens.labels_) > 0)
+
+
+def score_context(store, *, model: Any = None, progress=None) -> ScoreContext:
+    """Read ``store`` and fit the detection ensemble (``model``: classifier model or path).
+
+    Examples
+    --------
+    >>> from trueclout.store import Store
+    >>> score_context(Store(":memory:")).n
+    0
+    """
+    from ..detect.ensemble import EnsembleDetector
+    data = DetectionData.from_store(store, progress=progress)
+    return ScoreContext.from_data(data, EnsembleDetector(model=model), progress=progress)
