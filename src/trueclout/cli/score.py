@@ -1,0 +1,3 @@
+"""Commands of the score stage (registered on import by :mod:`trueclout.cli`)."""
+
+from __future__ import annotations
