@@ -119,3 +119,46 @@ def reciprocity(out_indptr: np.ndarray, out_indices: np.ndarray,
         return float("nan")
     return float(reciprocated_out_edges(out_indptr, out_indices, in_indptr, in_indices).sum()
                  / m)
+
+
+@numba.njit(cache=True, parallel=True)
+def _recip_in_weights(in_indptr, in_indices, out_indptr, out_indices, penalty,
+                      weights):  # pragma: no cover - compiled
+    n = in_indptr.shape[0] - 1
+    for v in prange(n):
+        p = penalty[v]
+        if p <= 0.0:
+            continue
+        for k in range(in_indptr[v], in_indptr[v + 1]):
+            if _contains(out_indices, out_indptr[v], out_indptr[v + 1], in_indices[k]):
+                weights[k] = np.float32(weights[k] * (1.0 - p))
+
+
+def reciprocal_discount(in_indptr: np.ndarray, in_indices: np.ndarray,
+                        out_indptr: np.ndarray, out_indices: np.ndarray,
+                        penalty: np.ndarray) -> np.ndarray:
+    """Per in-CSR entry ``u -> v``, the weight ``1 - penalty[v]`` when ``v`` follows ``u``
+    back, else 1: the follows a follow-back farmer got in return count less.
+
+    Returns
+    -------
+    float32 array with one entry per follow (in-CSR order)
+
+    Examples
+    --------
+    >>> from trueclout.kernels.csr import csr_from_edges
+    >>> src, dst = np.array([0, 1, 2]), np.array([1, 0, 1])     # 0 <-> 1, 2 -> 1
+    >>> op, oi, _ = csr_from_edges(src, dst, 3)
+    >>> ip, ii, _ = csr_from_edges(dst, src, 3)
+    >>> reciprocal_discount(ip, ii, op, oi, np.array([0.0, 0.75, 0.0])).tolist()
+    [1.0, 0.25, 1.0]
+    """
+    penalty = np.clip(np.asarray(penalty, dtype=np.float64), 0.0, 1.0)
+    n = np.asarray(in_indptr).shape[0] - 1
+    if penalty.shape != (n,):
+        raise ValueError(f"penalty must have {n} entries")
+    weights = np.ones(np.asarray(in_indices).shape[0], np.float32)
+    _recip_in_weights(np.asarray(in_indptr, np.int64), np.asarray(in_indices, np.int32),
+                      np.asarray(out_indptr, np.int64), np.asarray(out_indices, np.int32),
+                      penalty, weights)
+    return weights

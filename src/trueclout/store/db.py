@@ -27,6 +27,7 @@ from .. import config
 from ..errors import StoreBusyError, StoreError
 from .load import Loader
 from .query import Queries
+from .runs import Runs
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
@@ -36,7 +37,7 @@ def _is_lock_error(exc: Exception) -> bool:
     return any(m in str(exc) for m in _LOCK_MARKERS)
 
 
-class Store(Loader, Queries):
+class Store(Loader, Queries, Runs):
     """A trueclout store: a DuckDB file with the domain tables.
 
     Parameters

@@ -1,0 +1,182 @@
+"""Every ranking side by side, and the ranking table behind ``trueclout rank``.
+
+Rankings (higher is better):
+
+``followers``
+    The naive follower count seen in the graph: the baseline everyone games.
+``pagerank``
+    Plain PageRank over follows (uniform teleport), the second baseline.
+``reach``
+    Authentic reach (:mod:`trueclout.score.reach`).
+``engagement``
+    Engagement influence from authentic accounts (:mod:`trueclout.score.engagement`).
+``truerank``
+    TrueRank (:mod:`trueclout.score.truerank`).
+
+With a topic, reach and engagement count each follower's interest in it, TrueRank becomes
+topical TrueRank, and followers and PageRank are multiplied by the account's own interest.
+
+Examples
+--------
+>>> from trueclout.graph.toy import toy_graph
+>>> from trueclout.detect.data import DetectionData
+>>> from trueclout.score.context import ScoreContext
+>>> from trueclout.detect.ensemble import EnsembleDetector
+>>> from trueclout.detect.base import BaseDetector
+>>> class Zero(BaseDetector):
+...     def __init__(self):
+...         pass
+...     def _fit(self, data):
+...         self.decision_scores_ = np.zeros(data.n)
+>>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+...                              EnsembleDetector(members={"z": (Zero(), "fake")}))
+>>> sorted(rank_all(ctx))
+['engagement', 'followers', 'pagerank', 'reach', 'truerank']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import UsageError
+from ..kernels.pagerank import pagerank
+from .context import ScoreContext
+from .engagement import engagement_influence
+from .reach import audience_weight, authentic_reach
+from .truerank import TrueRank
+
+RANKINGS = ("truerank", "followers", "reach", "engagement", "pagerank")
+
+
+def truerank_model(ctx: ScoreContext) -> TrueRank:
+    """The fitted TrueRank of ``ctx`` (computed once, cached in ``ctx.cache``).
+
+    Examples
+    --------
+    >>> truerank_model  # doctest: +ELLIPSIS
+    <function truerank_model at ...>
+    """
+    if "truerank" not in ctx.cache:
+        ctx.cache["truerank"] = TrueRank().fit(ctx.data, ctx.authenticity, ctx.ensemble)
+    return ctx.cache["truerank"]
+
+
+def topic_vector(ctx: ScoreContext, topic: str | None) -> np.ndarray | None:
+    """Each account's interest in ``topic`` (None without a topic).
+
+    Examples
+    --------
+    >>> topic_vector(None, None) is None
+    True
+    """
+    if topic is None:
+        return None
+    from .topics import topic_relevance
+    return np.asarray(topic_relevance(ctx, topic), dtype=np.float64)
+
+
+def rank_all(ctx: ScoreContext, topic: str | None = None,
+             which: tuple[str, ...] = RANKINGS) -> dict[str, np.ndarray]:
+    """Score every account by each ranking in ``which`` (higher is better).
+
+    Examples
+    --------
+    >>> rank_all  # doctest: +ELLIPSIS
+    <function rank_all at ...>
+    """
+    unknown = [w for w in which if w not in RANKINGS]
+    if unknown:
+        raise UsageError(f"unknown ranking {unknown[0]!r}; choose from {', '.join(RANKINGS)}")
+    g = ctx.graph
+    r = topic_vector(ctx, topic)
+    out: dict[str, np.ndarray] = {}
+    if "followers" in which:
+        out["followers"] = g.in_degree().astype(np.float64) * (1.0 if r is None else r)
+    if "pagerank" in which:
+        pr = pagerank(g.in_indptr, g.in_indices) if g.n else np.zeros(0)
+        out["pagerank"] = pr * (1.0 if r is None else r)
+    if any(w in which for w in ("truerank", "reach", "engagement")):
+        tr = truerank_model(ctx)
+        tm = tr.trust_model_
+        if "reach" in which:
+            out["reach"] = authentic_reach(g, ctx.weight, tm, r)
+        if "engagement" in which:
+            out["engagement"] = engagement_influence(g, audience_weight(ctx.weight, tm), r)
+        if "truerank" in which:
+            out["truerank"] = tr.scores_ if r is None else tr.topical(r)
+    return {k: out[k] for k in which}
+
+
+def top_percent(scores: np.ndarray, population: np.ndarray | None = None) -> np.ndarray:
+    """"Top p%" of each account: the share (in %) of the population that scores strictly
+    higher (0 is the best; ties share the best place).
+
+    Examples
+    --------
+    >>> top_percent(np.array([3.0, 1.0, 2.0, 2.0])).tolist()
+    [0.0, 75.0, 25.0, 25.0]
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    pop = s if population is None else np.asarray(population, dtype=np.float64)
+    if pop.size == 0:
+        return np.zeros(s.shape[0])
+    srt = np.sort(pop)
+    return 100.0 * (pop.size - np.searchsorted(srt, s, side="right")) / pop.size
+
+
+def ranking_table(ctx: ScoreContext, by: str = "truerank", *, topic: str | None = None,
+                  top: int | None = None, scores: dict | None = None) -> pa.Table:
+    """The ranking as a table, best first: rank, account, every score and its top-%.
+
+    Columns: ``rank``, ``platform``, ``account_id``, ``handle``, ``followers`` (the
+    platform's count where known, else the follows seen), ``followers_seen``,
+    ``authentic_reach``, ``engagement``, ``truerank`` and ``pagerank`` (as multiples of
+    the average account, so 1 is average), ``top_pct_<ranking>`` for each ranking,
+    ``authenticity`` and ``category``.
+
+    Examples
+    --------
+    >>> ranking_table  # doctest: +ELLIPSIS
+    <function ranking_table at ...>
+    """
+    if by not in RANKINGS:
+        raise UsageError(f"unknown ranking {by!r}; choose from {', '.join(RANKINGS)}")
+    if top is not None and top < 1:
+        raise UsageError("--top must be at least 1")
+    s = scores if scores is not None else rank_all(ctx, topic)
+    n = ctx.n
+    key = s[by]
+    order = np.lexsort((np.arange(n), -key))
+    if top is not None:
+        order = order[:top]
+    names = ctx.graph.names
+    prof = ctx.data.profiles
+    handle = (prof.column("handle").to_pylist() if "handle" in prof.column_names
+              else [None] * n)
+    seen = ctx.graph.in_degree().astype(np.int64)
+    count = ctx.data.column("followers_count")
+    followers = np.where(np.isfinite(count), count, seen).astype(np.int64)
+    cols: dict[str, Any] = {
+        "rank": pa.array(np.arange(1, order.size + 1, dtype=np.int64)),
+        "platform": names.column("platform").cast(pa.string()).take(pa.array(order)),
+        "account_id": names.column("account_id").take(pa.array(order)),
+        "handle": pa.array([handle[i] for i in order], pa.string()),
+        "followers": pa.array(followers[order]),
+        "followers_seen": pa.array(seen[order]),
+    }
+    full = s if set(RANKINGS) <= set(s) else {**rank_all(ctx, topic), **s}
+    cols["authentic_reach"] = pa.array(np.round(full["reach"][order], 3))
+    cols["engagement"] = pa.array(np.round(full["engagement"][order], 3))
+    cols["truerank"] = pa.array(np.round(full["truerank"][order] * n, 4))
+    cols["pagerank"] = pa.array(np.round(full["pagerank"][order] * n, 4))
+    for name in RANKINGS:
+        cols[f"top_pct_{name}"] = pa.array(np.round(top_percent(full[name])[order], 3))
+    cols["authenticity"] = pa.array(np.round(ctx.authenticity[order], 4))
+    cat = getattr(ctx.ensemble, "category_", None)
+    cols["category"] = pa.array(
+        np.asarray(cat).astype(str)[order] if cat is not None else ["real"] * order.size,
+        pa.string())
+    return pa.table(cols)
