@@ -89,7 +89,7 @@ class Runs:
         >>> Store(":memory:").run_scores(1).num_rows
         0
         """
-        return self.con.execute(
+        return self.con.sql(
             "SELECT a.platform, a.account_id, s.name, s.value FROM scores s "
-            "JOIN accounts a ON a.uid = s.uid WHERE s.run_id = ? ORDER BY s.name, s.uid",
-            [int(run_id)]).to_arrow_table()
+            f"JOIN accounts a ON a.uid = s.uid WHERE s.run_id = {int(run_id)} "
+            "ORDER BY s.name, s.uid").to_arrow_table()
