@@ -224,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_snap:
             results["snap"] = bench_snap(tmp)
         results["sim"] = bench_sim(tmp, follows)
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import bench_score
+        results["score"] = bench_score.run(args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -259,6 +262,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{s['detect']['peak_rss_bytes'] / 2**30:.1f} GiB peak RSS (targets 120 s, 6 GB); "
               f"reading {s['detect']['read_seconds']:.1f} s, "
               + ", ".join(f"{k} {v} s" for k, v in s["detect"]["members"].items()))]
+    for name, sc in sorted(results.get("score", {}).items()):
+        pr = sc["pagerank"]
+        rows += [(f"{name} PageRank", f"{pr['ours_s']:.2f} s",
+                  f"igraph {pr['igraph_s']:.2f} s, ours/igraph = {pr['ratio_ours_over_igraph']:.2f}, "
+                  f"{pr['edges']:,} edges, max diff {pr['max_abs_diff']:.1e}"),
+                 (f"{name} TrueRank + reach + engagement", f"{sc['scores_s']:.1f} s",
+                  f"after detection ({sc['detect_s']:.1f} s)")]
     width = max(len(r[0]) for r in rows)
     for name, t, note in rows:
         print(f"{name:<{width}}  {t:>10}  {note}")
