@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -13,9 +14,11 @@ from ..errors import UsageError
 from .common import DbOption, JsonOption, _db, _print_json, _progress, _write_table, app, out
 
 
+@contextmanager
 def score_context_cli(db: Optional[Path], model: Optional[Path], as_json: bool):
-    """Read the store and fit detection, with progress on standard error; the shared
-    start of ``rank``, ``find``, ``overlap``, ``plan`` and ``suggest``.
+    """Open the store read-only, read it and fit detection (progress on standard error),
+    and yield the ScoreContext with the store still open (topics read terms from it on
+    demand); the shared start of ``rank``, ``find``, ``overlap``, ``plan`` and ``suggest``.
 
     Examples
     --------
@@ -29,7 +32,9 @@ def score_context_cli(db: Optional[Path], model: Optional[Path], as_json: bool):
         raise UsageError(f"model file {model} does not exist")
     with Store(_db(db), read_only=True) as store:
         data, ens = _detection(store, str(model) if model else None, as_json)
-    return ScoreContext.from_data(data, ens)
+        ctx = ScoreContext.from_data(data, ens)
+        ctx.store = store
+        yield ctx
 
 
 def _check_out(path: Optional[Path]) -> None:
@@ -61,9 +66,9 @@ def rank(
         raise UsageError("--top must be at least 1")
     _check_out(out_path)
     t0 = time.perf_counter()
-    ctx = score_context_cli(db, model, as_json)
-    with _progress(not as_json) as progress:
-        progress.add_task("ranking: TrueRank, reach, engagement", total=None, rows="")
+    with score_context_cli(db, model, as_json) as ctx, _progress(not as_json) as progress:
+        progress.add_task("ranking: TrueRank, reach, engagement"
+                          + (", topics" if topic else ""), total=None, rows="")
         scores = rank_all(ctx, topic)
         table = ranking_table(ctx, by, topic=topic, scores=scores)
     seconds = round(time.perf_counter() - t0, 3)

@@ -48,6 +48,9 @@ class ScoreContext:
         Flagged by the ensemble: never suggested, never returned by discovery.
     cache : dict
         Results computed on demand (TrueRank, topics), keyed by name.
+    store : Store or None
+        The store the data came from, for what is read on demand (topic terms); see
+        :meth:`live_store`.
     """
 
     data: DetectionData
@@ -56,6 +59,7 @@ class ScoreContext:
     weight: np.ndarray
     suspicious: np.ndarray
     cache: dict = field(default_factory=dict)
+    store: Any = None
 
     @property
     def graph(self) -> FollowGraph:
@@ -64,6 +68,18 @@ class ScoreContext:
     @property
     def n(self) -> int:
         return self.data.n
+
+    def live_store(self) -> Any:
+        """The store the data came from while it is still open, else None.
+
+        Examples
+        --------
+        >>> from trueclout.graph.toy import toy_graph
+        >>> ScoreContext.from_data(DetectionData.from_graph(toy_graph())).live_store() is None
+        True
+        """
+        s = self.store
+        return s if s is not None and getattr(s, "con", None) is not None else None
 
     @classmethod
     def from_data(cls, data: DetectionData, ensemble: Any = None, *,
@@ -97,4 +113,6 @@ def score_context(store, *, model: Any = None, progress=None) -> ScoreContext:
     """
     from ..detect.ensemble import EnsembleDetector
     data = DetectionData.from_store(store, progress=progress)
-    return ScoreContext.from_data(data, EnsembleDetector(model=model), progress=progress)
+    ctx = ScoreContext.from_data(data, EnsembleDetector(model=model), progress=progress)
+    ctx.store = store
+    return ctx

@@ -253,3 +253,37 @@ class Queries:
         [(2,)]
         """
         return self.con.execute(sql, params or []).fetchall()
+
+    def term_counts(self) -> pa.Table:
+        """Terms of accounts as stored, with how often each was used: ``uid``, ``term``,
+        ``source``, ``n``.
+
+        The rows of ``account_terms`` (``n`` = 1 each), plus the hashtags of posts
+        (source ``"hashtag"``; ``n`` = the author's posts that carry the tag). Terms are
+        not normalised here (see :mod:`trueclout.score.topics`).
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").term_counts().column_names
+        ['uid', 'term', 'source', 'n']
+        """
+        return self.con.sql(
+            "SELECT uid, term, source, 1::BIGINT AS n FROM account_terms UNION ALL "
+            "SELECT author AS uid, tag AS term, 'hashtag' AS source, count(*)::BIGINT AS n "
+            "FROM (SELECT author, unnest(hashtags) AS tag FROM posts) "
+            "WHERE tag IS NOT NULL AND tag <> '' GROUP BY author, tag"
+        ).to_arrow_table()
+
+    def post_texts(self) -> pa.Table:
+        """Each author's post texts, joined by newlines: ``uid``, ``text``.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").post_texts().column_names
+        ['uid', 'text']
+        """
+        return self.con.sql(
+            "SELECT author AS uid, string_agg(text, chr(10)) AS text FROM posts "
+            "WHERE text IS NOT NULL GROUP BY author ORDER BY author").to_arrow_table()

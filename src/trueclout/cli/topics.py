@@ -1,0 +1,95 @@
+"""The ``topics`` command: the store's topic communities, their terms and sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .common import DbOption, JsonOption, _db, _print_json, _progress, app, out
+
+
+def _account_label(ctx, v: int) -> str:
+    """``@handle`` when the profile has one, else the account id."""
+    prof = ctx.data.profiles
+    if "handle" in prof.column_names:
+        h = prof.column("handle")[v].as_py()
+        if h:
+            return f"@{h}"
+    return ctx.graph.name(v)[1]
+
+
+def topics_report(ctx, model, top: int, n_terms: int = 20) -> dict:
+    """The JSON document of ``trueclout topics``: communities and the most used terms.
+
+    Examples
+    --------
+    >>> from trueclout.score.communities import example_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.score.topics import topic_model
+    >>> class Ctx:
+    ...     data = DetectionData.from_graph(example_graph())
+    ...     graph, cache = data.graph, {}
+    >>> rep = topics_report(Ctx(), topic_model(Ctx()), 1)
+    >>> rep["communities"], [c["topic"] for c in rep["topics"]]
+    (2, ['community:1'])
+    """
+    rows = model.topics(top)
+    for r in rows:
+        r["top_producers"] = [_account_label(ctx, v) for v in r["top_producers"]]
+    sc = model.communities_
+    return {
+        "accounts": int(ctx.graph.n),
+        "terms": int(model.terms_.shape[1]),
+        "accounts_with_terms": int((model.terms_.getnnz(axis=1) > 0).sum()),
+        "producers": int(len(sc.producers_)),
+        "communities": int(model.n_communities_),
+        "accounts_with_interests": int((model.interested_in_.getnnz(axis=1) > 0).sum()),
+        "modularity": round(float(sc.modularity_), 4),
+        "topics": rows,
+        "top_terms": [{"term": t, "accounts": c} for t, c in model.top_terms(n_terms)],
+    }
+
+
+@app.command(help="List the topic communities of the store (SimClusters KnownFor "
+                  "communities of the most-followed accounts), largest audience first, with "
+                  "their top terms, sizes and best-known accounts; and the most used terms. "
+                  "Use a community as a topic with community:<id>.")
+def topics(
+    top: int = typer.Option(20, "--top", min=1, help="Communities to list."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    from ..score.context import score_context
+    from ..score.topics import topic_model
+    from ..store import Store
+    with Store(_db(db), read_only=True) as store:
+        with _progress(not as_json) as progress:
+            task = progress.add_task("reading the store", total=None, rows="")
+
+            def cb(stage, *args, **kwargs):
+                progress.update(task, description=str(stage), rows="")
+
+            ctx = score_context(store, progress=cb)
+            model = topic_model(ctx, store, progress=cb)
+    report = topics_report(ctx, model, top)
+    if as_json:
+        _print_json(report)
+        return
+    out.print(f"{report['communities']:,} communities of {report['producers']:,} most-followed "
+              f"accounts; {report['accounts_with_interests']:,} of {report['accounts']:,} "
+              f"accounts follow them; {report['terms']:,} terms from "
+              f"{report['accounts_with_terms']:,} accounts")
+    if not report["topics"]:
+        out.print("no communities: too few accounts have enough authentic followers")
+    else:
+        table = Table("topic", "producers", "audience", "top terms", "best known")
+        for r in report["topics"]:
+            table.add_row(r["topic"], f"{r['producers']:,}", f"{r['audience']:,.0f}",
+                          ", ".join(r["terms"][:6]), ", ".join(r["top_producers"][:3]))
+        out.print(table)
+    if report["top_terms"]:
+        out.print("most used terms: " + ", ".join(
+            f"{t['term']} ({t['accounts']:,})" for t in report["top_terms"]))
