@@ -1,3 +1,249 @@
-"""Commands of the discover stage (registered on import by :mod:`trueclout.cli`)."""
+"""Commands of the discover stage (registered on import by :mod:`trueclout.cli`):
+``find``, ``overlap`` and ``plan``.
+
+Examples
+--------
+>>> from typer.testing import CliRunner
+>>> from trueclout.cli import app
+>>> r = CliRunner().invoke(app, ["find", "--help"])
+>>> r.exit_code, "--topic" in r.output
+(0, True)
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import UsageError
+from .common import DbOption, JsonOption, _db, _print_json, _progress, _write_table, app, out
+
+_TOPIC = typer.Option(None, "--topic", help="Target topic (relevance from the topics "
+                      "stage).")
+_AUDIENCE = typer.Option(None, "--audience", help="Target audience: a FILE of accounts "
+                         "(one per line, or CSV with an 'account' column) or an ACCOUNT "
+                         "whose followers are the audience.")
+
+
+def _check_out(path: Optional[Path]) -> None:
+    if path is not None and path.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"--out must end in .csv or .parquet, not {path.name!r}")
+
+
+def _context(db: Optional[Path], as_json: bool, *, target: Optional[dict] = None):
+    """Read the store and fit detection once (progress on standard error); with
+    ``target`` (keyword arguments of ``resolve_target``) also resolve the target while
+    the store is open (a topic model reads its posts). Returns ``(ctx, target)``."""
+    from ..discover.audience import resolve_target
+    from ..score.context import score_context
+    from ..store import Store
+    with Store(_db(db), read_only=True) as store, _progress(not as_json) as progress:
+        task = progress.add_task("reading the store", total=None, rows="")
+
+        def cb(stage, rows=0, *_):
+            progress.update(task, description=str(stage),
+                            rows=f"{int(rows):,}" if isinstance(rows, (int, float)) and rows
+                            else "")
+
+        ctx = score_context(store, progress=cb)
+        if target is None:
+            return ctx, None
+        progress.update(task, description="resolving the target", rows="")
+        return ctx, resolve_target(ctx, store=store, **target)
+
+
+def _who(account: str, handle: Optional[str]) -> str:
+    return f"{account} (@{handle})" if handle else account
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+
+
+# -- find ----------------------------------------------------------------------------------
+@app.command("find", help="Find creators whose authentic audience matches a topic, a target "
+                          "audience, or another account's audience; ranked by relevant, "
+                          "authentic reach (fake and inactive followers add nothing; "
+                          "flagged creators are never returned).")
+def find_cmd(
+    topic: Optional[str] = _TOPIC,
+    audience: Optional[str] = _AUDIENCE,
+    like: Optional[str] = typer.Option(None, "--like", help="Find lookalikes: creators "
+                                       "whose authentic audience is most like ACCOUNT's."),
+    top: int = typer.Option(20, "--top", help="How many creators."),
+    min_followers: int = typer.Option(0, "--min-followers", help="Leave out creators with "
+                                      "fewer followers."),
+    out_path: Optional[Path] = typer.Option(None, "--out", help="Also write the table to "
+                                            "FILE.csv or FILE.parquet."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    from ..discover.find import find
+    given = [x for x in (topic, audience, like) if x is not None]
+    if len(given) != 1:
+        raise UsageError("give exactly one of --topic, --audience and --like")
+    if top < 1:
+        raise UsageError("--top must be at least 1")
+    if min_followers < 0:
+        raise UsageError("--min-followers must not be negative")
+    _check_out(out_path)
+    ctx, target = _context(db, as_json, target={"topic": topic, "audience": audience,
+                                                "like": like})
+    table = find(ctx, target, top=top, min_followers=min_followers)
+    if out_path is not None:
+        _write_table(table, out_path)
+    if as_json:
+        _print_json({"target": target.label, "kind": target.kind, **target.info,
+                     "creators": table.to_pylist(),
+                     "out": str(out_path) if out_path else None})
+        return
+    out.print(f"creators for {target.label}: ranked by "
+              f"{'audience similarity' if target.kind == 'like' else 'relevant authentic reach'}")
+    t = Table()
+    cols = ["#", "creator", "followers", "authentic", "relevant", "share", "authenticity"]
+    if "similarity" in table.column_names:
+        cols.insert(5, "similarity")
+    for c in cols:
+        t.add_column(c, justify="left" if c == "creator" else "right")
+    for r in table.to_pylist():
+        row = [str(r["rank"]), _who(r["account"], r["handle"]), f"{r['followers']:,}",
+               _n(r["authentic_reach"]), _n(r["relevant_reach"]),
+               f"{100 * r['relevance_share']:.0f}%", f"{r['authenticity']:.2f}"]
+        if "similarity" in r:
+            row.insert(5, f"{r['similarity']:.3f}")
+        t.add_row(*row)
+    out.print(t)
+    for r in table.to_pylist()[:5]:
+        out.print(f"  {r['rank']}. {r['account']}: {r['why']}", highlight=False)
+    if table.num_rows == 0:
+        out.print("no creator reaches this target")
+    if out_path:
+        out.print(f"written to {out_path}")
+
+
+# -- overlap -------------------------------------------------------------------------------
+@app.command("overlap", help="Compare the authentic audiences of creators: pairwise overlap "
+                             "(followers in common, Jaccard, share of one also in the other), "
+                             "the unique reach of each and their union.")
+def overlap_cmd(
+    creators: List[str] = typer.Argument(..., help="Two or more accounts "
+                                         "(platform:account_id, an account id, or @handle)."),
+    exact: bool = typer.Option(False, "--exact", help="Merge the audiences exactly."),
+    minhash: bool = typer.Option(False, "--minhash", help="Estimate with MinHash sketches "
+                                 "(default above discover_overlap_exact_max followers)."),
+    k: Optional[int] = typer.Option(None, "--k", help="MinHash sketch size (default "
+                                    "discover_minhash_k)."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    from ..discover.overlap import audience_overlap
+    if exact and minhash:
+        raise UsageError("give at most one of --exact and --minhash")
+    if len(creators) < 2:
+        raise UsageError("give at least two creators to compare")
+    if k is not None and k < 2:
+        raise UsageError("--k must be at least 2")
+    method = "exact" if exact else ("minhash" if minhash else "auto")
+    ctx, _ = _context(db, as_json)
+    res = audience_overlap(ctx, creators, method=method, k=k)
+    if as_json:
+        _print_json(res)
+        return
+    mh = res["method"] == "minhash"
+    how = f"minhash, k={res['k']}" if mh else res["method"]
+    out.print(f"authentic audiences of {len(res['creators'])} creators ({how})")
+    t = Table(title="creators")
+    for c in ("creator", "followers", "authentic", "reach", "unique", "unique reach",
+              "unique share"):
+        t.add_column(c, justify="left" if c == "creator" else "right")
+    for c in res["creators"]:
+        se = f" ±{_n(c['unique_reach_se'])}" if mh else ""
+        t.add_row(_who(c["account"], c["handle"]) + (" [flagged]" if c["flagged"] else ""),
+                  f"{c['followers']:,}", f"{c['audience']:,}", _n(c["authentic_reach"]),
+                  f"{c['unique_audience']:,}", _n(c["unique_reach"]) + se,
+                  f"{100 * c['unique_share']:.0f}%")
+    out.print(t)
+    t = Table(title="pairs")
+    for c in ("a", "b", "common", "jaccard", "common reach", "w. jaccard", "a in b",
+              "b in a"):
+        t.add_column(c, justify="left" if c in ("a", "b") else "right")
+    for p in res["pairs"]:
+        t.add_row(p["a"], p["b"],
+                  f"{p['common']:,}" + (f" ±{p['common_se']:,.0f}" if mh else ""),
+                  f"{p['jaccard']:.3f}" + (f" ±{p['jaccard_se']:.3f}" if mh else ""),
+                  _n(p["common_reach"]), f"{p['weighted_jaccard']:.3f}",
+                  f"{100 * p['share_a_in_b']:.0f}%", f"{100 * p['share_b_in_a']:.0f}%")
+    out.print(t)
+    u = res["union"]
+    out.print(f"union: {u['audience']:,} authentic followers, reach {_n(u['reach'])}")
+    if mh:
+        out.print(res["error"]["note"])
+
+
+# -- plan ----------------------------------------------------------------------------------
+@app.command("plan", help="Choose creators within a budget for the most unique, relevant, "
+                          "authentic reach (each follower counted once): lazy greedy with "
+                          "partial enumeration; the report states the guarantee.")
+def plan_cmd(
+    budget: float = typer.Option(..., "--budget", help="Total budget, in the unit of the "
+                                 "costs."),
+    costs: Path = typer.Option(..., "--costs", help="CSV with columns account,cost."),
+    topic: Optional[str] = _TOPIC,
+    audience: Optional[str] = _AUDIENCE,
+    max_creators: Optional[int] = typer.Option(None, "--max-creators", help="At most this "
+                                               "many creators."),
+    mode: str = typer.Option("auto", "--mode", help="auto, greedy (lazy greedy or the best "
+                             "single creator: 0.316 of the best plan) or enumerate (partial "
+                             "enumeration: 0.632)."),
+    out_path: Optional[Path] = typer.Option(None, "--out", help="Also write the plan to "
+                                            "FILE.csv or FILE.parquet."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    from ..discover.plan import MODES, plan_budget, plan_table
+    if topic is not None and audience is not None:
+        raise UsageError("give at most one of --topic and --audience")
+    if mode not in MODES:
+        raise UsageError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if budget < 0:
+        raise UsageError("--budget must not be negative")
+    if max_creators is not None and max_creators < 1:
+        raise UsageError("--max-creators must be at least 1")
+    if not costs.is_file():
+        raise UsageError(f"costs file {costs} does not exist")
+    _check_out(out_path)
+    ctx, target = _context(db, as_json, target={"topic": topic, "audience": audience,
+                                                "allow_none": True})
+    res = plan_budget(ctx, costs, budget, relevance=target.relevance,
+                      max_creators=max_creators, mode=mode,
+                      target_label="" if target.kind == "all" else target.label)
+    if out_path is not None:
+        _write_table(plan_table(res), out_path)
+        res["out"] = str(out_path)
+    if as_json:
+        _print_json(res)
+        return
+    out.print(f"plan for {res['target']}: budget {res['budget']:,.2f}, "
+              f"{res['considered']:,} of {res['candidates']:,} candidates considered")
+    t = Table()
+    for c in ("#", "creator", "cost", "followers", "reach alone", "adds", "total reach",
+              "spent"):
+        t.add_column(c, justify="left" if c == "creator" else "right")
+    for r in res["creators"]:
+        t.add_row(str(r["rank"]), _who(r["account"], r["handle"]), f"{r['cost']:,.2f}",
+                  f"{r['followers']:,}", _n(r["relevant_reach"]), _n(r["marginal_reach"]),
+                  _n(r["cumulative_reach"]), f"{r['cumulative_cost']:,.2f}")
+    out.print(t)
+    out.print(f"unique relevant authentic reach {_n(res['reach'])} (adding each creator's "
+              f"reach up would claim {_n(res['reach_if_summed'])}); spent "
+              f"{res['spent']:,.2f}, left {res['left']:,.2f}")
+    out.print(f"{res['mode']}: {res['guarantee']}")
+    for e in res["excluded"][:10]:
+        out.print(f"  left out {e['account']} (cost {e['cost']:,.2f}): {e['why']}")
+    if len(res["excluded"]) > 10:
+        out.print(f"  ... and {len(res['excluded']) - 10} more left out")
+    if out_path:
+        out.print(f"written to {out_path}")

@@ -47,8 +47,23 @@ from .context import ScoreContext
 from .engagement import engagement_influence
 from .reach import audience_weight, authentic_reach
 from .truerank import TrueRank
+from .trust import TrustModel
 
 RANKINGS = ("truerank", "followers", "reach", "engagement", "pagerank")
+
+
+def trust_model(ctx: ScoreContext) -> TrustModel:
+    """The fitted TrustModel of ``ctx`` (computed once, cached in ``ctx.cache``): who
+    gets a vote, shared by TrueRank, reach, engagement and discovery.
+
+    Examples
+    --------
+    >>> trust_model  # doctest: +ELLIPSIS
+    <function trust_model at ...>
+    """
+    if "trust" not in ctx.cache:
+        ctx.cache["trust"] = TrustModel().fit(ctx.data, ctx.authenticity, ctx.ensemble)
+    return ctx.cache["trust"]
 
 
 def truerank_model(ctx: ScoreContext) -> TrueRank:
@@ -60,7 +75,8 @@ def truerank_model(ctx: ScoreContext) -> TrueRank:
     <function truerank_model at ...>
     """
     if "truerank" not in ctx.cache:
-        ctx.cache["truerank"] = TrueRank().fit(ctx.data, ctx.authenticity, ctx.ensemble)
+        ctx.cache["truerank"] = TrueRank(trust=trust_model(ctx)).fit(
+            ctx.data, ctx.authenticity, ctx.ensemble)
     return ctx.cache["truerank"]
 
 

@@ -120,7 +120,9 @@ class TrustModel:
     trust_ : float64 array
         TrustRank mass (sums to 1 when there are seeds).
     gate_ : float64 array
-        ``h``, the trust gate.
+        ``h``, the trust gate (all ones when there is no seed: ``active_`` is False).
+    active_ : bool
+        Whether any seed exists.
     voter_ : float64 array
         ``gate(authenticity) · h``.
     edge_weights_ : float32 array or None
@@ -164,12 +166,15 @@ class TrustModel:
             self.edge_weights_ = reciprocal_discount(g.in_indptr, g.in_indices, g.out_indptr,
                                                      g.out_indices, self.penalty_)
         g_auth = gate(auth)
-        if n == 0 or not seeds.any():
+        self.active_ = bool(n and seeds.any())
+        if not self.active_:
+            # nothing is known to be real: no trust to gate on, every vote counts
             self.trust_ = np.zeros(n)
+            self.gate_ = np.ones(n)
         else:
             self.trust_ = pagerank(layers=[self.layer(g)], prior=seeds.astype(np.float64),
                                    give=g_auth, norm=g.out_degree().astype(np.float64))
-        self.gate_ = 1.0 - np.exp(-self.trust_ * n / tau)
+            self.gate_ = 1.0 - np.exp(-self.trust_ * n / tau)
         self.voter_ = g_auth * self.gate_
         return self
 

@@ -1,0 +1,390 @@
+"""Plan a campaign: which creators to pay, within a budget, for the most unique, relevant,
+authentic reach.
+
+Every follower ``u`` of a candidate creator is worth ``audience_weight[u] ·
+relevance[u]`` (authentic, active, in the target), and a plan's **reach** counts each
+follower **once**, however many chosen creators it follows: budgeted maximum weighted
+coverage, a monotone submodular objective. Creators the ensemble flags are never chosen.
+
+Modes (``mode``; the kernels are in :mod:`trueclout.kernels.coverage`):
+
+``greedy``
+    Lazy greedy (CELF, Leskovec et al., KDD 2007) on marginal reach per unit cost,
+    dropping creators that no longer fit, compared with the best single affordable
+    creator; the better is returned (Khuller, Moss & Naor, IPL 1999). Guarantee: at
+    least **½(1 − 1/e) ≈ 0.316** of the best plan's reach. ``O(D log S)`` in practice for
+    ``D`` follower entries of ``S`` candidates.
+``enumerate``
+    Partial enumeration (Khuller et al. 1999; Sviridenko, Oper. Res. Lett. 2004): every
+    affordable choice of up to ``discover_plan_enum_size`` (3) creators is completed
+    greedily, and the best plan kept. Guarantee: at least **(1 − 1/e) ≈ 0.632** of the
+    best plan's reach with size 3 (½(1 − 1/e) with 1 or 2). When there are no more
+    candidates than the enumeration size, every plan is tried and the answer is optimal.
+    ``O(S^3)`` greedy runs.
+``auto`` (default)
+    ``enumerate`` when (choices to complete) × ``D`` is at most
+    ``discover_plan_enum_max_work``, else ``greedy``.
+
+With ``max_creators`` as well as a budget there are two constraints, and neither bound
+is proven; the plan still never exceeds either. The report states which guarantee holds.
+
+Examples
+--------
+>>> from trueclout.discover.audience import toy_context
+>>> ctx = toy_context()
+>>> p = plan_budget(ctx, {"toy:cat": 10, "toy:eve": 2, "toy:ana": 3}, budget=5)
+>>> [(c["account"], c["marginal_reach"]) for c in p["creators"]]
+[('toy:eve', 2.0), ('toy:ana', 2.0)]
+>>> p["reach"], p["spent"], p["left"], p["optimal"]
+(4.0, 5.0, 0.0, True)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from .. import config
+from ..errors import InputError, UsageError
+from ..kernels.coverage import enumerate_cover, greedy_cover, set_values
+from .audience import account_label, audience_weight, handles, resolve_many
+
+MODES = ("auto", "greedy", "enumerate")
+_HALF = 0.5 * (1 - 1 / math.e)
+_FULL = 1 - 1 / math.e
+
+
+# -- the costs file --------------------------------------------------------------------------
+def read_costs(data, path) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Read a costs file: CSV with columns ``account`` and ``cost`` (any order, any other
+    columns ignored).
+
+    Errors (:class:`InputError`, with the line): a missing column, an empty or
+    non-numeric cost, a negative or infinite cost, an unknown account, an account listed
+    twice, or no rows at all.
+
+    Returns
+    -------
+    vertices : int64 array
+    costs : float64 array
+    lines : list of int
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from trueclout.discover.audience import toy_context
+    >>> d = toy_context().data
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = os.path.join(tmp, "costs.csv")
+    ...     _ = open(p, "w").write("account,cost\\ntoy:cat,100\\neve,25.5\\n")
+    ...     v, c, _ = read_costs(d, p)
+    ...     _ = open(p, "w").write("account,cost\\ntoy:cat,100\\neve,-3\\n")
+    ...     read_costs(d, p)
+    Traceback (most recent call last):
+    ...
+    trueclout.errors.InputError: ...costs.csv:3: cost: cost '-3' is negative
+    >>> v.tolist(), c.tolist()
+    ([2, 4], [100.0, 25.5])
+    """
+    path = Path(path)
+    p = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", path=p) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=p) from None
+    rows = list(csv.reader(io.StringIO(text)))
+    head_i = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
+    if head_i is None:
+        raise InputError("the costs file is empty (expected a header: account,cost)", path=p)
+    cols = [c.strip().lower() for c in rows[head_i]]
+    missing = [c for c in ("account", "cost") if c not in cols]
+    if missing:
+        raise InputError(f"missing column{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(repr(m) for m in missing)} (found "
+                         f"{', '.join(repr(c) for c in cols)}; expected account,cost)",
+                         path=p, line=head_i + 1)
+    ja, jc = cols.index("account"), cols.index("cost")
+    specs, costs, lines = [], [], []
+    for i in range(head_i + 1, len(rows)):
+        r = rows[i]
+        line = i + 1
+        if not any(c.strip() for c in r):
+            continue
+        acc = r[ja].strip() if ja < len(r) else ""
+        raw = r[jc].strip() if jc < len(r) else ""
+        if not acc:
+            raise InputError("empty account", path=p, line=line, field="account")
+        if not raw:
+            raise InputError("empty cost", path=p, line=line, field="cost")
+        try:
+            x = float(raw)
+        except ValueError:
+            raise InputError(f"cost {raw!r} is not a number", path=p, line=line,
+                             field="cost") from None
+        if not math.isfinite(x):
+            raise InputError(f"cost {raw!r} is not a finite number", path=p, line=line,
+                             field="cost")
+        if x < 0:
+            raise InputError(f"cost {raw!r} is negative", path=p, line=line, field="cost")
+        specs.append(acc)
+        costs.append(x)
+        lines.append(line)
+    if not specs:
+        raise InputError("no creators in the costs file", path=p)
+    v = resolve_many(data, specs, path=p, lines=lines)
+    first: dict[int, int] = {}
+    for x, s, line in zip(v.tolist(), specs, lines):
+        if x in first:
+            raise InputError(f"{s!r} is listed twice (lines {first[x]} and {line}); give "
+                             "each creator one cost", path=p, line=line, field="account")
+        first[x] = line
+    return v, np.asarray(costs, np.float64), lines
+
+
+def _costs(ctx, costs) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(costs, (str, Path)):
+        v, c, _ = read_costs(ctx.data, costs)
+        return v, c
+    if isinstance(costs, dict):
+        keys = list(costs)
+        vals = [costs[k] for k in keys]
+    else:
+        keys, vals = costs
+        keys = list(keys)
+    if all(isinstance(k, (int, np.integer)) for k in keys):
+        v = np.asarray(keys, dtype=np.int64)
+        if v.size and (v.min() < 0 or v.max() >= ctx.n):
+            raise UsageError(f"creator vertices must be in 0..{ctx.n - 1}")
+    else:
+        v = resolve_many(ctx.data, [str(k) for k in keys])
+    try:
+        c = np.asarray(vals, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UsageError("costs must be numbers") from None
+    if v.size == 0:
+        raise UsageError("no candidate creators")
+    if np.unique(v).size != v.size:
+        raise UsageError("a creator is listed twice; give each creator one cost")
+    if not np.all(np.isfinite(c)) or np.any(c < 0):
+        raise UsageError("costs must be finite and not negative")
+    return v, c
+
+
+def _biadjacency(g, creators: np.ndarray, value: np.ndarray):
+    """Local creator × follower CSR over the followers of positive value."""
+    rows = [g.in_neighbors(c) for c in creators]
+    rows = [r[value[r] > 0] for r in rows]
+    counts = np.array([r.shape[0] for r in rows], np.int64)
+    indptr = np.zeros(creators.shape[0] + 1, np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    flat = np.concatenate(rows) if rows else np.zeros(0, np.int32)
+    elems, local = np.unique(flat, return_inverse=True)
+    return indptr, local.astype(np.int64), elems, value[elems].astype(np.float64)
+
+
+def _choices(s: int, size: int) -> int:
+    return sum(math.comb(s, t) for t in range(0, min(size, s) + 1))
+
+
+def budgeted_cover(indptr: np.ndarray, indices: np.ndarray, value: np.ndarray,
+                   cost: np.ndarray, budget: float, *, max_sets: int | None = None,
+                   mode: str = "auto", size: int | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Budgeted maximum coverage of the sets (CSR rows) in one of the :data:`MODES`.
+
+    Parameters
+    ----------
+    indptr, indices : CSR of sets (creators) over elements (followers)
+    value : float array
+        Worth of each element.
+    cost : float array
+        Cost of each set.
+    budget : float
+    max_sets : int, optional
+    mode : {"auto", "greedy", "enumerate"}
+    size : int, optional
+        Enumeration size (default ``discover_plan_enum_size``).
+
+    Returns
+    -------
+    chosen : int64 array
+        Sets in the order added.
+    gains : float64 array
+        Marginal value of each.
+    info : dict
+        ``mode`` (the one run), ``guarantee`` (in words), ``bound`` (the proven share of
+        the optimum, or None) and ``optimal``.
+
+    Examples
+    --------
+    >>> ip, ix = np.array([0, 1, 11]), np.arange(11)
+    >>> ch, gains, info = budgeted_cover(ip, ix, np.ones(11), np.array([1.0, 10.0]), 10.0,
+    ...                                  mode="greedy")
+    >>> ch.tolist(), info["bound"]
+    ([1], 0.3161)
+    >>> budgeted_cover(ip, ix, np.ones(11), np.array([1.0, 10.0]), 10.0)[2]["optimal"]
+    True
+    """
+    if mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    size = int(config.value("discover_plan_enum_size", size))
+    n_sets = len(indptr) - 1
+    entries = int(indptr[-1]) if n_sets else 0
+    if mode == "auto":
+        work = _choices(n_sets, size) * max(entries, 1)
+        mode = "enumerate" if work <= int(config.get("discover_plan_enum_max_work")) \
+            else "greedy"
+    if n_sets == 0:
+        chosen, gains = np.zeros(0, np.int64), np.zeros(0)
+    elif mode == "greedy":
+        chosen, gains = greedy_cover(indptr, indices, value, cost, budget,
+                                     max_sets=max_sets)
+        alone = set_values(indptr, indices, value)
+        alone[np.asarray(cost) > budget] = -1.0
+        best = int(np.argmax(alone))
+        if (max_sets is None or max_sets >= 1) and alone[best] > gains.sum():
+            chosen, gains = np.array([best], np.int64), alone[[best]]
+    else:
+        chosen, gains = enumerate_cover(indptr, indices, value, cost, budget, size=size,
+                                        max_sets=max_sets)
+    optimal = mode == "enumerate" and n_sets <= size
+    bound = _FULL if (mode == "enumerate" and size >= 3) else _HALF
+    if optimal:
+        guarantee = "optimal: every affordable plan was tried"
+        bound = 1.0
+    elif mode == "enumerate":
+        guarantee = (f"at least {bound:.3f} of the best plan (partial enumeration of "
+                     f"{size}; Sviridenko 2004)")
+    else:
+        guarantee = (f"at least {bound:.3f} of the best plan (lazy greedy or the best "
+                     "single creator; Khuller, Moss & Naor 1999)")
+    if max_sets is not None and len(chosen) >= int(max_sets) and not optimal:
+        guarantee = ("no proven bound: the creator limit bound the plan as well as the "
+                     "budget (" + guarantee + " holds for the budget alone)")
+        bound = None
+    return chosen, gains, {"mode": mode, "guarantee": guarantee, "optimal": optimal,
+                           "bound": None if bound is None else round(bound, 4)}
+
+
+def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = None,
+                max_creators: int | None = None, mode: str = "auto",
+                target_label: str = "") -> dict:
+    """Choose creators within ``budget`` for the most unique, relevant, authentic reach.
+
+    Parameters
+    ----------
+    ctx : ScoreContext
+    costs : dict, (creators, costs) pair, or path
+        Creator (``platform:account_id``, id, ``@handle`` or vertex id) to cost; a path is
+        read with :func:`read_costs`.
+    budget : float
+    relevance : float array in [0, 1], optional
+        Per account (a target's ``relevance``); default 1 everywhere.
+    max_creators : int, optional
+        At most this many creators.
+    mode : {"auto", "greedy", "enumerate"}
+    target_label : str
+        The target in words, for the report.
+
+    Returns
+    -------
+    dict
+        ``creators`` (in the order chosen: account, handle, cost, followers,
+        relevant_reach alone, marginal_reach, cumulative_reach, cumulative_cost),
+        ``reach``, ``reach_if_summed`` (what adding the creators' reach up would claim),
+        ``spent``, ``left``, ``budget``, ``mode``, ``guarantee``, ``optimal``,
+        ``candidates``, ``excluded`` (flagged or unaffordable candidates, with why),
+        ``target``.
+
+    Examples
+    --------
+    >>> from trueclout.discover.audience import toy_context
+    >>> ctx = toy_context(suspicious=[2])     # cat is flagged: never chosen
+    >>> p = plan_budget(ctx, {"toy:cat": 1, "toy:ana": 1, "toy:eve": 1}, 2, mode="greedy")
+    >>> [c["account"] for c in p["creators"]], p["excluded"][0]["why"]
+    (['toy:eve', 'toy:ana'], 'flagged as suspicious')
+    >>> p["guarantee"]
+    'at least 0.316 of the best plan (lazy greedy or the best single creator; Khuller, Moss & Naor 1999)'
+    """
+    if mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    try:
+        budget = float(budget)
+    except (TypeError, ValueError):
+        raise UsageError(f"the budget must be a number, not {budget!r}") from None
+    if not math.isfinite(budget) or budget < 0:
+        raise UsageError("the budget must be a finite number, not negative")
+    if max_creators is not None and int(max_creators) < 1:
+        raise UsageError("--max-creators must be at least 1")
+    v, c = _costs(ctx, costs)
+    g = ctx.graph
+    w = audience_weight(ctx).astype(np.float64)
+    rel = np.ones(ctx.n) if relevance is None else np.asarray(relevance, np.float64)
+    if rel.shape != (ctx.n,) or np.any(~np.isfinite(rel)) or np.any(rel < 0) \
+            or np.any(rel > 1):
+        raise UsageError("relevance must be one value in [0, 1] per account")
+    value = w * rel
+    sus = np.asarray(ctx.suspicious, bool)
+    excluded = []
+    keep = np.ones(v.shape[0], bool)
+    for i, x in enumerate(v.tolist()):
+        why = "flagged as suspicious" if sus[x] else \
+            ("costs more than the budget" if c[i] > budget else None)
+        if why:
+            keep[i] = False
+            excluded.append({"account": account_label(ctx.data, x), "cost": float(c[i]),
+                             "why": why})
+    cv, cc = v[keep], c[keep]
+    indptr, indices, elems, evalue = _biadjacency(g, cv, value)
+    alone = set_values(indptr, indices, evalue) if cv.size else np.zeros(0)
+    entries = int(indptr[-1])
+    chosen, gains, info = budgeted_cover(indptr, indices, evalue, cc, budget,
+                                         max_sets=max_creators, mode=mode)
+    mode, guarantee, bound, optimal = (info["mode"], info["guarantee"], info["bound"],
+                                       info["optimal"])
+    cum_r = np.cumsum(gains) if len(gains) else np.zeros(0)
+    cum_c = np.cumsum(cc[chosen]) if len(chosen) else np.zeros(0)
+    cverts = cv[chosen]
+    hs = handles(ctx.data, cverts)
+    followers = g.in_degree()
+    rows = [{"rank": i + 1, "account": account_label(ctx.data, x), "handle": hs[i],
+             "cost": float(cc[s]), "followers": int(followers[x]),
+             "relevant_reach": round(float(alone[s]), 2),
+             "marginal_reach": round(float(gains[i]), 2),
+             "cumulative_reach": round(float(cum_r[i]), 2),
+             "cumulative_cost": float(cum_c[i])}
+            for i, (s, x) in enumerate(zip(chosen.tolist(), cverts.tolist()))]
+    spent = float(cc[chosen].sum()) if len(chosen) else 0.0
+    return {"target": target_label or "everyone (no target)", "budget": budget,
+            "mode": mode, "guarantee": guarantee, "bound": bound,
+            "optimal": optimal, "creators": rows,
+            "reach": round(float(gains.sum()), 2),
+            "reach_if_summed": round(float(alone[chosen].sum()), 2) if len(chosen) else 0.0,
+            "spent": spent, "left": max(budget - spent, 0.0),
+            "candidates": int(v.shape[0]), "considered": int(cv.shape[0]),
+            "follower_entries": entries, "excluded": excluded}
+
+
+def plan_table(plan: dict) -> pa.Table:
+    """The chosen creators of a :func:`plan_budget` result as an Arrow table.
+
+    Examples
+    --------
+    >>> from trueclout.discover.audience import toy_context
+    >>> p = plan_budget(toy_context(), {"toy:cat": 1}, 1)
+    >>> plan_table(p).column_names[:4]
+    ['rank', 'account', 'handle', 'cost']
+    """
+    cols = ["rank", "account", "handle", "cost", "followers", "relevant_reach",
+            "marginal_reach", "cumulative_reach", "cumulative_cost"]
+    types = [pa.int64(), pa.string(), pa.string(), pa.float64(), pa.int64(), pa.float64(),
+             pa.float64(), pa.float64(), pa.float64()]
+    return pa.table({k: pa.array([r[k] for r in plan["creators"]], t)
+                     for k, t in zip(cols, types)})
