@@ -19,12 +19,13 @@ import sys
 
 from ..errors import TruecloutError
 from .common import _print_json, app, err, eval_app
-from . import data, detect, demo, discover, score, suggest, topics  # noqa: F401  (commands)
+from . import (data, detect, demo, discover, eval_manipulation, score,  # noqa: F401
+               suggest, topics)  # importing registers the commands
 from .data import compute_stats
 from .detect import detection_table
 
 __all__ = ["app", "eval_app", "main", "compute_stats", "detection_table", "data", "detect",
-           "discover", "score", "suggest", "topics",
+           "discover", "eval_manipulation", "score", "suggest", "topics",
            "demo"]
 
 
