@@ -1,4 +1,12 @@
-"""The demo: simulate, ingest, detect, audit and report, in one command."""
+"""The demo: simulate, ingest, detect, rank, discover, audit and report, in one command.
+
+After detection the demo scores every account (:func:`trueclout.score.rank.rank_all`),
+runs a sample campaign (:func:`trueclout.report.influence.sample_campaign`: the biggest
+topic community as the target, its top ``demo_creators`` creators, their audience overlap
+and a plan for a budget of ``demo_budget_share`` of their summed sample cost, each cost
+``demo_cost_per_follower`` × the creator's reported follower count, as influencer prices
+go), and writes ``influence.html`` / ``influence.json`` next to ``summary.json``.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +28,10 @@ from .detect import _detection
 
 
 # -- demo -------------------------------------------------------------------------------
-@app.command(help="Simulate a platform of about 50,000 accounts into a fresh store, build the "
-                  "graph and print a summary and where the files are.")
+@app.command(help="Simulate a platform of about 50,000 accounts into a fresh store, detect "
+                  "fake and bought followers, rank by TrueRank against follower count, run "
+                  "a sample campaign (creators, audience overlap, budget plan), write the "
+                  "influence and audit reports and print where they are.")
 def demo(
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the demo's files "
                                            "(default: a new temporary folder)."),
@@ -51,7 +61,18 @@ def demo(
         result = compute_stats(store)
         data, ens = _detection(store, None, as_json)
     t_det = time.perf_counter() - t0 - t_sim - t_ing
-    audits = _demo_audits(data, ens, folder, str(db_path))
+    t1 = time.perf_counter()
+    ctx, scores = _demo_scores(data, ens, as_json)
+    t_rank = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    campaign = _demo_campaign(ctx, as_json)
+    t_disc = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    influence = _demo_influence(ctx, scores, campaign, folder)
+    t_rep = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    audits = _demo_audits(data, ens, folder, str(db_path), ctx=ctx, scores=scores)
+    t_aud = time.perf_counter() - t1
     t_all = time.perf_counter() - t0
     summary = {"folder": str(folder), "db": str(db_path), "platform": str(platform_dir),
                "report": str(folder / "summary.json"), "simulation": sim,
@@ -59,9 +80,12 @@ def demo(
                "stats": result,
                "detection": {"flagged": int(ens.labels_.sum()),
                              "members": sorted(ens.members_)},
+               "influence": influence["summary"],
                "audits": audits,
                "seconds": {"simulate": round(t_sim, 2), "ingest": round(t_ing, 2),
-                           "detect": round(t_det, 2), "total": round(t_all, 2)}}
+                           "detect": round(t_det, 2), "rank": round(t_rank, 2),
+                           "discover": round(t_disc, 2), "influence_report": round(t_rep, 2),
+                           "audits": round(t_aud, 2), "total": round(t_all, 2)}}
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     if as_json:
         _print_json(summary)
@@ -76,25 +100,136 @@ def demo(
                                                for k, v in result["label_counts"].items()))
     out.print(_graph_lines(result["graph"]))
     out.print(f"detection: {int(ens.labels_.sum()):,} accounts flagged in {t_det:.1f} s")
+    _print_influence(influence["report"], influence["summary"], t_rank, t_disc)
     if audits:
         t = Table(title="two accounts of similar size")
-        for c in ("", "account", "followers", "real audience", "bought (est.)", "AQS"):
+        for c in ("", "account", "followers", "real audience", "bought (est.)", "AQS",
+                  "TrueRank place"):
             t.add_column(c, justify="left" if c in ("", "account") else "right")
         for role, a in audits.items():
             t.add_row(role, a["account"], f"{a['followers']:,}",
-                      f"{100 * a['real_share']:.0f}%", f"{a['bought']:,}", f"{a['aqs']}")
+                      f"{100 * a['real_share']:.0f}%", f"{a['bought']:,}", f"{a['aqs']}",
+                      f"{a['place_truerank']:,}" if a.get("place_truerank") else "–")
         out.print(t)
     out.print(f"\nfiles:\n  store:    {db_path}\n  platform: {platform_dir}")
     for role, a in audits.items():
         out.print(f"  audit of the {role} account: {a['html']} (and {a['json']})")
-    out.print(f"  report:   {folder / 'summary.json'}")
-    out.print(f"next: trueclout audit {next(iter(audits.values()))['account'] if audits else 'ACCOUNT'}"
-              f" --db {db_path}")
+    out.print(f"  summary:  {folder / 'summary.json'}")
+    out.print(f"  influence data: {influence['summary']['json']}")
+    first = next(iter(audits.values()))["account"] if audits else "ACCOUNT"
+    out.print(f"next: trueclout audit {first} --db {db_path}")
+    out.print(f"report:   {influence['summary']['html']} (open it in a browser)")
 
 
-def _demo_audits(data, ens, folder: Path, db: str) -> dict:
+def _demo_scores(data, ens, as_json: bool):
+    """The score context (detection already fitted) and every ranking."""
+    from ..score.context import ScoreContext
+    from ..score.rank import rank_all
+    from .common import _progress
+    with _progress(not as_json) as progress:
+        progress.add_task("ranking: TrueRank, reach, engagement", total=None, rows="")
+        ctx = ScoreContext.from_data(data, ens)
+        scores = rank_all(ctx)
+    return ctx, scores
+
+
+def _demo_campaign(ctx, as_json: bool) -> dict | None:
+    """The sample campaign (target, creators, overlap, plan); None when discovery fails
+    on this platform: the demo goes on, with a warning, and the report leaves those
+    sections out (they are optional; the rankings are the demo's point)."""
+    from ..report.influence import sample_campaign
+    from .common import _progress, err
+    with _progress(not as_json) as progress:
+        progress.add_task("discover: topics, creators, overlap, plan", total=None, rows="")
+        try:
+            return sample_campaign(ctx)
+        except Exception as exc:  # noqa: BLE001 - an optional section must not end the demo
+            msg = str(exc) if isinstance(exc, TruecloutError) else f"{type(exc).__name__}: {exc}"
+            err.print(f"[yellow]sample campaign skipped:[/yellow] {msg}")
+            return None
+
+
+def _demo_influence(ctx, scores, campaign: dict | None, folder: Path) -> dict:
+    """Write influence.json and influence.html; return the report and its key figures."""
+    from ..report.influence import influence_report, render_influence_html
+    rep = influence_report(ctx, scores, campaign=campaign)
+    json_path, html_path = folder / "influence.json", folder / "influence.html"
+    json_path.write_text(json.dumps(rep, indent=2, default=str) + "\n")
+    render_influence_html(rep, html_path)
+    fall = rep["fall"]
+    summary = {"html": str(html_path), "json": str(json_path), "accounts": rep["accounts"],
+               "bought": rep["bought"],
+               "median_top_pct_followers": fall["median_top_pct_followers"],
+               "median_top_pct_truerank": fall["median_top_pct_truerank"],
+               "median_places_fallen": fall["median_places_fallen"],
+               "share_fell": fall["share_fell"],
+               "control_median_places_fallen": fall["control"]["median_places_fallen"],
+               "bought_in_top_by_followers": rep["rankings"]["followers"]["bought_in_window"],
+               "bought_in_top_by_truerank": rep["rankings"]["truerank"]["bought_in_window"],
+               "top_window_places": rep["rankings"]["followers"]["window_places"]}
+    if campaign:
+        summary["target"] = campaign["target"]
+        summary["creators"] = [c["account"] for c in campaign["candidates"]]
+        ov = rep.get("overlap")
+        if ov:
+            summary["overlap"] = {"union_reach": ov["union"].get("reach"),
+                                  "reach_if_summed": ov["reach_if_summed"],
+                                  "method": ov["method"]}
+        p = rep.get("plan")
+        if p:
+            summary["plan"] = {"budget": p["budget"], "spent": p["spent"],
+                               "reach": p["reach"], "reach_if_summed": p["reach_if_summed"],
+                               "creators": [c["account"] for c in p["creators"]],
+                               "guarantee": p["guarantee"]}
+    return {"report": rep, "summary": summary}
+
+
+def _print_influence(rep: dict, summary: dict, t_rank: float, t_disc: float) -> None:
+    fall = rep["fall"]
+    out.print(f"ranking: TrueRank, authentic reach and engagement in {t_rank:.1f} s")
+    if fall["count"]:
+        out.print(f"accounts that bought followers ({rep['bought']['source']}): "
+                  f"{fall['count']:,}; median top {fall['median_top_pct_followers']:.1f}% by "
+                  f"followers -> top {fall['median_top_pct_truerank']:.1f}% by TrueRank "
+                  f"(median fall {fall['median_places_fallen']:,.0f} places; honest accounts "
+                  f"of the same size: {fall['control']['median_places_fallen']:,.0f}); in the "
+                  f"top {summary['top_window_places']:,}: {summary['bought_in_top_by_followers']}"
+                  f" by followers, {summary['bought_in_top_by_truerank']} by TrueRank")
+        t = Table(title="accounts that bought followers: place by followers -> by TrueRank")
+        for c in ("account", "followers", "by followers", "by TrueRank", "fall"):
+            t.add_column(c, justify="left" if c == "account" else "right")
+        for r in fall["rows"][:5]:
+            t.add_row(r["account"], f"{r['followers']:,}", f"{r['place_followers']:,}",
+                      f"{r['place_truerank']:,}", f"{r['fall']:+,}")
+        out.print(t)
+    p = rep.get("plan")
+    if p is None:
+        return
+    tgt = summary.get("target", {})
+    out.print(f"sample campaign ({t_disc:.1f} s): {tgt.get('label')} - "
+              f"{tgt.get('picked')}; {p.get('pricing') or ''}")
+    ov = rep.get("overlap")
+    if ov:
+        out.print(f"overlap of the {len(ov['creators'])} top creators: together they reach "
+                  f"{ov['union'].get('reach', 0):,.0f} authentic followers once each, not the "
+                  f"{ov['reach_if_summed']:,.0f} their reach adds up to")
+    t = Table(title=f"plan for a budget of {p['budget']:,.0f}")
+    for c in ("#", "creator", "followers", "cost", "marginal reach", "cumulative reach"):
+        t.add_column(c, justify="left" if c == "creator" else "right")
+    for c in p["creators"]:
+        fol = c.get("followers_reported")
+        t.add_row(str(c["rank"]), c["account"], f"{fol if fol is not None else c['followers']:,}",
+                  f"{c['cost']:,.0f}",
+                  f"{c['marginal_reach']:,.0f}", f"{c['cumulative_reach']:,.0f}")
+    out.print(t)
+    out.print(f"spent {p['spent']:,.0f} of {p['budget']:,.0f} for {p['reach']:,.0f} unique "
+              f"relevant authentic reach; {p['guarantee']}")
+
+
+def _demo_audits(data, ens, folder: Path, db: str, *, ctx=None, scores=None) -> dict:
     """Audit the most-followed customer who bought followers and the honest account whose
-    follower count is closest to it; write both reports."""
+    follower count is closest to it; write both reports (with an "Influence" section
+    when ``ctx`` and ``scores`` are given)."""
     import numpy as np
     from ..audit import audit_account
     from ..report.html import render_audit_html
@@ -112,6 +247,9 @@ def _demo_audits(data, ens, folder: Path, db: str) -> dict:
     out_audits = {}
     for role, v in (("bought-followers", int(bought)), ("honest", int(honest))):
         rep = audit_account(data, ens, v, db=db)
+        if ctx is not None and scores is not None:
+            from ..report.influence import account_influence
+            rep["influence"] = account_influence(ctx, v, scores)
         name = f"audit-{role}"
         (folder / f"{name}.json").write_text(json.dumps(rep, indent=2, default=str) + "\n")
         render_audit_html(rep, folder / f"{name}.html")
@@ -121,6 +259,8 @@ def _demo_audits(data, ens, folder: Path, db: str) -> dict:
                             "real_share": rep["audience"]["composition"]["real"]["share"],
                             "bought": rep["growth"]["bought_estimate"],
                             "aqs": rep["aqs"]["score"],
+                            "place_followers": rep.get("influence", {}).get("place_followers"),
+                            "place_truerank": rep.get("influence", {}).get("place_truerank"),
                             "json": str(folder / f"{name}.json"),
                             "html": str(folder / f"{name}.html")}
     return out_audits

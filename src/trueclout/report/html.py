@@ -72,6 +72,8 @@ def render_audit_html(audit: dict, path: str | Path) -> Path:
     Parameters
     ----------
     audit : dict
+        An optional ``influence`` key (:func:`trueclout.report.influence.account_influence`)
+        adds an "Influence" section: place by followers and by TrueRank, authentic reach.
     path : path
         Where to write; the folder is created if needed.
 
