@@ -23,8 +23,10 @@ The pieces, each with its constants in :mod:`trueclout.config`:
     Personalised PageRank from the seeds over the follow graph, each account passing on
     ``gate(authenticity)`` of its mass (:func:`trueclout.kernels.pagerank.pagerank`).
 ``trust gate``
-    ``h = 1 − exp(−trust · n / trust_tau)``: an account holding a ``trust_tau`` share of
-    the uniform mass ``1/n`` counts 63%, twice that 86%; accounts no trust reaches count 0.
+    ``h = 1 − exp(−trust · r / trust_tau)``, with ``r`` the number of accounts trust
+    reaches: an account holding a ``trust_tau`` share of the uniform mass ``1/r`` counts
+    63%, twice that 86%; accounts no trust reaches count 0. Scaling by ``r`` rather than
+    by all accounts keeps the gate of real accounts unchanged when fakes are added.
 ``voter weight``
     ``gate(authenticity) · h``: how much an account's follows and interactions count.
 ``reciprocal discount``
@@ -174,7 +176,10 @@ class TrustModel:
         else:
             self.trust_ = pagerank(layers=[self.layer(g)], prior=seeds.astype(np.float64),
                                    give=g_auth, norm=g.out_degree().astype(np.float64))
-            self.gate_ = 1.0 - np.exp(-self.trust_ * n / tau)
+            # scaled by the accounts trust reaches, not by all accounts: adding a
+            # million fakes that no trust reaches must not change anyone's gate
+            reached = max(int(np.count_nonzero(self.trust_ > 0)), 1)
+            self.gate_ = 1.0 - np.exp(-self.trust_ * reached / tau)
         self.voter_ = g_auth * self.gate_
         return self
 
