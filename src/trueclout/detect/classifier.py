@@ -1304,8 +1304,15 @@ class SupervisedDetector(BaseDetector):
         self.default_threshold = 1.0 - prior_threshold(clf.threshold_, self.prior)
 
     def _reasons(self, indices: np.ndarray) -> list[str]:
-        out = self.model_.explain(self.features_[indices], top=3, towards="fake")
-        return ["; ".join(r) for r in out]
+        # in chunks: the explanation holds rows × feature groups × ... at once, which
+        # at a million flagged accounts would take gigabytes
+        out: list[str] = []
+        step = 20_000
+        for a in range(0, len(indices), step):
+            part = self.model_.explain(self.features_[indices[a:a + step]], top=3,
+                                       towards="fake")
+            out.extend("; ".join(r) for r in part)
+        return out
 
 
 __all__ = ["AuthenticityClassifier", "SupervisedDetector", "train_model", "detect_accounts",
