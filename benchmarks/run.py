@@ -227,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT / "benchmarks"))
         import bench_score
         results["score"] = bench_score.run(args.quick)
+        if not args.skip_snap:
+            import bench_suggest
+            results["suggest"] = bench_suggest.run(quick=args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -269,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{pr['edges']:,} edges, max diff {pr['max_abs_diff']:.1e}"),
                  (f"{name} TrueRank + reach + engagement", f"{sc['scores_s']:.1f} s",
                   f"after detection ({sc['detect_s']:.1f} s)")]
+    sg = results.get("suggest")
+    if sg and "skipped" not in sg:
+        rows.append(("SNAP who to follow", f"{sg['precompute_s']:.1f} s",
+                     f"precompute; {sg['latency_ms']['median']:.2f} ms/user median, "
+                     f"p95 {sg['latency_ms']['p95']:.2f} (target 5 ms); "
+                     f"{sg['batch_users_per_s']:,.0f} users/s batch"))
     width = max(len(r[0]) for r in rows)
     for name, t, note in rows:
         print(f"{name:<{width}}  {t:>10}  {note}")

@@ -38,8 +38,8 @@ Examples
 >>> wtf.learned_
 False
 >>> ids, scores = wtf.recommend(g.vertex("toy", "dan"), 3)
->>> [g.name(x)[1] for x in ids]
-['fay', 'ana', 'ben']
+>>> [g.name(x)[1] for x in ids]     # cat and eve, whom dan follows, follow ana and fay
+['ana', 'fay', 'ben']
 >>> WhoToFollow().recommend(0)
 Traceback (most recent call last):
 ...
@@ -58,14 +58,12 @@ import pyarrow as pa
 from .. import config
 from ..errors import InputError, NotFittedError, UsageError
 from ..graph.follow_graph import FollowGraph
-from ..kernels.ppr import (N_PHI, PHI, RAW, ScoringModel, candidate_signals, phi,
-                           recommend_users)
+from ..kernels.ppr import N_PHI, PHI, ScoringModel, candidate_signals, phi, recommend_users
 from ..kernels.propagate import pull
 
 #: Fixed-weight settings by feature name (used when nothing is learned).
-FIXED = {"aa": "suggest_w_aa", "recip": "suggest_w_recip", "infof": "suggest_w_infof",
-         "ppr": "suggest_w_ppr", "popularity": "suggest_w_popularity",
-         "topic": "suggest_w_topic"}
+FIXED = {"aa": "suggest_w_aa", "recip": "suggest_w_recip", "ppr": "suggest_w_ppr",
+         "popularity": "suggest_w_popularity", "topic": "suggest_w_topic"}
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -136,6 +134,7 @@ def remove_follows(graph: FollowGraph, src: np.ndarray, dst: np.ndarray) -> Foll
     """A copy of ``graph`` without the follows ``src[i] -> dst[i]`` (absent ones ignored).
 
     Both CSR directions and the follow times are kept aligned; interactions are kept.
+    Memory: a copy of the index arrays plus one byte per follow (the keep masks).
 
     Examples
     --------
@@ -152,28 +151,25 @@ def remove_follows(graph: FollowGraph, src: np.ndarray, dst: np.ndarray) -> Foll
 
     def mask_of(indptr, indices, rows, cols):
         keep = np.ones(indices.shape[0], bool)
+        found = np.zeros(n, np.int64)
         for r, c in zip(rows, cols):
             a, b = indptr[r], indptr[r + 1]
             pos = a + np.searchsorted(indices[a:b], c)
-            if pos < b and indices[pos] == c:
+            if pos < b and indices[pos] == c and keep[pos]:
                 keep[pos] = False
-        return keep
+                found[r] += 1
+        # row v loses found[v] entries: shift every later row start
+        new_indptr = np.empty(n + 1, np.int64)
+        new_indptr[0] = 0
+        new_indptr[1:] = indptr[1:] - np.cumsum(found)
+        return keep, new_indptr
 
-    order = np.lexsort((dst, src))
-    src, dst = src[order], dst[order]
-    ko = mask_of(graph.out_indptr, graph.out_indices, src, dst)
-    ki = mask_of(graph.in_indptr, graph.in_indices, dst, src)
-
-    def shrink(indptr, keep):
-        removed = np.zeros(n + 1, np.int64)
-        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-        np.add.at(removed, rows[~keep] + 1, 1)
-        return (indptr - np.cumsum(removed)).astype(np.int64)
-
+    ko, out_indptr = mask_of(graph.out_indptr, graph.out_indices, src, dst)
+    ki, in_indptr = mask_of(graph.in_indptr, graph.in_indices, dst, src)
     return FollowGraph(
         n=n, names=graph.names, uids=graph.uids,
-        out_indptr=shrink(graph.out_indptr, ko), out_indices=graph.out_indices[ko],
-        in_indptr=shrink(graph.in_indptr, ki), in_indices=graph.in_indices[ki],
+        out_indptr=out_indptr, out_indices=graph.out_indices[ko],
+        in_indptr=in_indptr, in_indices=graph.in_indices[ki],
         out_ts=None if graph.out_ts is None else graph.out_ts[ko],
         in_ts=None if graph.in_ts is None else graph.in_ts[ki],
         interactions=graph.interactions)
@@ -400,10 +396,7 @@ class WhoToFollow:
             raise UsageError("alpha must be in [0, 1] and eps positive")
         self.blocked_ = np.zeros(n, bool) if sus is None else sus.copy()
         if vote is None or not self.authentic:
-            vote = np.where(self.blocked_, np.float32(0), np.float32(1)).astype(np.float32) \
-                if not self.authentic else np.ones(n, np.float32)
-            if not self.authentic:
-                vote = np.ones(n, np.float32)
+            vote = np.ones(n, np.float32)
         self.vote_ = np.ascontiguousarray(vote, np.float32)
         self.graph_ = graph
         self.topics_ = _topics(topics, n)
@@ -472,8 +465,19 @@ class WhoToFollow:
         scale = np.where(scale > 1e-12, scale, 1.0)
         z = (x - mean) / scale
         design = _expand(z) if quadratic else z
-        lr = LogisticRegression(C=c_reg, max_iter=2000).fit(design, y)
-        coef = lr.coef_[0].astype(np.float64)
+        # standardise the products too (well-conditioned, a few dozen L-BFGS steps), then
+        # fold that scaling back into the coefficients (the shift is a constant per user)
+        d_scale = design.std(axis=0)
+        d_scale = np.where(d_scale > 1e-12, d_scale, 1.0)
+        design = (design - design.mean(axis=0)) / d_scale
+        from threadpoolctl import threadpool_limits
+        # one BLAS thread: numba's worker threads still spin after the candidate kernels
+        # and a multi-threaded BLAS then runs many times slower (measured: 20x)
+        with threadpool_limits(limits=1, user_api="blas"):
+            lr = LogisticRegression(C=c_reg, solver="newton-cholesky",
+                                    max_iter=200).fit(design, y)
+        coef = lr.coef_[0].astype(np.float64) / d_scale
+        self.training_["iterations"] = int(np.max(lr.n_iter_))
         lin = coef[:N_PHI].copy()
         quad = None
         if quadratic:
@@ -513,8 +517,8 @@ class WhoToFollow:
         >>> from trueclout.graph.toy import toy_graph
         >>> g = toy_graph()
         >>> ids, s = WhoToFollow().fit(g).recommend(g.vertex("toy", "cat"), 2)
-        >>> [g.name(x)[1] for x in ids], bool(s[0] >= s[1])
-        (['fay', 'eve'], True)
+        >>> [g.name(x)[1] for x in ids], bool(s[0] >= s[1])   # ben: ana follows him too
+        (['ben', 'dan'], True)
         """
         ids, scores = recommend_users(self.model_, np.array([self._check(v)]), self._k(k))
         ok = ids[0] >= 0
@@ -534,8 +538,8 @@ class WhoToFollow:
         >>> from trueclout.graph.toy import toy_graph
         >>> wtf = WhoToFollow().fit(toy_graph())
         >>> ids, s = wtf.recommend_many([0, 3], 4)
-        >>> ids.shape, ids[0].tolist()        # ana follows ben and cat: three left
-        ((2, 4), [5, 4, 3, -1])
+        >>> ids.shape, ids[0].tolist()   # no signal for ana: the popular ones, three left
+        ((2, 4), [4, 5, 3, -1])
         """
         vs = np.asarray(vs, np.int64).ravel()
         if vs.size and (vs.min() < 0 or vs.max() >= self.graph_.n):
@@ -640,8 +644,8 @@ def resolve_users(data: Any, specs: Sequence[str]) -> tuple[np.ndarray, list[str
     >>> from trueclout.graph.toy import toy_graph
     >>> v, errors = resolve_users(DetectionData.from_graph(toy_graph()),
     ...                           ["toy:ben", "cat", "zed", ""])
-    >>> v.tolist(), errors[2]
-    ([1, 2, -1, -1], "no account 'zed' in the store (give platform:account_id, an account id or @handle)")
+    >>> v.tolist(), errors[2][:23], errors[3][:13]
+    ([1, 2, -1, -1], "no account 'zed' in the", 'empty account')
     """
     import pyarrow.compute as pc
     from ..audit import resolve_account
@@ -695,9 +699,12 @@ def suggestion_table(wtf: WhoToFollow, data: Any, users: np.ndarray, ids: np.nda
                      scores: np.ndarray, *, specs: Sequence[str] | None = None,
                      errors: Sequence[str | None] | None = None) -> pa.Table:
     """One row per suggestion: ``user`` (as given), ``user_account``, ``rank``,
-    ``platform``, ``account_id``, ``handle``, ``score``, ``followed_by_your_follows``,
-    ``follows_you``, ``error``. A user that could not be resolved gets one row with its
-    error and nulls; a user with no suggestion one row with rank null.
+    ``platform``, ``account_id``, ``handle``, ``score``, ``followed_by_your_follows``
+    (how many accounts the user follows follow it), ``follows_you``, ``error``.
+
+    ``ids[i]`` and ``scores[i]`` are the suggestions of ``users[i]`` (−1 padded). A user
+    of −1 (unresolved) keeps one row with its error and nulls; a user with nothing to
+    suggest one row with the error ``no account to suggest``.
 
     Examples
     --------
@@ -707,60 +714,79 @@ def suggestion_table(wtf: WhoToFollow, data: Any, users: np.ndarray, ids: np.nda
     >>> ids, s = wtf.recommend_many([3], 2)
     >>> t = suggestion_table(wtf, g, np.array([3]), ids, s)
     >>> t.column("account_id").to_pylist(), t.column("rank").to_pylist()
-    (['fay', 'ana'], [1, 2])
+    (['ana', 'fay'], [1, 2])
+    >>> t.column("followed_by_your_follows").to_pylist()
+    [1, 1]
     """
+    from ..kernels.ppr import pair_signals
     g = data.graph if not isinstance(data, FollowGraph) else data
     profiles = getattr(data, "profiles", None)
-    hcol = profiles.column("handle") if profiles is not None and \
-        "handle" in profiles.column_names else None
     users = np.asarray(users, np.int64)
-    specs = list(specs) if specs is not None else [None] * users.size
-    errors = list(errors) if errors is not None else [None] * users.size
-    cols: dict[str, list] = {c: [] for c in ("user", "user_account", "rank", "platform",
-                                             "account_id", "handle", "score",
-                                             "followed_by_your_follows", "follows_you",
-                                             "error")}
-
-    def label(v):
-        p, a = g.name(int(v))
-        return f"{p}:{a}"
-
-    def row(**kw):
-        for c in cols:
-            cols[c].append(kw.get(c))
-
-    row_of = {int(u): i for i, u in enumerate(users) if u >= 0}
-    for i, u in enumerate(users):
-        spec = specs[i] if specs[i] is not None else (label(u) if u >= 0 else None)
-        if u < 0:
-            row(user=spec, error=errors[i] or "unknown account")
-            continue
-        j = row_of[int(u)]
-        ok = ids[j] >= 0
-        top, sc = ids[j][ok], scores[j][ok]
-        if top.size == 0:
-            row(user=spec, user_account=label(u), error="no account to suggest")
-            continue
-        why = wtf.explain(int(u), top)
-        for r, (x, s, w) in enumerate(zip(top, sc, why), start=1):
-            p, a = g.name(int(x))
-            row(user=spec, user_account=label(u), rank=r, platform=p, account_id=a,
-                handle=hcol[int(x)].as_py() if hcol is not None else None,
-                score=round(float(s), 4),
-                followed_by_your_follows=w["followed_by_your_follows"],
-                follows_you=w["follows_you"])
+    m = users.size
+    ids = np.asarray(ids, np.int64).reshape(m, -1)
+    scores = np.asarray(scores, np.float64).reshape(m, -1)
+    k = ids.shape[1]
+    names = g.names
+    labels_of = lambda v: [f"{p}:{a}" for p, a in zip(  # noqa: E731
+        names.column("platform").take(pa.array(v)).cast(pa.string()).to_pylist(),
+        names.column("account_id").take(pa.array(v)).to_pylist())]
+    user_label = np.array(labels_of(np.where(users >= 0, users, 0)) if m else [], object)
+    specs = np.array(list(specs) if specs is not None else
+                     [lab if u >= 0 else None for u, lab in zip(users, user_label)], object)
+    err_in = list(errors) if errors is not None else [None] * m
+    valid = (ids >= 0) & (users[:, None] >= 0)
+    count = valid.sum(axis=1)
+    rows = np.maximum(count, 1)
+    total = int(rows.sum())
+    owner = np.repeat(np.arange(m), rows)
+    start = np.cumsum(rows) - rows
+    rank = np.arange(total) - start[owner] + 1
+    has = count[owner] > 0
+    flat = np.zeros(total, np.int64)
+    flat_score = np.full(total, np.nan)
+    if total:
+        col = np.minimum(rank - 1, max(k - 1, 0))
+        if k:
+            flat[has] = ids[owner[has], col[has]]
+            flat_score[has] = scores[owner[has], col[has]]
+    err = [None if h else (err_in[i] or ("unknown account" if users[i] < 0
+                                         else "no account to suggest"))
+           for i, h in zip(owner.tolist(), has.tolist())]
+    uacc = [user_label[i] if users[i] >= 0 else None for i in owner.tolist()]
+    sel = np.flatnonzero(has)
+    fb = np.zeros(total, np.int64)
+    fy = np.zeros(total, bool)
+    if sel.size:
+        c, back = pair_signals(g.out_indptr, g.out_indices, g.in_indptr, g.in_indices,
+                               users[owner[sel]], flat[sel])
+        fb[sel], fy[sel] = c, back
+    take = pa.array(flat)
+    plat = names.column("platform").take(take).cast(pa.string())
+    acc = names.column("account_id").take(take)
+    if profiles is not None and "handle" in profiles.column_names:
+        handle = profiles.column("handle").take(take).cast(pa.string())
+    else:
+        handle = pa.nulls(total, pa.string())
+    mask = pa.array(~has)
     return pa.table({
-        "user": pa.array(cols["user"], pa.string()),
-        "user_account": pa.array(cols["user_account"], pa.string()),
-        "rank": pa.array(cols["rank"], pa.int32()),
-        "platform": pa.array(cols["platform"], pa.string()),
-        "account_id": pa.array(cols["account_id"], pa.string()),
-        "handle": pa.array(cols["handle"], pa.string()),
-        "score": pa.array(cols["score"], pa.float64()),
-        "followed_by_your_follows": pa.array(cols["followed_by_your_follows"], pa.int32()),
-        "follows_you": pa.array(cols["follows_you"], pa.bool_()),
-        "error": pa.array(cols["error"], pa.string()),
+        "user": pa.array(specs[owner].tolist() if total else [], pa.string()),
+        "user_account": pa.array(uacc, pa.string()),
+        "rank": pa.array(np.where(has, rank, 0).astype(np.int32), mask=~has),
+        "platform": _masked(plat, mask),
+        "account_id": _masked(acc, mask),
+        "handle": _masked(handle, mask),
+        "score": pa.array(np.round(flat_score, 4), mask=~has),
+        "followed_by_your_follows": pa.array(fb.astype(np.int32), mask=~has),
+        "follows_you": pa.array(fy, mask=~has),
+        "error": pa.array(err, pa.string()),
     })
+
+
+def _masked(arr, mask):
+    """``arr`` with nulls where ``mask`` is True."""
+    import pyarrow.compute as pc
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return pc.if_else(mask, pa.scalar(None, arr.type), arr)
 
 
 def suggest_batch(wtf: WhoToFollow, data: Any, specs: Sequence[str], k: int | None = None,
@@ -799,15 +825,5 @@ def suggest_batch(wtf: WhoToFollow, data: Any, specs: Sequence[str], k: int | No
     if uniq.size:
         full_ids[ok] = ids[pos[ok]]
         full_scores[ok] = scores[pos[ok]]
-    return _table_rows(wtf, data, users, full_ids, full_scores, specs, errors)
-
-
-def _table_rows(wtf, data, users, ids, scores, specs, errors) -> pa.Table:
-    """:func:`suggestion_table` with one entry per spec (repeats allowed)."""
-    parts = []
-    for i in range(users.size):
-        parts.append(suggestion_table(wtf, data, users[i:i + 1], ids[i:i + 1],
-                                      scores[i:i + 1], specs=[specs[i]], errors=[errors[i]]))
-    if not parts:
-        return suggestion_table(wtf, data, np.zeros(0, np.int64), ids[:0], scores[:0])
-    return pa.concat_tables(parts)
+    return suggestion_table(wtf, data, users, full_ids, full_scores, specs=specs,
+                            errors=errors)
