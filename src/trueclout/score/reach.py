@@ -16,7 +16,7 @@ Examples
 >>> tm = TrustModel(seeds=[0, 1, 4, 5]).fit(DetectionData.from_graph(g))
 >>> reach = authentic_reach(g, np.ones(g.n), tm)
 >>> g.in_degree().tolist(), reach.round(1).tolist()
-([2, 1, 5, 0, 2, 1], [2.0, 1.0, 4.0, 0.0, 1.0, 1.0])
+([2, 1, 5, 0, 2, 1], [2.0, 1.0, 3.9, 0.0, 1.0, 1.0])
 """
 
 from __future__ import annotations
