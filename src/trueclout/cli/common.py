@@ -96,6 +96,49 @@ def _graph_lines(g: dict) -> str:
 
 
 
+def _check_out(path: Optional[Path]) -> None:
+    """Refuse an ``--out`` table file that is neither ``.csv`` nor ``.parquet``.
+
+    Examples
+    --------
+    >>> _check_out(Path("t.CSV")), _check_out(None)
+    (None, None)
+    >>> _check_out(Path("t.txt"))
+    Traceback (most recent call last):
+    ...
+    trueclout.errors.UsageError: --out must end in .csv or .parquet, not 't.txt'
+    """
+    if path is not None and path.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"--out must end in .csv or .parquet, not {path.name!r}")
+
+
+@contextmanager
+def _stage_progress(enabled: bool, prefix: str = "evaluating") -> Iterator:
+    """A progress display (:func:`_progress`) of one task, ``evaluating`` at first; yields
+    the callback ``cb(stage)`` that shows ``"<prefix>: <stage>"``."""
+    with _progress(enabled) as progress:
+        task = progress.add_task("evaluating", total=None, rows="")
+
+        def cb(stage: str) -> None:
+            progress.update(task, description=f"{prefix}: {stage}")
+
+        yield cb
+
+
+def _write_eval(result: dict, markdown: str, out_dir: Path, stem: str, as_json: bool) -> None:
+    """Write an evaluation as ``<out_dir>/<stem>.json`` and ``.md`` (the folder created if
+    needed), then print the JSON (``--json``) or the markdown and where both went."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
+    json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    md_path.write_text(markdown)
+    if as_json:
+        _print_json(result)
+    else:
+        out.print(markdown)
+        out.print(f"written to {json_path} and {md_path}")
+
+
 def _write_table(table, path: Path) -> None:
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)

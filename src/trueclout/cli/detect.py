@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
@@ -10,8 +9,8 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, _db, _print_json, _progress, _write_table, app,
-                     eval_app, out)
+from .common import (DbOption, JsonOption, _check_out, _db, _print_json, _progress,
+                     _stage_progress, _write_eval, _write_table, app, eval_app, out)
 
 
 # -- detection --------------------------------------------------------------------------
@@ -101,8 +100,7 @@ def detect(
     as_json: bool = JsonOption,
 ) -> None:
     from ..store import Store
-    if out_path is not None and out_path.suffix.lower() not in (".csv", ".parquet"):
-        raise UsageError(f"--out must end in .csv or .parquet, not {out_path.name!r}")
+    _check_out(out_path)
     if model is not None and not model.exists():
         raise UsageError(f"model file {model} does not exist")
     with Store(_db(db), read_only=True) as store:
@@ -198,21 +196,8 @@ def eval_detection(
     as_json: bool = JsonOption,
 ) -> None:
     from ..detect.evaluate import evaluate_detection, markdown_report
-    with _progress(not as_json) as progress:
-        task = progress.add_task("evaluating", total=None, rows="")
-
-        def cb(stage: str) -> None:
-            progress.update(task, description=f"evaluating: {stage}")
-
+    with _stage_progress(not as_json) as cb:
         result = evaluate_detection(quick=quick, progress=cb)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "detection.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    md = markdown_report(result)
-    (out_dir / "detection.md").write_text(md)
-    if as_json:
-        _print_json(result)
-    else:
-        out.print(md)
-        out.print(f"written to {out_dir / 'detection.json'} and {out_dir / 'detection.md'}")
+    _write_eval(result, markdown_report(result), out_dir, "detection", as_json)
 
 

@@ -19,7 +19,8 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from .common import DbOption, JsonOption, _db, _print_json, _progress, _write_table, app, out
+from .common import (DbOption, JsonOption, _check_out, _print_json, _progress, _write_table,
+                     app, out)
 
 _TOPIC = typer.Option(None, "--topic", help="Target topic (relevance from the topics "
                       "stage).")
@@ -28,31 +29,18 @@ _AUDIENCE = typer.Option(None, "--audience", help="Target audience: a FILE of ac
                          "whose followers are the audience.")
 
 
-def _check_out(path: Optional[Path]) -> None:
-    if path is not None and path.suffix.lower() not in (".csv", ".parquet"):
-        raise UsageError(f"--out must end in .csv or .parquet, not {path.name!r}")
-
-
 def _context(db: Optional[Path], as_json: bool, *, target: Optional[dict] = None):
-    """Read the store and fit detection once (progress on standard error); with
+    """The score context of :func:`~trueclout.cli.score.score_context_cli`; with
     ``target`` (keyword arguments of ``resolve_target``) also resolve the target while
     the store is open (a topic model reads its posts). Returns ``(ctx, target)``."""
     from ..discover.audience import resolve_target
-    from ..score.context import score_context
-    from ..store import Store
-    with Store(_db(db), read_only=True) as store, _progress(not as_json) as progress:
-        task = progress.add_task("reading the store", total=None, rows="")
-
-        def cb(stage, rows=0, *_):
-            progress.update(task, description=str(stage),
-                            rows=f"{int(rows):,}" if isinstance(rows, (int, float)) and rows
-                            else "")
-
-        ctx = score_context(store, progress=cb)
+    from .score import score_context_cli
+    with score_context_cli(db, None, as_json) as ctx:
         if target is None:
             return ctx, None
-        progress.update(task, description="resolving the target", rows="")
-        return ctx, resolve_target(ctx, store=store, **target)
+        with _progress(not as_json) as progress:
+            progress.add_task("resolving the target", total=None, rows="")
+            return ctx, resolve_target(ctx, store=ctx.store, **target)
 
 
 def _who(account: str, handle: Optional[str]) -> str:

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from ..errors import UsageError
-from .common import JsonOption, _print_json, _progress, eval_app, out
+from .common import JsonOption, _stage_progress, _write_eval, eval_app
 
 
 @eval_app.command("manipulation", help="Buy followers for 100 mid-ranked accounts (100, "
@@ -52,25 +51,11 @@ def eval_manipulation(
     if quick:
         budgets = budgets or "100,1000"
         customers = customers or 20
-    with _progress(not as_json) as progress:
-        task = progress.add_task("evaluating", total=None, rows="")
-
-        def cb(stage: str) -> None:
-            progress.update(task, description=f"manipulation: {stage}")
-
+    with _stage_progress(not as_json, "manipulation") as cb:
         result = evaluate_manipulation(graph, rankings=baseline_rankings if baseline else None,
                                        budgets=budgets, customers=customers, seed=seed,
                                        db=db, accounts=accounts,
                                        followback=not no_followback,
                                        adaptive=not no_adaptive, progress=cb)
     result["quick"] = quick
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"manipulation-{graph}"
-    (out_dir / f"{stem}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    md = markdown_report(result)
-    (out_dir / f"{stem}.md").write_text(md)
-    if as_json:
-        _print_json(result)
-    else:
-        out.print(md)
-        out.print(f"written to {out_dir / (stem + '.json')} and {out_dir / (stem + '.md')}")
+    _write_eval(result, markdown_report(result), out_dir, f"manipulation-{graph}", as_json)

@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from .common import DbOption, JsonOption, _db, _print_json, _progress, _write_table, app, out
+from .common import (DbOption, JsonOption, _check_out, _db, _print_json, _progress,
+                     _write_table, app, out)
 
 
 @contextmanager
@@ -35,11 +36,6 @@ def score_context_cli(db: Optional[Path], model: Optional[Path], as_json: bool):
         ctx = ScoreContext.from_data(data, ens)
         ctx.store = store
         yield ctx
-
-
-def _check_out(path: Optional[Path]) -> None:
-    if path is not None and path.suffix.lower() not in (".csv", ".parquet"):
-        raise UsageError(f"--out must end in .csv or .parquet, not {path.name!r}")
 
 
 @app.command(help="Rank accounts by TrueRank (default), follower count, authentic reach or "

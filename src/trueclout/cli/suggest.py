@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -11,8 +10,8 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, _print_json, _progress, _write_table, app, err,
-                     eval_app, out)
+from .common import (DbOption, JsonOption, _check_out, _print_json, _progress,
+                     _stage_progress, _write_eval, _write_table, app, err, eval_app, out)
 
 #: Most suggestions one user may ask for.
 MAX_TOP = 1000
@@ -66,8 +65,7 @@ def suggest(
         raise UsageError("give either ACCOUNT or --users FILE (not both)")
     if not 1 <= top <= MAX_TOP:
         raise UsageError(f"--top must be between 1 and {MAX_TOP}, got {top}")
-    if out_path is not None and out_path.suffix.lower() not in (".csv", ".parquet"):
-        raise UsageError(f"--out must end in .csv or .parquet, not {out_path.name!r}")
+    _check_out(out_path)
     specs = None
     if users is not None:
         specs, _ = read_user_specs(users)
@@ -186,12 +184,7 @@ def eval_suggest(
     from ..discover.evaluate_suggest import evaluate_suggest, markdown_report
     if users < 1:
         raise UsageError("--users must be at least 1")
-    with _progress(not as_json) as progress:
-        task = progress.add_task("evaluating", total=None, rows="")
-
-        def cb(stage: str) -> None:
-            progress.update(task, description=f"evaluating: {stage}")
-
+    with _stage_progress(not as_json) as cb:
         if db is not None:
             from ..store import Store
             if not db.exists():
@@ -201,12 +194,4 @@ def eval_suggest(
                                           progress=cb)
         else:
             result = evaluate_suggest(users=users, seed=seed, topics=topics, progress=cb)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "suggest.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    md = markdown_report(result)
-    (out_dir / "suggest.md").write_text(md)
-    if as_json:
-        _print_json(result)
-    else:
-        out.print(md)
-        out.print(f"written to {out_dir / 'suggest.json'} and {out_dir / 'suggest.md'}")
+    _write_eval(result, markdown_report(result), out_dir, "suggest", as_json)

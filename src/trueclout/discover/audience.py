@@ -159,6 +159,46 @@ def _fail(msg: str, path, line) -> Exception:
     return InputError(msg, path=str(path), line=line)
 
 
+def id_index(graph, specs: Sequence[str]):
+    """Look up many account specs by id at once: returns ``ids_of(spec)``, the vertices
+    that one of ``specs`` names by id.
+
+    ``platform:account_id`` names that one account when it exists; otherwise a spec names
+    every account whose id it is. ``@handle`` specs and empty ones name none.
+
+    Examples
+    --------
+    >>> ids_of = id_index(toy_context().graph, ["toy:ben", "cat", "@eve", "x:cat", ""])
+    >>> ids_of("toy:ben"), ids_of("cat"), ids_of("@eve"), ids_of("x:cat"), ids_of("")
+    ([1], [2], [], [], [])
+    """
+    want = set()
+    for s in specs:
+        if s and not s.startswith("@"):
+            want.add(s)
+            if ":" in s:
+                want.add(s.split(":", 1)[1])
+    acc = graph.names.column("account_id")
+    hit = np.flatnonzero(pc.is_in(acc, value_set=pa.array(sorted(want), pa.string()))
+                         .to_numpy(zero_copy_only=False)) if graph.n and want else \
+        np.zeros(0, np.int64)
+    plat = graph.names.column("platform").take(pa.array(hit)).cast(pa.string()).to_pylist()
+    ids = acc.take(pa.array(hit)).to_pylist()
+    by_pair = {(p, a): int(v) for p, a, v in zip(plat, ids, hit)}
+    by_id: dict[str, list[int]] = {}
+    for a, v in zip(ids, hit):
+        by_id.setdefault(a, []).append(int(v))
+
+    def ids_of(spec: str) -> list[int]:
+        if ":" in spec and not spec.startswith("@"):
+            p, a = spec.split(":", 1)
+            if (p, a) in by_pair:
+                return [by_pair[(p, a)]]
+        return [] if spec.startswith("@") else by_id.get(spec, [])
+
+    return ids_of
+
+
 def resolve_many(data, specs: Sequence[str], *, path=None,
                  lines: Sequence[int] | None = None) -> np.ndarray:
     """Vertex ids of many account specs at once, by the rules of
@@ -194,24 +234,8 @@ def resolve_many(data, specs: Sequence[str], *, path=None,
     g = data.graph
     if not specs:
         return np.zeros(0, np.int64)
-    # every id a spec may name: the whole spec, and the part after "platform:"
-    want_ids = set()
-    want_handles = set()
-    for s in specs:
-        if not s.startswith("@"):
-            want_ids.add(s)
-            if ":" in s:
-                want_ids.add(s.split(":", 1)[1])
-        want_handles.add((s[1:] if s.startswith("@") else s).lower())
-    acc = g.names.column("account_id")
-    hit = np.flatnonzero(pc.is_in(acc, value_set=pa.array(sorted(want_ids), pa.string()))
-                         .to_numpy(zero_copy_only=False)) if g.n else np.zeros(0, np.int64)
-    plat = g.names.column("platform").take(pa.array(hit)).cast(pa.string()).to_pylist()
-    ids = acc.take(pa.array(hit)).to_pylist()
-    by_pair = {(p, a): int(v) for p, a, v in zip(plat, ids, hit)}
-    by_id: dict[str, list[int]] = {}
-    for a, v in zip(ids, hit):
-        by_id.setdefault(a, []).append(int(v))
+    ids_of = id_index(g, specs)
+    want_handles = {(s[1:] if s.startswith("@") else s).lower() for s in specs}
     by_handle: dict[str, list[int]] = {}
     if "handle" in data.profiles.column_names and g.n:
         hcol = pc.utf8_lower(data.profiles.column("handle").cast(pa.string()))
@@ -225,12 +249,7 @@ def resolve_many(data, specs: Sequence[str], *, path=None,
         if not s:
             raise _fail("empty account (give platform:account_id, an account id or "
                         "@handle)", path, line)
-        if ":" in s and not s.startswith("@"):
-            p, a = s.split(":", 1)
-            if (p, a) in by_pair:
-                out[i] = by_pair[(p, a)]
-                continue
-        hits = [] if s.startswith("@") else by_id.get(s, [])
+        hits = ids_of(s)
         if not hits:
             hits = by_handle.get((s[1:] if s.startswith("@") else s).lower(), [])
         if len(hits) == 1:
@@ -256,8 +275,25 @@ def resolve_one(data, spec: str) -> int:
     return int(resolve_account(data, spec))
 
 
-def _rows_of(path: Path) -> tuple[list[str], list[int]]:
-    """Account specs of a list file (one per line, or CSV with an ``account`` column)."""
+def read_account_specs(path) -> tuple[list[str], list[int]]:
+    """Account specs of a list file: one per line (blank lines and ``#`` comments
+    skipped, an optional header ``account``), or a CSV (or TSV) with an ``account``
+    column, whose empty cells give empty specs.
+
+    Returns
+    -------
+    (specs, line numbers)
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = os.path.join(tmp, "u.csv")
+    ...     _ = open(p, "w").write("name,account\\nA,toy:ana\\nB,\\nC,@eve\\n")
+    ...     read_account_specs(p)
+    (['toy:ana', '', '@eve'], [2, 3, 4])
+    """
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -280,14 +316,10 @@ def _rows_of(path: Path) -> tuple[list[str], list[int]]:
         j = cols.index("account")
         reader = csv.reader(io.StringIO("\n".join(raw[first + 1:])), delimiter=delim)
         for k, row in enumerate(reader):
-            line = first + 2 + k
             if not row or not any(c.strip() for c in row):
                 continue
-            if j >= len(row) or not row[j].strip():
-                raise InputError("empty account", path=str(path), line=line,
-                                 field="account")
-            specs.append(row[j].strip())
-            lines.append(line)
+            specs.append(row[j].strip() if j < len(row) else "")
+            lines.append(first + 2 + k)
     else:
         for k, r in enumerate(raw):
             s = r.strip()
@@ -317,7 +349,10 @@ def read_account_list(data, path) -> np.ndarray:
     [0, 4]
     """
     path = Path(path)
-    specs, lines = _rows_of(path)
+    specs, lines = read_account_specs(path)
+    for spec, line in zip(specs, lines):
+        if not spec:
+            raise InputError("empty account", path=str(path), line=line, field="account")
     return np.unique(resolve_many(data, specs, path=path, lines=lines))
 
 

@@ -50,16 +50,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from .. import config
-from ..errors import InputError, NotFittedError, UsageError
+from ..detect.base import Estimator
+from ..errors import UsageError
 from ..graph.follow_graph import FollowGraph
 from ..kernels.ppr import N_PHI, PHI, ScoringModel, candidate_signals, phi, recommend_users
 from ..kernels.propagate import pull
+from .audience import id_index, read_account_specs
 
 #: Fixed-weight settings by feature name (used when nothing is learned).
 FIXED = {"aa": "suggest_w_aa", "recip": "suggest_w_recip", "ppr": "suggest_w_ppr",
@@ -248,7 +251,7 @@ def _expand(z: np.ndarray) -> np.ndarray:
     return np.hstack([z, z[:, iu] * z[:, ju]])
 
 
-class WhoToFollow:
+class WhoToFollow(Estimator):
     """Who-to-follow suggestions over the authentic graph; see the module docstring.
 
     Parameters
@@ -323,17 +326,6 @@ class WhoToFollow:
         self.negative_share = negative_share
         self.C = C
         self.min_positives = min_positives
-
-    def __getattr__(self, name: str) -> Any:
-        if name.endswith("_") and not name.startswith("__"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
-        raise AttributeError(name)
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
-                           if not k.endswith("_") and not k.startswith("_") and v is not None
-                           and not (k == "authentic" and v is True))
-        return f"{type(self).__name__}({params})"
 
     # -- fitting ---------------------------------------------------------------------------
     def _holder(self, graph: FollowGraph, vote, blocked, topics, mean, scale, lin, quad
@@ -577,8 +569,9 @@ class WhoToFollow:
 
 # -- accounts and tables ---------------------------------------------------------------------
 def read_user_specs(path) -> tuple[list[str], list[int]]:
-    """Account specs of a users file: one per line (blank lines and ``#`` comments
-    skipped, an optional header ``account``), or a CSV with an ``account`` column.
+    """Account specs of a users file, read by
+    :func:`~trueclout.discover.audience.read_account_specs` (one per line, or a CSV with
+    an ``account`` column); a missing file is a :class:`~trueclout.errors.UsageError`.
 
     Returns
     -------
@@ -586,51 +579,15 @@ def read_user_specs(path) -> tuple[list[str], list[int]]:
 
     Examples
     --------
-    >>> import tempfile, os
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     p = os.path.join(tmp, "u.csv")
-    ...     _ = open(p, "w").write("name,account\\nA,toy:ana\\nB,@eve\\n")
-    ...     read_user_specs(p)
-    (['toy:ana', '@eve'], [2, 3])
+    >>> read_user_specs("no-such-users.txt")
+    Traceback (most recent call last):
+    ...
+    trueclout.errors.UsageError: users file no-such-users.txt does not exist
     """
-    import csv
-    import io
-    from pathlib import Path
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"users file {path} does not exist")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
-    raw = text.splitlines()
-    first = next((i for i, r in enumerate(raw)
-                  if r.strip() and not r.lstrip().startswith("#")), None)
-    if first is None:
-        raise InputError("no accounts in the file", path=str(path))
-    head = raw[first]
-    specs, lines = [], []
-    if "," in head:
-        cols = [c.strip().lower() for c in next(csv.reader([head]))]
-        if "account" not in cols:
-            raise InputError("a CSV users file needs an 'account' column (found "
-                             f"{', '.join(cols)})", path=str(path), line=first + 1)
-        j = cols.index("account")
-        for k, row in enumerate(csv.reader(io.StringIO("\n".join(raw[first + 1:])))):
-            if not row or not any(c.strip() for c in row):
-                continue
-            specs.append(row[j].strip() if j < len(row) else "")
-            lines.append(first + 2 + k)
-    else:
-        for k, r in enumerate(raw):
-            s = r.strip()
-            if not s or s.startswith("#") or (k == first and s.lower() == "account"):
-                continue
-            specs.append(s)
-            lines.append(k + 1)
-    if not specs:
-        raise InputError("no accounts in the file", path=str(path))
-    return specs, lines
+    return read_account_specs(path)
 
 
 def resolve_users(data: Any, specs: Sequence[str]) -> tuple[np.ndarray, list[str | None]]:
@@ -647,40 +604,19 @@ def resolve_users(data: Any, specs: Sequence[str]) -> tuple[np.ndarray, list[str
     >>> v.tolist(), errors[2][:23], errors[3][:13]
     ([1, 2, -1, -1], "no account 'zed' in the", 'empty account')
     """
-    import pyarrow.compute as pc
     from ..audit import resolve_account
     g = data.graph if not isinstance(data, FollowGraph) else data
     profiles = getattr(data, "profiles", None)
     specs = [str(s).strip() for s in specs]
     out = np.full(len(specs), -1, np.int64)
     errors: list[str | None] = [None] * len(specs)
-    want = set()
-    for s in specs:
-        if s and not s.startswith("@"):
-            want.add(s)
-            if ":" in s:
-                want.add(s.split(":", 1)[1])
-    acc = g.names.column("account_id")
-    hit = np.flatnonzero(pc.is_in(acc, value_set=pa.array(sorted(want), pa.string()))
-                         .to_numpy(zero_copy_only=False)) if g.n and want else \
-        np.zeros(0, np.int64)
-    plat = g.names.column("platform").take(pa.array(hit)).cast(pa.string()).to_pylist()
-    ids = acc.take(pa.array(hit)).to_pylist()
-    by_pair = {(p, a): int(v) for p, a, v in zip(plat, ids, hit)}
-    by_id: dict[str, list[int]] = {}
-    for a, v in zip(ids, hit):
-        by_id.setdefault(a, []).append(int(v))
+    ids_of = id_index(g, specs)
     has_handles = profiles is not None and "handle" in profiles.column_names
     for i, s in enumerate(specs):
         if not s:
             errors[i] = "empty account (give platform:account_id, an account id or @handle)"
             continue
-        if ":" in s and not s.startswith("@"):
-            p, a = s.split(":", 1)
-            if (p, a) in by_pair:
-                out[i] = by_pair[(p, a)]
-                continue
-        hits = [] if s.startswith("@") else by_id.get(s, [])
+        hits = ids_of(s)
         if len(hits) == 1:
             out[i] = hits[0]
             continue

@@ -209,15 +209,52 @@ def _topic_cos(t_indptr, t_indices, t_data, u, x):  # pragma: no cover - compile
 
 
 @numba.njit(cache=True, nogil=True)
+def _mark(u, out_indptr, out_indices, slot, value):  # pragma: no cover - compiled
+    """Set the slot of ``u`` and of every account ``u`` follows to ``value``."""
+    slot[u] = value
+    for k in range(out_indptr[u], out_indptr[u + 1]):
+        slot[out_indices[k]] = value
+
+
+@numba.njit(cache=True, nogil=True)
+def _claim(x, c, slot, cand, raw):  # pragma: no cover - compiled
+    """Make ``x`` the ``c``-th candidate (a zeroed ``raw`` row); returns ``c + 1``."""
+    slot[x] = c
+    cand[c] = x
+    raw[c, :] = 0.0
+    return c + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_follows(w, col, col_aa, out_indptr, out_indices, vote, hub, blocked, slot, cand,
+                 raw, c):  # pragma: no cover - compiled
+    """Add ``w``'s vote (column ``col``) and hub weight (column ``col_aa``) to every
+    account ``w`` follows that may be suggested; returns the new candidate count."""
+    vw = vote[w]
+    if vw <= 0.0:
+        return c
+    hw = hub[w]
+    for q in range(out_indptr[w], out_indptr[w + 1]):
+        x = out_indices[q]
+        j = slot[x]
+        if j == _FOLLOWED or blocked[x]:
+            continue
+        if j == _FREE:
+            j = c
+            c = _claim(x, c, slot, cand, raw)
+        raw[j, col] += vw
+        raw[j, col_aa] += hw
+    return c
+
+
+@numba.njit(cache=True, nogil=True)
 def _candidates(u, out_indptr, out_indices, in_indptr, in_indices, vote, hub, blocked,
                 alpha, eps, t_indptr, t_indices, t_data, slot, p, r, inq, queue, touched,
                 cand, raw):  # pragma: no cover - compiled
     """Raw signals of every candidate of ``u``; returns (count, cand, raw) (the two
     arrays are reallocated when too small)."""
     use_topics = t_indptr.shape[0] > 1
-    slot[u] = _FOLLOWED
-    for k in range(out_indptr[u], out_indptr[u + 1]):
-        slot[out_indices[k]] = _FOLLOWED
+    _mark(u, out_indptr, out_indices, slot, _FOLLOWED)
     nt = 0
     if alpha > 0.0:
         nt = _push(out_indptr, out_indices, vote, u, alpha, eps, p, r, inq, queue, touched)
@@ -235,24 +272,8 @@ def _candidates(u, out_indptr, out_indices, in_indptr, in_indices, vote, hub, bl
     c = 0
     # friends of friends: u -> w -> x
     for k in range(out_indptr[u], out_indptr[u + 1]):
-        w = out_indices[k]
-        vw = vote[w]
-        if vw <= 0.0:
-            continue
-        hw = hub[w]
-        for q in range(out_indptr[w], out_indptr[w + 1]):
-            x = out_indices[q]
-            j = slot[x]
-            if j == _FOLLOWED or blocked[x]:
-                continue
-            if j == _FREE:
-                j = c
-                slot[x] = c
-                cand[c] = x
-                raw[c, :] = 0.0
-                c += 1
-            raw[j, _FOF] += vw
-            raw[j, _AA] += hw
+        c = _add_follows(out_indices[k], _FOF, _AA, out_indptr, out_indices, vote, hub,
+                         blocked, slot, cand, raw, c)
     # followers of u: reciprocity, and what they follow: y -> u, y -> x
     for k in range(in_indptr[u], in_indptr[u + 1]):
         y = in_indices[k]
@@ -260,28 +281,10 @@ def _candidates(u, out_indptr, out_indices, in_indptr, in_indices, vote, hub, bl
         if j != _FOLLOWED and not blocked[y]:
             if j == _FREE:
                 j = c
-                slot[y] = c
-                cand[c] = y
-                raw[c, :] = 0.0
-                c += 1
+                c = _claim(y, c, slot, cand, raw)
             raw[j, _RECIP] = 1.0
-        vy = vote[y]
-        if vy <= 0.0:
-            continue
-        hy = hub[y]
-        for q in range(out_indptr[y], out_indptr[y + 1]):
-            x = out_indices[q]
-            j = slot[x]
-            if j == _FOLLOWED or blocked[x]:
-                continue
-            if j == _FREE:
-                j = c
-                slot[x] = c
-                cand[c] = x
-                raw[c, :] = 0.0
-                c += 1
-            raw[j, _IN] += vy
-            raw[j, _IN_AA] += hy
+        c = _add_follows(y, _IN, _IN_AA, out_indptr, out_indices, vote, hub, blocked, slot,
+                         cand, raw, c)
     # personalised PageRank
     for t in range(nt):
         x = touched[t]
@@ -295,15 +298,10 @@ def _candidates(u, out_indptr, out_indices, in_indptr, in_indices, vote, hub, bl
             continue
         if j == _FREE:
             j = c
-            slot[x] = c
-            cand[c] = x
-            raw[c, :] = 0.0
-            c += 1
+            c = _claim(x, c, slot, cand, raw)
         raw[j, _PPR] = px
     # reset the slot map; topic similarity
-    slot[u] = _FREE
-    for k in range(out_indptr[u], out_indptr[u + 1]):
-        slot[out_indices[k]] = _FREE
+    _mark(u, out_indptr, out_indices, slot, _FREE)
     for j in range(c):
         x = cand[j]
         slot[x] = _FREE
@@ -384,9 +382,7 @@ def _rank_one(u, k, out_indptr, out_indices, in_indptr, in_indices, vote, hub, b
         low = np.float64(out_scores[m - 1]) if m > 0 else np.inf
         for j in range(c):
             slot[cand[j]] = _FOLLOWED
-        slot[u] = _FOLLOWED
-        for q in range(out_indptr[u], out_indptr[u + 1]):
-            slot[out_indices[q]] = _FOLLOWED
+        _mark(u, out_indptr, out_indices, slot, _FOLLOWED)
         raw0 = np.zeros((1, N_RAW), np.float32)
         t = m
         for q in range(fill.shape[0]):
@@ -405,9 +401,7 @@ def _rank_one(u, k, out_indptr, out_indices, in_indptr, in_indices, vote, hub, b
             t += 1
         for j in range(c):
             slot[cand[j]] = _FREE
-        slot[u] = _FREE
-        for q in range(out_indptr[u], out_indptr[u + 1]):
-            slot[out_indices[q]] = _FREE
+        _mark(u, out_indptr, out_indices, slot, _FREE)
         for q in range(t, k):
             out_ids[q] = -1
             out_scores[q] = np.nan

@@ -88,15 +88,40 @@ def render_audit_html(audit: dict, path: str | Path) -> Path:
     >>> p.suffix
     '.html'
     """
+    return write_page("audit.html.j2", path, _figures(audit), helpers={"pct": _pct},
+                      a=audit)
+
+
+def write_page(template: str, path: str | Path, figures: dict, *,
+               helpers: dict | None = None, **context) -> Path:
+    """Render one of this package's templates into a self-contained page at ``path``.
+
+    The template gets ``plotly_js`` (Plotly's JavaScript, inlined), ``figures`` (the
+    Plotly figures as JSON, safe inside a ``<script>``), the ``helpers`` as globals and
+    ``context`` as variables; autoescaped, and an undefined name is an error.
+
+    Returns
+    -------
+    Path
+        ``path``; its folder is created if needed.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = write_page("audit.html.j2", os.path.join(tempfile.mkdtemp(), "a.html"),
+    ...                _figures(example_audit()), helpers={"pct": _pct}, a=example_audit())
+    >>> "Plotly.newPlot" in p.read_text(encoding="utf-8")
+    True
+    """
     from plotly.offline import get_plotlyjs
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined)
-    env.globals["pct"] = _pct
-    page = env.get_template("audit.html.j2").render(
-        a=audit, plotly_js=get_plotlyjs(),
-        figures=json.dumps(_figures(audit)).replace("</", "<\\/"))
+    env.globals.update(helpers or {})
+    page = env.get_template(template).render(
+        plotly_js=get_plotlyjs(), figures=json.dumps(figures).replace("</", "<\\/"),
+        **context)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

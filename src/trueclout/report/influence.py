@@ -48,7 +48,6 @@ False
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -624,21 +623,9 @@ def render_influence_html(report: dict, path: str | Path) -> Path:
     >>> 'id="fall-chart"' in html, "Plotly.newPlot" in html, len(html) > 1_000_000
     (True, True, True)
     """
-    import jinja2
-    from plotly.offline import get_plotlyjs
-
-    from .html import _TEMPLATES
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]),
-                             undefined=jinja2.StrictUndefined)
-    env.globals.update(num=_num, pct=_pct)
-    page = env.get_template("influence.html.j2").render(
-        r=report, plotly_js=get_plotlyjs(),
-        figures=json.dumps(_figures(report)).replace("</", "<\\/"))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    from .html import write_page
+    return write_page("influence.html.j2", path, _figures(report),
+                      helpers={"num": _num, "pct": _pct}, r=report)
 
 
 # -- examples ------------------------------------------------------------------------------

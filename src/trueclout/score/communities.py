@@ -46,7 +46,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import config
-from ..errors import NotFittedError, UsageError
+from ..detect.base import Estimator
+from ..errors import UsageError
 from ..graph.follow_graph import FollowGraph
 from ..kernels.cluster import cosine_topk, louvain, modularity
 from ..kernels.propagate import pull
@@ -282,7 +283,7 @@ def _normalise_rows(m: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(inv) @ m)
 
 
-class SimClusters:
+class SimClusters(Estimator):
     """KnownFor and InterestedIn communities (Satuluri et al., KDD 2020).
 
     Parameters
@@ -340,11 +341,6 @@ class SimClusters:
         self.min_size = min_size
         self.min_interest = min_interest
         self.seed = seed
-
-    def __getattr__(self, name: str) -> Any:
-        if name.endswith("_") and not name.startswith("__"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
-        raise AttributeError(name)
 
     def fit(self, data: Any, weight: np.ndarray | None = None,
             exclude: np.ndarray | None = None) -> "SimClusters":

@@ -71,7 +71,8 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from .. import config
-from ..errors import NotFittedError, UsageError
+from ..detect.base import Estimator
+from ..errors import UsageError
 from ..graph.follow_graph import FollowGraph
 from .communities import SimClusters
 
@@ -273,7 +274,7 @@ def term_matrix(rows: pa.Table, n: int, *, min_df: int | None = None,
 
 
 # -- the model ----------------------------------------------------------------------------
-class TopicModel:
+class TopicModel(Estimator):
     """Terms, SimClusters communities and topic relevance of every account.
 
     Parameters
@@ -340,16 +341,6 @@ class TopicModel:
         self.min_size = min_size
         self.min_interest = min_interest
         self.seed = seed
-
-    def __getattr__(self, name: str) -> Any:
-        if name.endswith("_") and not name.startswith("__"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
-        raise AttributeError(name)
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
-                           if not k.endswith("_") and not k.startswith("_") and v is not None)
-        return f"{type(self).__name__}({params})"
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data: Any, store: Any = None, *, terms: pa.Table | None = None,
