@@ -525,6 +525,13 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "`plan --mode auto` enumerates when (choices to complete) x (follower entries of "
             "the candidates) is at most this, and runs the lazy greedy otherwise.",
             "our choice: a few seconds of enumeration on one core"),
+    Setting("discover_imm_eps", 0.1,
+            "IMM's approximation slack: with high probability the influence plan is within "
+            "(1 - 1/e - eps) of the best for its size.",
+            "Tang, Shi & Xiao, SIGMOD 2015 (their experiments use 0.1 and 0.5)"),
+    Setting("discover_imm_max_sets", 2_000_000,
+            "Most reverse-reachable sets IMM draws; the plan says when this bound it.",
+            "our choice: a few hundred MB and seconds on SNAP-sized graphs"),
     # -- score/topics.py, score/communities.py (issue 4) ---------------------------------
     Setting("topic_stop_words",
             "a an and are as at be been but by for from has have he her his i if in into "
@@ -755,6 +762,39 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "our choice: a perfect topic match counts like a few shared friends"),
     Setting("suggest_eval_users", 1000, "Users drawn by `eval suggest`.",
             "issue 4: 1,000 users with at least 20 follows, seed 0"),
+    # -- api (issue 5) ---------------------------------------------------------------------
+    Setting("api_max_page", 1000, "Largest page (limit, top) one API request may ask for.",
+            "our choice: a page of 1,000 rows stays under a megabyte of JSON"),
+    Setting("api_max_upload_mb", 512.0, "Largest upload the API accepts, in MiB (413 above).",
+            "our choice: a large CSV export; bigger loads go through `trueclout ingest`"),
+    Setting("api_rate_per_s", 50.0, "Requests per second each API key may sustain "
+            "(token bucket refill rate).",
+            "our choice: well above a dashboard user, below a scraper"),
+    Setting("api_rate_burst", 100.0, "Requests one API key may send at once (token bucket "
+            "size).", "our choice: two seconds of the sustained rate"),
+    Setting("api_job_workers", 2, "Threads that run background jobs (ingest, detection).",
+            "our choice: one long job does not block a second; the store has one writer"),
+    Setting("api_key_pbkdf2_iterations", 200_000, "PBKDF2-HMAC-SHA256 iterations of a stored "
+            "API key hash (checked once per key and process, then cached).",
+            "OWASP password storage cheat sheet lists 600,000 for passwords; keys are 32 "
+            "random bytes, so fewer iterations lose nothing"),
+    Setting("api_audit_cache", 1024, "Audits the service keeps per score context (oldest "
+            "dropped first).", "our choice: a dashboard session looks at a few hundred "
+            "accounts; one audit is a few kB"),
+    # -- web (issue 5) ---------------------------------------------------------------------
+    Setting("web_search_limit", 20, "Accounts the web app's search page lists.",
+            "our choice: one screen of results"),
+    Setting("web_discover_top", 20, "Creators the web app's discover page ranks by default.",
+            "our choice: one screen; the form asks for more"),
+    Setting("web_discover_preselect", 3, "Creators ticked on the discover page, ready to "
+            "compare or plan.", "our choice: the smallest set with an interesting overlap"),
+    Setting("web_plan_creators", 8, "Candidates the plan page starts from when none are given "
+            "(the top unflagged accounts by TrueRank).", "the demo's 8 (demo_creators)"),
+    Setting("web_static_max_age", 31_536_000, "Cache lifetime (seconds) of the web app's CSS "
+            "and Plotly JavaScript; their URLs carry a content hash.",
+            "one year, the usual lifetime of fingerprinted assets (RFC 9111 max-age)"),
+    Setting("web_upload_poll_ms", 500, "How often the upload page asks the job endpoint for "
+            "progress, in milliseconds.", "our choice: smooth enough, two requests a second"),
 ]}
 
 

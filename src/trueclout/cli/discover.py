@@ -186,12 +186,19 @@ def plan_cmd(
     mode: str = typer.Option("auto", "--mode", help="auto, greedy (lazy greedy or the best "
                              "single creator: 0.316 of the best plan) or enumerate (partial "
                              "enumeration: 0.632)."),
+    objective: str = typer.Option("reach", "--objective", help="reach (unique relevant "
+                                  "authentic followers) or influence (expected spread under "
+                                  "the independent cascade, by IMM's reverse-reachable sets)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sampling (--objective influence)."),
     out_path: Optional[Path] = typer.Option(None, "--out", help="Also write the plan to "
                                             "FILE.csv or FILE.parquet."),
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
-    from ..discover.plan import MODES, plan_budget, plan_table
+    from ..discover.plan import MODES, OBJECTIVES, plan_budget, plan_table
+    if objective not in OBJECTIVES:
+        raise UsageError(f"--objective must be one of {', '.join(OBJECTIVES)}, "
+                         f"not {objective!r}")
     if topic is not None and audience is not None:
         raise UsageError("give at most one of --topic and --audience")
     if mode not in MODES:
@@ -207,7 +214,8 @@ def plan_cmd(
                                                 "allow_none": True})
     res = plan_budget(ctx, costs, budget, relevance=target.relevance,
                       max_creators=max_creators, mode=mode,
-                      target_label="" if target.kind == "all" else target.label)
+                      target_label="" if target.kind == "all" else target.label,
+                      objective=objective, seed=seed)
     if out_path is not None:
         _write_table(plan_table(res), out_path)
         res["out"] = str(out_path)
@@ -225,9 +233,15 @@ def plan_cmd(
                   f"{r['followers']:,}", _n(r["relevant_reach"]), _n(r["marginal_reach"]),
                   _n(r["cumulative_reach"]), f"{r['cumulative_cost']:,.2f}")
     out.print(t)
-    out.print(f"unique relevant authentic reach {_n(res['reach'])} (adding each creator's "
-              f"reach up would claim {_n(res['reach_if_summed'])}); spent "
-              f"{res['spent']:,.2f}, left {res['left']:,.2f}")
+    what = ("expected spread among authentic, relevant accounts" if objective == "influence"
+            else "unique relevant authentic reach")
+    out.print(f"{what} {_n(res['reach'])} (adding each creator's alone would claim "
+              f"{_n(res['reach_if_summed'])}); spent {res['spent']:,.2f}, "
+              f"left {res['left']:,.2f}")
+    if "imm" in res:
+        imm = res["imm"]
+        out.print(f"IMM: {imm['sets']:,} reverse-reachable sets (eps {imm['eps']}, lower bound "
+                  f"{imm['lower_bound']:,.1f}{', capped' if imm['capped'] else ''})")
     out.print(f"{res['mode']}: {res['guarantee']}")
     for e in res["excluded"][:10]:
         out.print(f"  left out {e['account']} (cost {e['cost']:,.2f}): {e['why']}")

@@ -55,6 +55,7 @@ from ..kernels.coverage import enumerate_cover, greedy_cover, set_values
 from .audience import account_label, audience_weight, handles, resolve_many
 
 MODES = ("auto", "greedy", "enumerate")
+OBJECTIVES = ("reach", "influence")
 _HALF = 0.5 * (1 - 1 / math.e)
 _FULL = 1 - 1 / math.e
 
@@ -275,7 +276,7 @@ def budgeted_cover(indptr: np.ndarray, indices: np.ndarray, value: np.ndarray,
 
 def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = None,
                 max_creators: int | None = None, mode: str = "auto",
-                target_label: str = "") -> dict:
+                target_label: str = "", objective: str = "reach", seed: int = 0) -> dict:
     """Choose creators within ``budget`` for the most unique, relevant, authentic reach.
 
     Parameters
@@ -292,6 +293,13 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
     mode : {"auto", "greedy", "enumerate"}
     target_label : str
         The target in words, for the report.
+    objective : {"reach", "influence"}
+        ``reach`` (default): unique relevant authentic followers. ``influence``: the
+        expected spread among authentic, relevant accounts under the independent
+        cascade, estimated with IMM's reverse-reachable sets
+        (:mod:`trueclout.discover.influence`); the report adds ``imm``.
+    seed : int
+        Seed of the RR-set sampling (``influence`` only).
 
     Returns
     -------
@@ -342,7 +350,23 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
             excluded.append({"account": account_label(ctx.data, x), "cost": float(c[i]),
                              "why": why})
     cv, cc = v[keep], c[keep]
-    indptr, indices, elems, evalue = _biadjacency(g, cv, value)
+    if objective not in OBJECTIVES:
+        raise UsageError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
+    imm = None
+    if objective == "influence":
+        from .influence import imm_theta, rr_incidence
+        k = int(np.searchsorted(np.cumsum(np.sort(cc)), budget, side="right"))
+        if max_creators is not None:
+            k = min(k, int(max_creators))
+        imm = imm_theta(g, cv, value, w, max(k, 1), seed=seed)
+        inc = rr_incidence(g, cv, value, w, imm["theta"], seed=seed)
+        indptr, indices = inc["indptr"], inc["indices"]
+        evalue = np.full(inc["sets"], inc["scale"])
+        imm.update({"sets": inc["sets"], "rr_entries": inc["members"], "k": k,
+                    "model": "independent cascade, weighted cascade probabilities; "
+                             "authentic accounts relay"})
+    else:
+        indptr, indices, elems, evalue = _biadjacency(g, cv, value)
     alone = set_values(indptr, indices, evalue) if cv.size else np.zeros(0)
     entries = int(indptr[-1])
     chosen, gains, info = budgeted_cover(indptr, indices, evalue, cc, budget,
@@ -369,7 +393,8 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
             "reach_if_summed": round(float(alone[chosen].sum()), 2) if len(chosen) else 0.0,
             "spent": spent, "left": max(budget - spent, 0.0),
             "candidates": int(v.shape[0]), "considered": int(cv.shape[0]),
-            "follower_entries": entries, "excluded": excluded}
+            "follower_entries": entries, "excluded": excluded,
+            "objective": objective, **({"imm": imm} if imm is not None else {})}
 
 
 def plan_table(plan: dict) -> pa.Table:
