@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO_OUT ?= trueclout-demo
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test bench bench-quick install install-test clean
 
@@ -30,7 +31,12 @@ install-test: $(VENV)/.installed-test
 demo: $(VENV)/.installed
 	$(BIN)/trueclout demo --out $(DEMO_OUT)
 
-test: $(VENV)/.installed-test
+# the browser tests drive Debian's chromium; installed once (as root), a no-op when present
+$(CHROMIUM):
+	@echo "installing chromium for the browser tests (apt-get, as root)"
+	-apt-get update && apt-get install -y chromium
+
+test: $(VENV)/.installed-test | $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-bench

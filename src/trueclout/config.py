@@ -781,6 +781,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("api_audit_cache", 1024, "Audits the service keeps per score context (oldest "
             "dropped first).", "our choice: a dashboard session looks at a few hundred "
             "accounts; one audit is a few kB"),
+    Setting("api_key_cache_s", 60.0, "Seconds a checked API key is trusted before its row "
+            "is read again (a revoked key stops working within this time).",
+            "our choice: a hash check per request would cost milliseconds"),
     # -- web (issue 5) ---------------------------------------------------------------------
     Setting("web_search_limit", 20, "Accounts the web app's search page lists.",
             "our choice: one screen of results"),

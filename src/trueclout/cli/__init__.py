@@ -20,7 +20,7 @@ import sys
 from ..errors import TruecloutError
 from .common import _print_json, app, err, eval_app
 from . import (data, detect, demo, discover, eval_manipulation, score,  # noqa: F401
-               suggest, topics)  # importing registers the commands
+               serve, suggest, topics)  # importing registers the commands
 from .data import compute_stats
 from .detect import detection_table
 

@@ -118,6 +118,8 @@ def demo(
     out.print(f"  influence data: {influence['summary']['json']}")
     first = next(iter(audits.values()))["account"] if audits else "ACCOUNT"
     out.print(f"next: trueclout audit {first} --db {db_path}")
+    out.print(f"dashboard: run `trueclout serve --db {db_path}`, then open "
+              "http://127.0.0.1:8000/ in a browser")
     out.print(f"report:   {influence['summary']['html']} (open it in a browser)")
 
 

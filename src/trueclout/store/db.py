@@ -8,10 +8,11 @@ Examples
 --------
 >>> import tempfile, os
 >>> from trueclout.store import Store
+>>> from trueclout.store.schema import SCHEMA_VERSION
 >>> path = os.path.join(tempfile.mkdtemp(), "t.duckdb")
 >>> with Store(path) as store:
-...     store.schema_version()
-1
+...     store.schema_version() == SCHEMA_VERSION
+True
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .. import config
 from ..errors import StoreBusyError, StoreError
 from .load import Loader
 from .query import Queries
+from .keys import KeysJobs
 from .runs import Runs
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -37,7 +39,7 @@ def _is_lock_error(exc: Exception) -> bool:
     return any(m in str(exc) for m in _LOCK_MARKERS)
 
 
-class Store(Loader, Queries, Runs):
+class Store(Loader, Queries, Runs, KeysJobs):
     """A trueclout store: a DuckDB file with the domain tables.
 
     Parameters
@@ -137,8 +139,8 @@ class Store(Loader, Queries, Runs):
 
         Examples
         --------
-        >>> Store(":memory:").schema_version()
-        1
+        >>> Store(":memory:").schema_version() == SCHEMA_VERSION
+        True
         """
         return int(self.con.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'").fetchall()[0][0])

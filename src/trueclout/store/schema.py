@@ -79,8 +79,23 @@ CREATE VIEW labels_named AS
     FROM labels l JOIN accounts a USING (uid);
 """
 
+# Version 2 (issue 5): the API's keys (only a salted hash of each key is kept) and its
+# background jobs (their records outlive a restart of the server).
+_V2 = """
+CREATE TABLE api_keys (
+    key_id INTEGER PRIMARY KEY, prefix VARCHAR NOT NULL UNIQUE, hash VARCHAR NOT NULL,
+    scope VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+    revoked BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE jobs (
+    job_id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, params VARCHAR,
+    status VARCHAR NOT NULL, progress DOUBLE, message VARCHAR, created_at TIMESTAMPTZ,
+    started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, result VARCHAR
+);
+"""
+
 #: Ordered forward migrations; entry ``i`` upgrades version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1]
+MIGRATIONS: list[str] = [_V1, _V2]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

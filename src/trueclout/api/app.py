@@ -1,0 +1,397 @@
+"""The REST API: a thin FastAPI app over :class:`~trueclout.api.service.Service`.
+
+Every route lives under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``, docs at
+``/api/v1/docs``). Every request but ``/api/v1/health`` and the OpenAPI document needs an
+API key (``Authorization: Bearer <key>`` or ``X-API-Key``); writes need an admin key.
+Every error, whatever its kind (a library error, 401/403/404/405/413/422/429, or a bug),
+answers with one JSON shape, ``{"error": {"type", "message", "path", "line", "field"}}``.
+
+Examples
+--------
+>>> from fastapi.testclient import TestClient
+>>> client = TestClient(create_app(":memory:"))
+>>> client.get("/api/v1/health").json()["status"]
+'ok'
+>>> r = client.get("/api/v1/accounts")
+>>> r.status_code, r.json()["error"]["type"]
+(401, 'AuthError')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Literal, Optional
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartParser
+
+from .. import __version__, config
+from ..errors import TruecloutError, UsageError
+from .auth import Keys, RateLimiter, key_from_headers
+from .errors import HTTPError, TooLargeError, ValidationError, error_body, status_of
+from .service import Service
+
+log = logging.getLogger("trueclout.api")
+
+PREFIX = "/api/v1"
+
+
+# -- request bodies ----------------------------------------------------------------------
+class PlanRequest(BaseModel):
+    """Body of ``POST /api/v1/plan``.
+
+    Examples
+    --------
+    >>> PlanRequest(budget=10, costs={"@a": 4}).mode
+    'auto'
+    """
+
+    budget: float = Field(..., ge=0, description="Total budget, in the unit of the costs.")
+    costs: dict[str, float] = Field(..., min_length=1, description="Creator (platform:"
+                                    "account_id, account id or @handle) to its cost.")
+    topic: Optional[str] = Field(None, description="Target topic.")
+    audience: Optional[str] = Field(None, description="Target audience: the followers of "
+                                    "this account.")
+    max_creators: Optional[int] = Field(None, ge=1)
+    mode: Literal["auto", "greedy", "enumerate"] = "auto"
+
+
+class OverlapRequest(BaseModel):
+    """Body of ``POST /api/v1/overlap`` (the GET form takes ``creators`` repeated).
+
+    Examples
+    --------
+    >>> OverlapRequest(creators=["@a", "@b"]).method
+    'auto'
+    """
+
+    creators: list[str] = Field(..., min_length=2, max_length=50)
+    method: Literal["auto", "exact", "minhash"] = "auto"
+
+
+# -- errors --------------------------------------------------------------------------------
+def _error_response(exc: BaseException) -> JSONResponse:
+    headers = {}
+    retry = getattr(exc, "retry_after", None)
+    if retry is not None:
+        headers["Retry-After"] = str(int(retry))
+    return JSONResponse(error_body(exc), status_code=status_of(exc), headers=headers)
+
+
+def _validation_error(exc: RequestValidationError) -> ValidationError:
+    errs = exc.errors()
+    first = errs[0] if errs else {}
+    loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path")]
+    msg = first.get("msg", "invalid request")
+    if len(errs) > 1:
+        msg += f" (and {len(errs) - 1} more)"
+    return ValidationError(msg, field=".".join(loc) or None)
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(TruecloutError)
+    async def _tc(request: Request, exc: TruecloutError):
+        return _error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _val(request: Request, exc: RequestValidationError):
+        return _error_response(_validation_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no route {request.url.path}"
+        if exc.status_code == 405:
+            detail = f"method {request.method} is not allowed on {request.url.path}"
+        err = HTTPError(exc.status_code, detail)
+        resp = _error_response(err)
+        for k, v in (exc.headers or {}).items():
+            resp.headers[k] = v
+        return resp
+
+    @app.middleware("http")
+    async def _unexpected(request: Request, call_next):
+        try:
+            return await call_next(request)
+        except Exception as exc:  # a bug: log it, answer in the one shape
+            log.exception("unexpected error on %s %s", request.method, request.url.path)
+            return _error_response(exc)
+
+
+# -- the app -------------------------------------------------------------------------------
+def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] | None = None,
+               max_upload_bytes: int | None = None,
+               rate: tuple[float, float] | None = None, service: Service | None = None,
+               web: bool = True) -> FastAPI:
+    """The API (and, with ``web``, the dashboard pages of :mod:`trueclout.web`).
+
+    Parameters
+    ----------
+    db : path, optional
+        The store (default config ``db``); the app opens it for writing and is its single
+        writer while it runs.
+    cors_origins : list of str, optional
+        Origins allowed to call the API from a browser; CORS is off without them.
+    max_upload_bytes : int, optional
+        Largest upload (default config ``api_max_upload_mb``).
+    rate : (per_second, burst), optional
+        Per-key rate limit (default config ``api_rate_per_s``, ``api_rate_burst``).
+    service : Service, optional
+        Use this service instead of opening ``db``.
+    web : bool
+        Include the dashboard's pages under ``/`` when :mod:`trueclout.web` is there.
+
+    Examples
+    --------
+    >>> app = create_app(":memory:")
+    >>> app.openapi()["info"]["title"]
+    'trueclout'
+    """
+    svc = service if service is not None else Service(db if db is not None
+                                                      else config.get("db"))
+    limit = int(max_upload_bytes if max_upload_bytes is not None
+                else float(config.get("api_max_upload_mb")) * 1024 * 1024)
+    limiter = RateLimiter(*(rate or (None, None)))
+    keys = Keys(svc.cursor_store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        svc.jobs.shutdown(wait=False)
+
+    app = FastAPI(title="trueclout", version=__version__, lifespan=lifespan,
+                  description="Real, relevant influence: audits, rankings, discovery.",
+                  openapi_url=f"{PREFIX}/openapi.json", docs_url=f"{PREFIX}/docs",
+                  redoc_url=None)
+    app.state.service = svc
+    app.state.max_upload_bytes = limit
+    app.state.limiter = limiter
+    app.state.keys = keys
+    _install_errors(app)
+    if cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type"])
+
+    def _auth(request: Request, write: bool) -> dict:
+        row = keys.check(key_from_headers(request.headers), write=write)
+        limiter.take(row["key_id"])
+        return row
+
+    def read_key(request: Request) -> dict:
+        return _auth(request, False)
+
+    def write_key(request: Request) -> dict:
+        return _auth(request, True)
+
+    R = [Depends(read_key)]
+    W = [Depends(write_key)]
+    max_page = svc.max_limit
+    Offset = Query(0, ge=0, description="Rows to skip.")
+    Limit = Query(50, ge=1, le=max_page, description="Rows in the page.")
+    Top = Query(20, ge=1, le=max_page)
+
+    @app.get(f"{PREFIX}/health", tags=["meta"])
+    def health() -> dict:
+        """Liveness: no key needed."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get(f"{PREFIX}/accounts", tags=["accounts"], dependencies=R)
+    def accounts(q: str = Query("", max_length=200, description="Handle or id prefix."),
+                 offset: int = Offset, limit: int = Limit) -> dict:
+        """Accounts whose handle or id starts with ``q``, most followed first."""
+        return svc.search(q, limit=limit, offset=offset)
+
+    @app.get(f"{PREFIX}/accounts/{{spec}}", tags=["accounts"], dependencies=R)
+    def account(spec: str) -> dict:
+        """One account: platform:account_id, an account id or @handle."""
+        return svc.account(spec)
+
+    @app.get(f"{PREFIX}/accounts/{{spec}}/audit", tags=["accounts"], dependencies=R)
+    def audit(spec: str) -> dict:
+        """The audit of one account, with its influence figures."""
+        return svc.audit(spec)
+
+    @app.get(f"{PREFIX}/accounts/{{spec}}/suggestions", tags=["discover"], dependencies=R)
+    def suggest(spec: str, top: int = Top) -> dict:
+        """Who this account could follow; never a flagged account."""
+        return svc.suggest(spec, top=top)
+
+    @app.get(f"{PREFIX}/rankings", tags=["rankings"], dependencies=R)
+    def rankings(by: Literal["truerank", "followers", "reach", "engagement",
+                             "pagerank"] = "truerank",
+                 topic: Optional[str] = Query(None, max_length=200),
+                 offset: int = Offset, limit: int = Limit) -> dict:
+        """One page of a ranking of every account."""
+        return svc.rankings(by=by, topic=topic, offset=offset, limit=limit)
+
+    @app.get(f"{PREFIX}/find", tags=["discover"], dependencies=R)
+    def find(topic: Optional[str] = Query(None, max_length=200),
+             audience: Optional[str] = Query(None, max_length=200,
+                                             description="An account: its followers."),
+             like: Optional[str] = Query(None, max_length=200,
+                                         description="An account: lookalike creators."),
+             top: int = Top, min_followers: int = Query(0, ge=0)) -> dict:
+        """Creators for exactly one of topic, audience and like."""
+        return svc.find(topic=topic, audience=audience, like=like, top=top,
+                        min_followers=min_followers)
+
+    @app.get(f"{PREFIX}/overlap", tags=["discover"], dependencies=R)
+    def overlap(creators: list[str] = Query(..., min_length=2, max_length=50),
+                method: Literal["auto", "exact", "minhash"] = "auto") -> dict:
+        """Audience overlap of two or more creators (``creators`` repeated)."""
+        return svc.overlap(creators, method=method)
+
+    @app.post(f"{PREFIX}/overlap", tags=["discover"], dependencies=R)
+    def overlap_post(body: OverlapRequest) -> dict:
+        """Audience overlap, the creators in a JSON body."""
+        return svc.overlap(body.creators, method=body.method)
+
+    @app.post(f"{PREFIX}/plan", tags=["discover"], dependencies=R)
+    def plan(body: PlanRequest) -> dict:
+        """Creators within a budget for the most unique, relevant, authentic reach.
+        Computes only, so a read key may ask."""
+        return svc.plan(body.budget, body.costs, topic=body.topic, audience=body.audience,
+                        max_creators=body.max_creators, mode=body.mode)
+
+    @app.get(f"{PREFIX}/runs", tags=["runs"], dependencies=R)
+    def runs(offset: int = Offset, limit: int = Limit) -> dict:
+        """Saved analysis runs, newest first."""
+        return svc.runs(offset=offset, limit=limit)
+
+    @app.post(f"{PREFIX}/runs", tags=["runs"], dependencies=W, status_code=202)
+    def start_run() -> dict:
+        """Start a detection run (a job): fit detection and the rankings, save the run."""
+        return svc.start_detection()
+
+    @app.get(f"{PREFIX}/jobs", tags=["jobs"], dependencies=R)
+    def jobs(offset: int = Offset, limit: int = Limit) -> dict:
+        """Job records, newest first."""
+        return svc.jobs.list(offset=offset, limit=limit)
+
+    @app.get(f"{PREFIX}/jobs/{{job_id}}", tags=["jobs"], dependencies=R)
+    def job(job_id: int) -> dict:
+        """One job: status, progress in [0, 1], message (why it failed), result."""
+        return svc.jobs.get(job_id)
+
+    upload_doc = {"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"}}}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+
+    @app.post(f"{PREFIX}/ingest", tags=["jobs"], dependencies=W, status_code=202,
+              openapi_extra=upload_doc)
+    async def ingest(request: Request,
+                     filename: Optional[str] = Query(None, max_length=200,
+                                                     description="Name of a raw upload."),
+                     format: Optional[str] = Query(None, max_length=50,
+                                                   description="Reader; guessed if omitted.")
+                     ) -> dict:
+        """Upload one data file (multipart field ``file``, or the raw body with
+        ``filename``) and ingest it in a job. Bodies over the size limit get 413, before
+        they are read when Content-Length says so, else as soon as they pass it."""
+        folder, name = await receive_upload(request, limit, filename)
+        try:
+            return svc.start_ingest(folder / name, filename=name, fmt=format,
+                                    cleanup=folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    if web:
+        try:
+            from ..web import router as web_router
+        except ImportError:  # the dashboard is optional
+            web_router = None
+        if web_router is not None:
+            app.include_router(web_router)
+
+    return app
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str | None) -> str:
+    """A file name safe to create on the server (no folders, no odd characters).
+
+    Examples
+    --------
+    >>> safe_name("../../etc/pass wd.csv"), safe_name(None)
+    ('pass_wd.csv', 'upload')
+    """
+    base = Path(str(name or "")).name.replace("\\", "/").split("/")[-1]
+    base = _SAFE.sub("_", base).strip("._")
+    return base[:120] or "upload"
+
+
+async def receive_upload(request: Request, limit: int,
+                         filename: str | None = None) -> tuple[Path, str]:
+    """Stream the request's file to a new temporary folder, refusing more than ``limit``
+    bytes (413); returns ``(folder, name)``. The caller removes the folder.
+
+    Examples
+    --------
+    >>> receive_upload  # doctest: +ELLIPSIS
+    <function receive_upload at ...>
+    """
+    length = request.headers.get("content-length")
+    if length is not None:
+        try:
+            n = int(length)
+        except ValueError:
+            raise UsageError("Content-Length is not a number", field="Content-Length")
+        if n > limit:
+            raise TooLargeError(f"the upload is {n:,} bytes; the limit is {limit:,}",
+                                field="Content-Length")
+
+    async def limited():
+        seen = 0
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > limit:
+                raise TooLargeError(f"the upload is over the limit of {limit:,} bytes")
+            yield chunk
+
+    folder = Path(tempfile.mkdtemp(prefix="trueclout-upload-"))
+    try:
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith("multipart/form-data"):
+            form = await MultiPartParser(request.headers, limited(), max_files=1,
+                                         max_fields=10).parse()
+            up = form.get("file")
+            if up is None or isinstance(up, str):
+                raise UsageError("send the data file in the multipart field 'file'",
+                                 field="file")
+            name = safe_name(up.filename)
+            with open(folder / name, "wb") as fh:
+                shutil.copyfileobj(up.file, fh)
+            await form.close()
+        else:
+            if not filename:
+                raise UsageError("give ?filename= with a raw upload (its extension tells "
+                                 "the format), or send multipart/form-data", field="filename")
+            name = safe_name(filename)
+            with open(folder / name, "wb") as fh:
+                async for chunk in limited():
+                    fh.write(chunk)
+        if (folder / name).stat().st_size == 0:
+            raise UsageError("the upload is empty", field="file")
+        return folder, name
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+

@@ -1,0 +1,157 @@
+"""Errors of the API and the one JSON error shape of every response that is not a success.
+
+Every error answer has the body ``{"error": {"type", "message", "path", "line",
+"field"}}``, the shape of :meth:`trueclout.errors.TruecloutError.to_dict`. The classes
+here add an HTTP status to trueclout's errors; :func:`status_of` maps any error to one.
+
+Examples
+--------
+>>> status_of(NotFoundError("no account 'x'"))
+404
+>>> error_body(RateLimitedError("slow down", retry_after=2.0))["error"]["type"]
+'RateLimitedError'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError, StoreBusyError, TruecloutError, UsageError
+
+
+class NotFoundError(UsageError):
+    """The thing asked for does not exist (HTTP 404).
+
+    Examples
+    --------
+    >>> NotFoundError("no job 3").status
+    404
+    """
+
+    status = 404
+
+
+class AuthError(UsageError):
+    """No API key, or an unknown or revoked one (HTTP 401).
+
+    Examples
+    --------
+    >>> AuthError("no key").status
+    401
+    """
+
+    status = 401
+
+
+class ForbiddenError(UsageError):
+    """The key's scope does not allow this request (HTTP 403).
+
+    Examples
+    --------
+    >>> ForbiddenError("read key").status
+    403
+    """
+
+    status = 403
+
+
+class RateLimitedError(UsageError):
+    """Too many requests for this key (HTTP 429); ``retry_after`` in seconds.
+
+    Examples
+    --------
+    >>> RateLimitedError("slow", retry_after=1.5).retry_after
+    1.5
+    """
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ValidationError(UsageError):
+    """The request does not match its schema (HTTP 422); ``field`` names the part.
+
+    Examples
+    --------
+    >>> ValidationError("must be >= 1", field="limit").to_dict()["field"]
+    'limit'
+    """
+
+    status = 422
+
+
+class TooLargeError(InputError):
+    """The request body is over the size limit (HTTP 413).
+
+    Examples
+    --------
+    >>> TooLargeError("too big").status
+    413
+    """
+
+    status = 413
+
+
+class HTTPError(TruecloutError):
+    """Another HTTP error (405 and the like), carrying its status; the type is its
+    reason phrase without spaces and ``Error``, e.g. ``MethodNotAllowedError``.
+
+    Examples
+    --------
+    >>> HTTPError(405, "method not allowed").to_dict()["type"]
+    'MethodNotAllowedError'
+    """
+
+    def __init__(self, status: int, message: str, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.status = status
+
+    def to_dict(self) -> dict[str, Any]:
+        from http import HTTPStatus
+        d = super().to_dict()
+        try:
+            d["type"] = (HTTPStatus(self.status).phrase.replace(" ", "").replace("-", "")
+                         + "Error")
+        except ValueError:
+            d["type"] = "HTTPError"
+        return d
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status of an error: its own ``status``, 503 for a busy store, 400 for
+    other usage and input errors, 500 for anything else.
+
+    Examples
+    --------
+    >>> status_of(UsageError("bad")), status_of(StoreBusyError("busy")), status_of(KeyError())
+    (400, 503, 500)
+    """
+    s = getattr(exc, "status", None)
+    if isinstance(s, int):
+        return s
+    if isinstance(exc, StoreBusyError):
+        return 503
+    if isinstance(exc, (UsageError, InputError)):
+        return 400
+    if isinstance(exc, TruecloutError):
+        return 500
+    return 500
+
+
+def error_body(exc: BaseException) -> dict[str, Any]:
+    """The one error shape; an unexpected exception becomes ``InternalError`` with its
+    class name only (no internals leak).
+
+    Examples
+    --------
+    >>> error_body(KeyError("x"))["error"]["message"]
+    'internal error (KeyError); it has been logged'
+    """
+    if isinstance(exc, TruecloutError):
+        return {"error": exc.to_dict()}
+    return {"error": {"type": "InternalError",
+                      "message": f"internal error ({type(exc).__name__}); it has been logged",
+                      "path": None, "line": None, "field": None}}

@@ -1,0 +1,601 @@
+"""The service layer: the library's answers as JSON-ready dicts, shared by the API and the
+web pages.
+
+A :class:`Service` owns the server's one :class:`~trueclout.store.Store` connection (the
+process is the store's single writer) and one cached
+:class:`~trueclout.score.context.ScoreContext`. The context is rebuilt when the store's
+data changes (a new ingest), detected by a cheap token: the number of ingests and the
+latest ingest id. Everything derived from the context (the rankings, the who-to-follow
+model) is computed once per context and cached with it. A lock guards each rebuild so two
+requests never fit detection twice; reads of a built context run in parallel.
+
+Threads never share a DuckDB connection: :meth:`Service.cursor_store` gives a thread its
+own :class:`Store` view over a cursor of the one connection (same database, its own
+transactions).
+
+Examples
+--------
+>>> import tempfile, os
+>>> from trueclout.store import Store
+>>> path = os.path.join(tempfile.mkdtemp(), "svc.duckdb")
+>>> Store(path).close()
+>>> svc = Service(path)
+>>> svc.search("", limit=5)["total"]
+0
+>>> svc.account("nobody")
+Traceback (most recent call last):
+...
+trueclout.api.errors.NotFoundError: account: no account 'nobody' in the store (give platform:account_id, an account id or @handle)
+>>> svc.close()
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import TruecloutError, UsageError
+from .errors import NotFoundError
+
+
+def _py(x: Any) -> Any:
+    """Make ``x`` JSON-ready: numpy scalars and arrays to Python, NaN to None.
+
+    Examples
+    --------
+    >>> _py({"a": np.float32(1.5), "b": [np.int64(2), float("nan")]})
+    {'a': 1.5, 'b': [2, None]}
+    """
+    if isinstance(x, dict):
+        return {str(k): _py(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_py(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return [_py(v) for v in x.tolist()]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    if hasattr(x, "isoformat"):
+        return x.isoformat()
+    return x
+
+
+def _page(rows: list, total: int, offset: int, limit: int, **extra: Any) -> dict:
+    return {"total": int(total), "offset": int(offset), "limit": int(limit),
+            "items": rows, **extra}
+
+
+def _check_page(offset: int, limit: int, max_limit: int) -> None:
+    if offset < 0:
+        raise UsageError("must not be negative", field="offset")
+    if not 1 <= limit <= max_limit:
+        raise UsageError(f"must be between 1 and {max_limit}", field="limit")
+
+
+class _Derived:
+    """What is computed once per context: prefix-search keys, rankings, who-to-follow."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.lock = threading.RLock()
+        self.rankings: dict[str | None, dict] = {}
+        self.tables: dict[tuple, Any] = {}
+        self.wtf: Any = None
+        self.audits: dict[tuple, dict] = {}
+        g = ctx.graph
+        n = ctx.n
+        prof = ctx.data.profiles
+        handles = (prof.column("handle").to_pylist() if "handle" in prof.column_names
+                   else [None] * n)
+        ids = g.names.column("account_id").to_pylist()
+        self.handles = handles
+        hk = np.array([(h or "").lower() for h in handles], dtype=object)
+        ik = np.array([str(i).lower() for i in ids], dtype=object)
+        self.h_order = np.argsort(hk, kind="stable")
+        self.h_sorted = hk[self.h_order].astype(str) if n else np.zeros(0, str)
+        self.i_order = np.argsort(ik, kind="stable")
+        self.i_sorted = ik[self.i_order].astype(str) if n else np.zeros(0, str)
+        seen = g.in_degree().astype(np.int64)
+        count = ctx.data.column("followers_count")
+        self.followers = np.where(np.isfinite(count), count, seen).astype(np.int64)
+        cat = getattr(ctx.ensemble, "category_", None)
+        self.category = (np.asarray(cat).astype(str) if cat is not None
+                         else np.full(n, "real"))
+
+
+class Service:
+    """The library behind the API and the web pages, over one store.
+
+    Parameters
+    ----------
+    db : str or Path
+        The store. The service opens it for writing (the server is its single writer)
+        unless ``read_only``.
+    read_only : bool
+        Open the store read-only (no ingest, runs, keys or jobs).
+    max_limit : int, optional
+        Largest page size (default config ``api_max_page``).
+
+    Examples
+    --------
+    >>> svc = Service(":memory:")
+    >>> svc.runs()["total"], svc.token()
+    (0, (0, 0))
+    >>> svc.close()
+    """
+
+    def __init__(self, db: str | Path, *, read_only: bool = False,
+                 max_limit: int | None = None) -> None:
+        from .. import config
+        from ..store import Store
+        self.db = str(db)
+        self.store = Store(self.db, read_only=read_only)
+        self.max_limit = int(max_limit or config.get("api_max_page"))
+        self.audit_cache = int(config.get("api_audit_cache"))
+        self._build_lock = threading.Lock()
+        self._store_lock = threading.RLock()
+        self._local = threading.local()
+        self._derived: _Derived | None = None
+        self._token: tuple | None = None
+        #: Held by every job that writes the data (ingest, detection runs): one at a time.
+        self.write_lock = threading.Lock()
+        from .jobs import JobManager
+        self.jobs = JobManager(self)
+
+    # -- store access --------------------------------------------------------------------
+    def cursor_store(self):
+        """This thread's own :class:`Store` view: a cursor of the service's connection.
+
+        Examples
+        --------
+        >>> svc = Service(":memory:")
+        >>> svc.cursor_store().counts()["accounts"]
+        0
+        """
+        view = getattr(self._local, "store", None)
+        if view is None or view.con is None:
+            view = copy.copy(self.store)
+            view.con = self.store.con.cursor()
+            self._local.store = view
+        return view
+
+    def token(self) -> tuple:
+        """What identifies the store's data: (number of ingests, latest ingest id).
+
+        Examples
+        --------
+        >>> Service(":memory:").token()
+        (0, 0)
+        """
+        row = self.cursor_store().con.execute(
+            "SELECT count(*), coalesce(max(ingest_id), 0) FROM ingests").fetchall()[0]
+        return (int(row[0]), int(row[1]))
+
+    def _ctx(self) -> _Derived:
+        tok = self.token()
+        d = self._derived
+        if d is not None and self._token == tok:
+            return d
+        with self._build_lock:
+            if self._derived is not None and self._token == tok:
+                return self._derived
+            from ..score.context import score_context
+            view = copy.copy(self.store)
+            view.con = self.store.con.cursor()  # the context's own cursor, for topics
+            ctx = score_context(view)
+            self._derived = _Derived(ctx)
+            self._token = tok
+            return self._derived
+
+    def context(self):
+        """The current :class:`~trueclout.score.context.ScoreContext` (built on first use,
+        rebuilt after an ingest).
+
+        Examples
+        --------
+        >>> Service(":memory:").context().n
+        0
+        """
+        return self._ctx().ctx
+
+    def invalidate(self) -> None:
+        """Forget the cached context (the next call rebuilds it).
+
+        Examples
+        --------
+        >>> svc = Service(":memory:"); svc.invalidate(); svc.context().n
+        0
+        """
+        with self._build_lock:
+            self._derived = None
+            self._token = None
+
+    def close(self) -> None:
+        """Close the store.
+
+        Examples
+        --------
+        >>> Service(":memory:").close()
+        """
+        self._derived = None
+        self.jobs.shutdown(wait=True)
+        self.store.close()
+
+    # -- accounts ------------------------------------------------------------------------
+    def _vertex(self, d: _Derived, spec: str) -> int:
+        from ..audit import resolve_account
+        try:
+            return resolve_account(d.ctx.data, spec)
+        except UsageError as exc:
+            if exc.message.startswith("no account"):
+                raise NotFoundError(exc.message, field="account") from None
+            raise
+
+    def _account_row(self, d: _Derived, v: int) -> dict:
+        g = d.ctx.graph
+        platform, account_id = g.name(v)
+        prof = d.ctx.data.profiles
+        def col(c):
+            return prof.column(c)[v].as_py() if c in prof.column_names else None
+        return {"account": f"{platform}:{account_id}", "platform": str(platform),
+                "account_id": str(account_id), "handle": d.handles[v], "name": col("name"),
+                "followers": int(d.followers[v]),
+                "following": _py(col("following_count")),
+                "authenticity": round(float(d.ctx.authenticity[v]), 4),
+                "category": str(d.category[v]), "flagged": bool(d.ctx.suspicious[v])}
+
+    def search(self, q: str, limit: int = 20, offset: int = 0) -> dict:
+        """Accounts whose handle or account id starts with ``q`` (case-insensitive), most
+        followed first; ``{"total", "offset", "limit", "items": [account...]}``.
+
+        Examples
+        --------
+        >>> Service(":memory:").search("a")["items"]
+        []
+        """
+        _check_page(offset, limit, self.max_limit)
+        d = self._ctx()
+        q = (q or "").strip().lstrip("@").lower()
+        if ":" in q:
+            q = q.split(":", 1)[1]
+        hits = []
+        for keys, order in ((d.h_sorted, d.h_order), (d.i_sorted, d.i_order)):
+            if keys.size == 0:
+                continue
+            lo = np.searchsorted(keys, q, side="left")
+            hi = np.searchsorted(keys, q + "\U0010ffff", side="left")
+            if not q:
+                lo, hi = 0, keys.size
+            hits.append(order[lo:hi])
+        idx = np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.int64)
+        idx = idx[np.lexsort((idx, -d.followers[idx]))] if idx.size else idx
+        rows = [self._account_row(d, int(v)) for v in idx[offset:offset + limit]]
+        return _page(rows, idx.size, offset, limit, q=q)
+
+    def account(self, spec: str) -> dict:
+        """One account's profile and scores; :class:`NotFoundError` when unknown.
+
+        Examples
+        --------
+        >>> Service(":memory:").account("@x")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        trueclout.api.errors.NotFoundError: account: no account '@x' in the store ...
+        """
+        d = self._ctx()
+        return self._account_row(d, self._vertex(d, spec))
+
+    def audit(self, spec: str, *, n_boot: int | None = None) -> dict:
+        """The audit of ``spec`` (:func:`trueclout.audit.audit_account`) with an
+        ``influence`` section (:func:`trueclout.report.influence.account_influence`) and
+        the ``account`` row.
+
+        Examples
+        --------
+        >>> Service.audit  # doctest: +ELLIPSIS
+        <function Service.audit at ...>
+        """
+        from ..audit import audit_account
+        from ..report.influence import account_influence
+        d = self._ctx()
+        v = self._vertex(d, spec)
+        key = (v, n_boot)
+        rep = d.audits.get(key)
+        if rep is None:
+            rep = audit_account(d.ctx.data, d.ctx.ensemble, v, n_boot=n_boot)
+            rep["influence"] = account_influence(d.ctx, v, self._scores(d, None))
+            rep["account_row"] = self._account_row(d, v)
+            rep = _py(rep)
+            with d.lock:
+                if len(d.audits) >= self.audit_cache:
+                    d.audits.pop(next(iter(d.audits)))
+                d.audits[key] = rep
+        return copy.deepcopy(rep)
+
+    # -- rankings ------------------------------------------------------------------------
+    def _scores(self, d: _Derived, topic: str | None) -> dict:
+        from ..score.rank import rank_all
+        s = d.rankings.get(topic)
+        if s is None:
+            with d.lock:
+                s = d.rankings.get(topic)
+                if s is None:
+                    with self._store_lock:
+                        s = rank_all(d.ctx, topic)
+                    d.rankings[topic] = s
+        return s
+
+    def rankings(self, by: str = "truerank", topic: str | None = None, offset: int = 0,
+                 limit: int = 50) -> dict:
+        """One page of the ranking ``by`` (truerank, followers, reach, engagement,
+        pagerank), optionally within ``topic``; rows as in
+        :func:`trueclout.score.rank.ranking_table`.
+
+        Examples
+        --------
+        >>> Service(":memory:").rankings(by="nope")
+        Traceback (most recent call last):
+        ...
+        trueclout.errors.UsageError: by: unknown ranking 'nope'; choose from truerank, followers, reach, engagement, pagerank
+        """
+        from ..score.rank import RANKINGS, ranking_table
+        if by not in RANKINGS:
+            raise UsageError(f"unknown ranking {by!r}; choose from {', '.join(RANKINGS)}",
+                             field="by")
+        _check_page(offset, limit, self.max_limit)
+        topic = topic or None
+        d = self._ctx()
+        key = (by, topic)
+        table = d.tables.get(key)
+        if table is None:
+            scores = self._scores(d, topic)
+            with d.lock:
+                table = d.tables.get(key)
+                if table is None:
+                    table = ranking_table(d.ctx, by, topic=topic, scores=scores)
+                    d.tables[key] = table
+        rows = _py(table.slice(offset, limit).to_pylist())
+        for r in rows:
+            r["account"] = f"{r['platform']}:{r['account_id']}"
+        return _page(rows, table.num_rows, offset, limit, by=by, topic=topic)
+
+    # -- discover ------------------------------------------------------------------------
+    def _audience(self, d: _Derived, audience: str | None) -> str | None:
+        """An audience is an account (its followers), never a file on the server."""
+        if audience is None:
+            return None
+        spec = self._account_row(d, self._vertex(d, audience))["account"]
+        if Path(spec).exists():
+            raise UsageError(f"audience {audience!r} is ambiguous here; give @handle",
+                             field="audience")
+        return spec
+
+    def _target(self, d: _Derived, **kw: Any):
+        from ..discover.audience import resolve_target
+        with self._store_lock:
+            return resolve_target(d.ctx, store=d.ctx.store, **kw)
+
+    def find(self, *, topic: str | None = None, audience: str | None = None,
+             like: str | None = None, top: int = 20, min_followers: int = 0) -> dict:
+        """Creators for exactly one of ``topic``, ``audience`` (an account whose followers
+        are the audience) and ``like`` (lookalikes); ``{"target", "kind", "creators"}``.
+
+        Examples
+        --------
+        >>> Service(":memory:").find()
+        Traceback (most recent call last):
+        ...
+        trueclout.errors.UsageError: give exactly one of --topic, --audience and --like
+        """
+        from ..discover.find import find
+        if not 1 <= top <= self.max_limit:
+            raise UsageError(f"must be between 1 and {self.max_limit}", field="top")
+        if min_followers < 0:
+            raise UsageError("must not be negative", field="min_followers")
+        given = [x for x in (topic, audience, like) if x is not None]
+        if len(given) != 1:
+            raise UsageError("give exactly one of --topic, --audience and --like")
+        d = self._ctx()
+        if like is not None:
+            self._vertex(d, like)
+        t = self._target(d, topic=topic, audience=self._audience(d, audience), like=like)
+        table = find(d.ctx, t, top=top, min_followers=min_followers)
+        return _py({"target": t.label, "kind": t.kind, **t.info,
+                    "creators": table.to_pylist()})
+
+    def overlap(self, creators: Sequence[str], *, method: str = "auto",
+                k: int | None = None) -> dict:
+        """Audience overlap of two or more creators
+        (:func:`trueclout.discover.overlap.audience_overlap`).
+
+        Examples
+        --------
+        >>> Service(":memory:").overlap(["a"])
+        Traceback (most recent call last):
+        ...
+        trueclout.errors.UsageError: creators: give at least two creators to compare
+        """
+        from ..discover.overlap import audience_overlap
+        creators = list(creators)
+        if len(creators) < 2:
+            raise UsageError("give at least two creators to compare", field="creators")
+        if method not in ("auto", "exact", "minhash"):
+            raise UsageError("must be auto, exact or minhash", field="method")
+        d = self._ctx()
+        for c in creators:
+            self._vertex(d, c)
+        return _py(audience_overlap(d.ctx, creators, method=method, k=k))
+
+    def plan(self, budget: float, costs: dict[str, float], *, topic: str | None = None,
+             audience: str | None = None, max_creators: int | None = None,
+             mode: str = "auto") -> dict:
+        """Creators within ``budget`` for the most unique relevant authentic reach;
+        ``costs`` maps a creator to its cost (:func:`trueclout.discover.plan.plan_budget`).
+
+        Examples
+        --------
+        >>> Service(":memory:").plan(-1, {"a": 1})
+        Traceback (most recent call last):
+        ...
+        trueclout.errors.UsageError: budget: must not be negative
+        """
+        from ..discover.plan import MODES, plan_budget
+        if budget < 0:
+            raise UsageError("must not be negative", field="budget")
+        if mode not in MODES:
+            raise UsageError(f"must be one of {', '.join(MODES)}", field="mode")
+        if max_creators is not None and max_creators < 1:
+            raise UsageError("must be at least 1", field="max_creators")
+        if not costs:
+            raise UsageError("give the costs of at least one creator", field="costs")
+        d = self._ctx()
+        for c in costs:
+            self._vertex(d, c)
+        t = self._target(d, topic=topic, audience=self._audience(d, audience),
+                         allow_none=True)
+        res = plan_budget(d.ctx, dict(costs), float(budget), relevance=t.relevance,
+                          max_creators=max_creators, mode=mode,
+                          target_label="" if t.kind == "all" else t.label)
+        return _py(res)
+
+    def suggest(self, spec: str, top: int = 20) -> dict:
+        """Who ``spec`` could follow (:class:`trueclout.discover.suggest.WhoToFollow`,
+        fitted once per context); never a flagged account.
+
+        Examples
+        --------
+        >>> Service(":memory:").suggest("x", top=0)
+        Traceback (most recent call last):
+        ...
+        trueclout.errors.UsageError: top: must be between 1 and 1000
+        """
+        from ..discover.suggest import WhoToFollow, suggestion_table
+        if not 1 <= top <= self.max_limit:
+            raise UsageError(f"must be between 1 and {self.max_limit}", field="top")
+        d = self._ctx()
+        v = self._vertex(d, spec)
+        if d.wtf is None:
+            with d.lock:
+                if d.wtf is None:
+                    d.wtf = WhoToFollow().fit(d.ctx)
+        ids, scores = d.wtf.recommend_many([v], top)
+        table = suggestion_table(d.wtf, d.ctx.data, np.array([v]), ids, scores,
+                                 specs=[spec])
+        rows = [r for r in table.to_pylist() if r["rank"] is not None]
+        keep = ("rank", "platform", "account_id", "handle", "score",
+                "followed_by_your_follows", "follows_you")
+        return _py({"account": self._account_row(d, v)["account"],
+                    "suggestions": [{k: r[k] for k in keep} for r in rows]})
+
+    # -- runs ----------------------------------------------------------------------------
+    def runs(self, offset: int = 0, limit: int = 50) -> dict:
+        """Saved analysis runs, newest first.
+
+        Examples
+        --------
+        >>> Service(":memory:").runs()["items"]
+        []
+        """
+        _check_page(offset, limit, self.max_limit)
+        rows = self.cursor_store().runs_table().to_pylist()[::-1]
+        for r in rows:
+            for k in ("params", "summary"):
+                try:
+                    r[k] = json.loads(r[k]) if r[k] else None
+                except ValueError:
+                    pass
+        return _page(_py(rows[offset:offset + limit]), len(rows), offset, limit)
+
+    def detection_run(self, *, progress=None) -> dict:
+        """Fit detection and the rankings on the current data and save a ``detect`` run
+        (authenticity and every ranking per account); returns ``{"run_id", ...}``.
+
+        Examples
+        --------
+        >>> Service(":memory:").detection_run()["accounts"]
+        0
+        """
+        import time
+        from ..score.rank import RANKINGS
+        t0 = time.perf_counter()
+        if progress:
+            progress(0.05, "fitting detection")
+        self.invalidate()
+        d = self._ctx()
+        if progress:
+            progress(0.6, "ranking")
+        scores = self._scores(d, None) if d.ctx.n else {k: np.zeros(0) for k in RANKINGS}
+        seconds = round(time.perf_counter() - t0, 3)
+        summary = {"accounts": d.ctx.n, "flagged": int(d.ctx.suspicious.sum()),
+                   "seconds": seconds}
+        if progress:
+            progress(0.9, "saving the run")
+        rid = self.cursor_store().save_run(
+            "detect", {"rankings": list(RANKINGS)}, summary, d.ctx.graph.uids,
+            {"authenticity": d.ctx.authenticity, **scores})
+        return {"run_id": rid, **summary}
+
+    # -- jobs ----------------------------------------------------------------------------
+    def start_ingest(self, path: str | Path, *, filename: str, fmt: str | None = None,
+                     cleanup: Path | None = None) -> dict:
+        """Start a job that ingests the file ``path`` (uploaded as ``filename``) and then
+        refits detection; returns the job record (``job_id``, ``status``...). A load that
+        fails makes the job fail, with the reader's reason.
+
+        Examples
+        --------
+        >>> svc = Service(":memory:")
+        >>> job = svc.start_ingest("/nonexistent.csv", filename="x.csv")
+        >>> svc.jobs.wait(job["job_id"])["message"]
+        'x.csv: no such file or folder'
+        """
+        from ..errors import InputError
+        from ..ingest.run import ingest
+
+        def work(progress) -> dict:
+            with self.write_lock:
+                progress(0.05, f"reading {filename}")
+                rep = ingest(self.cursor_store(), [path], fmt=fmt,
+                             progress=lambda src, stage, rows: progress(
+                                 0.4, f"{stage}: {rows:,} rows"))
+            if rep.failures:
+                tmp = str(path)
+                why = "; ".join(
+                    str(f.get("error")).replace(tmp + ": ", "").replace(tmp, filename)
+                    for f in rep.failures)
+                raise InputError(why, path=filename)
+            out = rep.to_dict()
+            for load in out.get("loads", []):
+                load["source"] = filename  # never the server's temporary path
+            out.pop("failures", None)
+            progress(0.8, "refitting detection")
+            self._ctx()
+            return _py(out)
+
+        return self.jobs.submit("ingest", {"filename": filename, "format": fmt}, work,
+                                cleanup=cleanup)
+
+    def start_detection(self) -> dict:
+        """Start a job that refits detection and the rankings and saves a ``detect`` run
+        (:meth:`detection_run`); returns the job record.
+
+        Examples
+        --------
+        >>> svc = Service(":memory:")
+        >>> svc.jobs.wait(svc.start_detection()["job_id"])["result"]["accounts"]
+        0
+        """
+        def work(progress) -> dict:
+            with self.write_lock:
+                return self.detection_run(progress=progress)
+
+        return self.jobs.submit("detect", {}, work)
+
+
+__all__ = ["Service", "TruecloutError"]

@@ -1,0 +1,108 @@
+"""Commands of the service (registered on import by :mod:`trueclout.cli`): ``serve`` (the
+API and the dashboard under uvicorn) and ``keys create`` / ``keys list`` / ``keys revoke``.
+
+The server is the store's single writer while it runs, so make keys before starting it
+(``keys create`` waits ``lock_wait_s`` for the store, then fails).
+
+Examples
+--------
+>>> from typer.testing import CliRunner
+>>> from trueclout.cli import app
+>>> r = CliRunner().invoke(app, ["keys", "create", "--help"])
+>>> r.exit_code, "--scope" in r.output
+(0, True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import UsageError
+from .common import DbOption, JsonOption, _db, _print_json, app, err, out
+
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command(help="Serve the REST API (under /api/v1) and the dashboard (under /) with "
+                  "uvicorn. The server is the store's single writer while it runs.")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    cors: Optional[List[str]] = typer.Option(None, "--cors-origin", help="Allow browser "
+                                             "calls from this origin (repeat; CORS is off "
+                                             "by default)."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    if not 0 < port < 65536:
+        raise UsageError("--port must be between 1 and 65535")
+    import uvicorn
+    from ..api.app import create_app
+    path = _db(db)
+    if not Path(path).exists():
+        raise UsageError(f"store {path} does not exist; run `trueclout demo`, `trueclout "
+                         "simulate` or `trueclout ingest` first")
+    application = create_app(path, cors_origins=cors or None)
+    err.print(f"trueclout: dashboard at http://{host}:{port}/ , API at "
+              f"http://{host}:{port}/api/v1 (docs: /api/v1/docs); Ctrl+C stops",
+              highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@keys_app.command("create", help="Create an API key and print it once (only its salted "
+                                 "hash is stored).")
+def keys_create(
+    scope: str = typer.Option(..., "--scope", help="read (GET requests and plan) or admin "
+                              "(also ingest and detection runs)."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    from ..api.auth import create_key, split_key
+    from ..store import Store
+    from ..store.keys import SCOPES
+    if scope not in SCOPES:
+        raise UsageError(f"--scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    with Store(_db(db)) as store:
+        key = create_key(store, scope)
+    if as_json:
+        _print_json({"key": key, "prefix": split_key(key), "scope": scope})
+        return
+    out.print(key, highlight=False)
+    err.print(f"{scope} key created; store it now, it is not shown again. Send it as "
+              "'Authorization: Bearer <key>' or 'X-API-Key: <key>'.", highlight=False)
+
+
+@keys_app.command("list", help="List the API keys (prefix, scope, created, revoked); never "
+                               "the keys themselves.")
+def keys_list(db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
+    from ..store import Store
+    with Store(_db(db), read_only=True) as store:
+        rows = store.api_keys()
+    if as_json:
+        _print_json({"keys": rows})
+        return
+    t = Table()
+    for c in ("id", "prefix", "scope", "created", "revoked"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(str(r["key_id"]), r["prefix"], r["scope"], str(r["created_at"])[:19],
+                  "yes" if r["revoked"] else "")
+    out.print(t)
+
+
+@keys_app.command("revoke", help="Revoke an API key by its id (see `keys list`).")
+def keys_revoke(key_id: int = typer.Argument(..., help="The key's id."),
+                db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
+    from ..store import Store
+    with Store(_db(db)) as store:
+        if not store.revoke_api_key(key_id):
+            raise UsageError(f"no API key {key_id}")
+    if as_json:
+        _print_json({"revoked": key_id})
+        return
+    out.print(f"key {key_id} revoked")

@@ -1,0 +1,444 @@
+"""The dashboard's pages: a FastAPI router of server-rendered Jinja2 pages under ``/``.
+
+Every page asks the same :class:`~trueclout.api.service.Service` as the API (found at
+``request.app.state.service``) and renders its JSON-ready dicts with the templates of
+``web/templates`` (autoescaped; an undefined name is an error). Charts are Plotly figures
+given to the page as JSON; Plotly's own JavaScript (``plotly.offline.get_plotlyjs``) is
+served once at ``/static/plotly.min.js`` with a long cache lifetime, so the pages work
+offline. The pages:
+
+============  =========================================================================
+``/``         search an account by handle; links to its audit
+``/audit``    one account's audit: composition with intervals, growth with the bought
+              periods shaded, engagement authenticity, reasons, influence
+``/discover`` a topic, an audience or a lookalike account → ranked creators, follower
+              count and TrueRank side by side; pick creators to compare or plan
+``/overlap``  heat map of the chosen creators' shared authentic audiences
+``/plan``     a budget slider and the chosen set with its unique reach
+``/upload``   a file sent to the API's ingest endpoint, with a progress bar polling the
+              job endpoint (the upload is a write: it takes an admin API key)
+============  =========================================================================
+
+An error of the library (:class:`~trueclout.errors.TruecloutError`) is shown on the page
+that asked, with the HTTP status the API would give it. Each answer carries a
+``Server-Timing`` header with the server's time.
+
+Examples
+--------
+>>> from fastapi.testclient import TestClient
+>>> from trueclout.api.app import create_app
+>>> client = TestClient(create_app(":memory:"))
+>>> r = client.get("/")
+>>> r.status_code, "Find an account" in r.text
+(200, True)
+>>> client.get("/audit", params={"account": "@nobody"}).status_code
+404
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
+
+from .. import __version__, config
+from ..errors import TruecloutError
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+#: The navigation bar: (page, label), in order; a page's route is named ``web_<page>``
+#: (the API's routes have the short names).
+NAV = (("search", "Search"), ("discover", "Discover"), ("overlap", "Overlap"),
+       ("plan", "Plan"), ("upload", "Upload"))
+
+#: Where the upload page sends files and asks for job progress when the app lacks the
+#: API's routes named ``ingest`` and ``job`` (:mod:`trueclout.api.app`), and the key's
+#: header.
+UPLOAD_URL = "/api/v1/ingest"
+JOB_URL = "/api/v1/jobs/{id}"
+KEY_HEADER = "X-API-Key"
+
+
+def _start(request: Request) -> None:
+    request.state.t0 = time.perf_counter()
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(_start)])
+
+
+# -- formatting helpers, the templates' globals --------------------------------------------
+def num(x: Any, digits: int = 0) -> str:
+    """A number with thousands separators; ``–`` for None.
+
+    Examples
+    --------
+    >>> num(1234567), num(2.345, 2), num(None)
+    ('1,234,567', '2.35', '–')
+    """
+    if x is None:
+        return "–"
+    return f"{float(x):,.{digits}f}"
+
+
+def pct(x: Any) -> str:
+    """A share in [0, 1] as a percentage with one decimal; ``–`` for None.
+
+    Examples
+    --------
+    >>> pct(0.1234), pct(None)
+    ('12.3%', '–')
+    """
+    return "–" if x is None else f"{100 * float(x):.1f}%"
+
+
+def place(x: Any) -> str:
+    """A place in a ranking: ``#1,234``; ``–`` for None.
+
+    Examples
+    --------
+    >>> place(1234), place(None)
+    ('#1,234', '–')
+    """
+    return "–" if x is None else f"#{int(x):,}"
+
+
+def who(row: dict) -> Markup:
+    """An account as ``@handle`` with its ``platform:id`` beside it, escaped.
+
+    Examples
+    --------
+    >>> str(who({"handle": "ana", "account": "toy:1"}))
+    '@ana <span class="id">toy:1</span>'
+    >>> str(who({"handle": None, "account": "<b>"}))
+    '&lt;b&gt;'
+    """
+    acc = escape(row.get("account") or "")
+    h = row.get("handle")
+    if h:
+        return Markup('@{} <span class="id">{}</span>').format(h, acc)
+    return Markup(acc)
+
+
+def split_accounts(values: list[str] | None) -> list[str]:
+    """Account specs from repeated form fields, each possibly holding several separated
+    by commas or white space; duplicates dropped, order kept.
+
+    Examples
+    --------
+    >>> split_accounts(["@ana, @ben", "@ana", "sim:3"])
+    ['@ana', '@ben', 'sim:3']
+    >>> split_accounts(None)
+    []
+    """
+    out: list[str] = []
+    for v in values or []:
+        for tok in re.split(r"[\s,]+", v or ""):
+            if tok and tok not in out:
+                out.append(tok)
+    return out
+
+
+def _figures_json(figures: dict) -> str:
+    """Figures as JSON that is safe inside a ``<script>`` element."""
+    return json.dumps(figures, separators=(",", ":")).replace("<", "\\u003c")
+
+
+@functools.lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.globals.update(num=num, pct=pct, place=place, who=who, nav=NAV, version=__version__)
+    return env
+
+
+# -- static files: our CSS and Plotly's JavaScript, fingerprinted and cached ----------------
+@functools.lru_cache(maxsize=None)
+def _asset(name: str) -> tuple[bytes, str, str]:
+    """(body, media type, short content hash) of a static asset; KeyError if unknown."""
+    if name == "plotly.min.js":
+        from plotly.offline import get_plotlyjs
+        body, media = get_plotlyjs().encode("utf-8"), "text/javascript; charset=utf-8"
+    elif name == "web.css":
+        body, media = (STATIC / name).read_bytes(), "text/css; charset=utf-8"
+    else:
+        raise KeyError(name)
+    return body, media, hashlib.sha256(body).hexdigest()[:12]
+
+
+def static_url(request: Request, name: str) -> str:
+    """The URL of a static asset, with its content hash so it can be cached for good.
+
+    Examples
+    --------
+    >>> static_url  # doctest: +ELLIPSIS
+    <function static_url at ...>
+    """
+    return f"{request.url_for('web_static', name=name).path}?v={_asset(name)[2]}"
+
+
+@router.get("/static/{name}", name="web_static")
+def static(name: str, request: Request) -> Response:
+    """Serve ``web.css`` or ``plotly.min.js`` with long caching and an ETag."""
+    try:
+        body, media, tag = _asset(name)
+    except KeyError:
+        return Response("not found", status_code=404, media_type="text/plain")
+    etag = f'"{tag}"'
+    headers = {"Cache-Control": f"public, max-age={int(config.get('web_static_max_age'))}",
+               "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media, headers=headers)
+
+
+# -- rendering -------------------------------------------------------------------------------
+def service(request: Request):
+    """The :class:`~trueclout.api.service.Service` the app was created with.
+
+    Examples
+    --------
+    >>> service  # doctest: +ELLIPSIS
+    <function service at ...>
+    """
+    return request.app.state.service
+
+
+def render(request: Request, template: str, page: str, *, title: str,
+           figures: dict | None = None, error: TruecloutError | None = None,
+           status: int = 200, **context: Any) -> HTMLResponse:
+    """Render ``template`` as a full page; an ``error`` is shown in an alert.
+
+    Examples
+    --------
+    >>> render  # doctest: +ELLIPSIS
+    <function render at ...>
+    """
+    t0 = request.state.t0 if hasattr(request.state, "t0") else time.perf_counter()
+    err = None
+    if error is not None:
+        from ..api.errors import status_of
+        status = status_of(error)
+        err = {"title": "Not found" if status == 404 else "Cannot do that",
+               "message": str(getattr(error, "message", error))}
+    svc = service(request)
+    html = _env().get_template(template).render(
+        request=request, page=page, title=title, figures=figures or {},
+        figures_json=_figures_json(figures or {}), error=err,
+        store=Path(svc.db).name if getattr(svc, "db", None) else None,
+        url=lambda name: request.url_for("web_" + name).path,
+        static=lambda name: static_url(request, name), **context)
+    ms = 1000 * (time.perf_counter() - t0)
+    return HTMLResponse(html, status_code=status,
+                        headers={"Server-Timing": f"app;dur={ms:.1f}"})
+
+
+# -- per-context lookups the pages add to the service's rows --------------------------------
+_places_lock = threading.Lock()
+
+
+def _places(svc) -> dict:
+    """Per account: place by followers and by TrueRank, TrueRank as a multiple of the
+    average account; computed once per scoring context."""
+    from ..report.influence import places
+    d = svc._ctx()  # one context per store state; cached with it
+    got = d.tables.get("web:places")
+    if got is None:
+        with _places_lock:
+            got = d.tables.get("web:places")
+            if got is None:
+                s = svc._scores(d, None)
+                n = max(d.ctx.n, 1)
+                got = {"followers": places(s["followers"]), "truerank": places(s["truerank"]),
+                       "tr": np.asarray(s["truerank"], np.float64) * n}
+                d.tables["web:places"] = got
+    return got
+
+
+def _vertex_of(svc, account: str) -> int | None:
+    g = svc.context().graph
+    platform, _, aid = account.partition(":")
+    try:
+        return int(g.vertex(platform, aid))
+    except (KeyError, ValueError, TruecloutError):
+        return None
+
+
+def _with_places(svc, rows: list[dict]) -> list[dict]:
+    p = _places(svc)
+    for r in rows:
+        v = _vertex_of(svc, r["account"])
+        r["place_followers"] = int(p["followers"][v]) if v is not None else None
+        r["place_truerank"] = int(p["truerank"][v]) if v is not None else None
+        r["truerank"] = round(float(p["tr"][v]), 3) if v is not None else None
+    return rows
+
+
+def _topics(svc) -> list[dict]:
+    """The topic communities for the discover page's menu, biggest first (cached)."""
+    d = svc._ctx()
+    got = d.tables.get("web:topics")
+    if got is None:
+        from ..score.topics import list_topics
+        try:
+            with svc._store_lock:
+                found = list_topics(d.ctx, None, store=d.ctx.live_store())
+        except (TruecloutError, ValueError):
+            found = []
+        got = [{"topic": t["topic"],
+                "label": f"{t['topic']}: {', '.join(t.get('terms', [])[:3])}"
+                         if t.get("terms") else t["topic"]} for t in found]
+        d.tables["web:topics"] = got
+    return got
+
+
+# -- pages -----------------------------------------------------------------------------------
+@router.get("/", name="web_search", response_class=HTMLResponse)
+def search_page(request: Request, q: str = "") -> HTMLResponse:
+    """Search an account by handle or id; each hit links to its audit."""
+    svc = service(request)
+    rows, err = [], None
+    if q.strip():
+        try:
+            rows = svc.search(q, limit=int(config.get("web_search_limit")))["items"]
+            _with_places(svc, rows)
+        except TruecloutError as exc:
+            err = exc
+    return render(request, "search.html.j2", "search", title="Search", q=q, rows=rows,
+                  error=err)
+
+
+@router.get("/audit", name="web_audit", response_class=HTMLResponse)
+def audit_page(request: Request, account: str = "") -> HTMLResponse:
+    """One account's audience audit."""
+    from ..report.html import _figures
+    svc = service(request)
+    if not account.strip():
+        return render(request, "search.html.j2", "search", title="Search", q="", rows=[])
+    try:
+        a = svc.audit(account.strip())
+    except TruecloutError as exc:
+        return render(request, "search.html.j2", "search", title="Search", q=account,
+                      rows=[], error=exc)
+    acc = a["account"]
+    return render(request, "audit.html.j2", "audit",
+                  title=f"Audit @{acc.get('handle') or acc.get('account_id')}",
+                  figures=_figures(a), a=a, inf=a.get("influence"), spec=account.strip())
+
+
+@router.get("/discover", name="web_discover", response_class=HTMLResponse)
+def discover_page(request: Request, topic: str = "", audience: str = "", like: str = "",
+                  top: int | None = None) -> HTMLResponse:
+    """Creators for a topic, a target audience or a lookalike account."""
+    svc = service(request)
+    top = int(config.value("web_discover_top", top))
+    kw = {k: v.strip() for k, v in (("topic", topic), ("audience", audience),
+                                     ("like", like)) if v and v.strip()}
+    rows, target, err = None, "", None
+    try:
+        topics = _topics(svc)
+        if kw:
+            res = svc.find(top=top, **kw)
+            rows, target = _with_places(svc, res["creators"]), res["target"]
+    except TruecloutError as exc:
+        err, rows, topics = exc, None, []
+    return render(request, "discover.html.j2", "discover", title="Discover", error=err,
+                  topics=topics, topic=kw.get("topic", ""), audience=audience, like=like,
+                  top=top, max_top=getattr(svc, "max_limit", 1000), rows=rows,
+                  target=target, preselect=int(config.get("web_discover_preselect")))
+
+
+@router.get("/overlap", name="web_overlap", response_class=HTMLResponse)
+def overlap_page(request: Request, creators: list[str] | None = Query(None),
+                 topic: str = "") -> HTMLResponse:
+    """Heat map of the chosen creators' shared authentic audiences."""
+    from urllib.parse import urlencode
+
+    from ..report.influence import _figures as influence_figures
+    from ..report.influence import _overlap_section
+    svc = service(request)
+    names = split_accounts(creators)
+    ov, figs, err = None, {}, None
+    if names:
+        try:
+            ov = _overlap_section(svc.overlap(names))
+            empty = {"x": [], "y": [], "bought": [], "account": []}
+            f = influence_figures({"scatter": empty, "accounts": 1, "overlap": ov})
+            figs = {k: f[k] for k in ("overlap-chart", "unique-chart")}
+        except TruecloutError as exc:
+            err = exc
+    q = [("creators", " ".join(names))] + ([("topic", topic)] if topic else [])
+    return render(request, "overlap.html.j2", "overlap", title="Overlap", error=err,
+                  figures=figs, ov=ov, creators_text=" ".join(names), topic=topic,
+                  plan_query=urlencode(q))
+
+
+def _costs(svc, names: list[str]) -> tuple[dict[str, float], str]:
+    """Sample costs: ``demo_cost_per_follower`` × each creator's follower count."""
+    price = float(config.get("demo_cost_per_follower"))
+    costs = {}
+    for n in names:
+        costs[n] = float(max(round(price * svc.account(n)["followers"]), 1))
+    pricing = (f"Sample prices: {price:g} per follower per post (about {1000 * price:g} per "
+               f"1,000 followers).")
+    return costs, pricing
+
+
+def _default_creators(svc) -> list[str]:
+    rows = svc.rankings(by="truerank", limit=min(4 * int(config.get("web_plan_creators")),
+                                                 getattr(svc, "max_limit", 1000)))["items"]
+    return [f"{r['platform']}:{r['account_id']}" for r in rows
+            if r.get("category") == "real"][:int(config.get("web_plan_creators"))]
+
+
+@router.get("/plan", name="web_plan", response_class=HTMLResponse)
+def plan_page(request: Request, creators: list[str] | None = Query(None),
+              budget: float | None = None, topic: str = "") -> HTMLResponse:
+    """A budget slider and the chosen set of creators with its unique reach."""
+    svc = service(request)
+    plan, err, costs, pricing = None, None, {}, ""
+    try:
+        names = split_accounts(creators) or _default_creators(svc)
+        if names:
+            costs, pricing = _costs(svc, names)
+        total = float(sum(costs.values()))
+        if budget is None:
+            budget = float(round(float(config.get("demo_budget_share")) * total))
+        budget = min(max(float(budget), 0.0), total)
+        if costs:
+            plan = svc.plan(budget, costs, topic=topic.strip() or None)
+    except TruecloutError as exc:
+        err, names, total = exc, split_accounts(creators), float(sum(costs.values()))
+        budget = budget or 0.0
+    step = max(1.0, round(total / 200)) if total else 1.0
+    return render(request, "plan.html.j2", "plan", title="Plan", error=err, plan=plan,
+                  creators_text=" ".join(names), budget=round(budget), total_cost=round(total),
+                  step=step, topic=topic, pricing=pricing)
+
+
+@router.get("/upload", name="web_upload", response_class=HTMLResponse)
+def upload_page(request: Request) -> HTMLResponse:
+    """A file sent to the API's ingest endpoint, with a progress bar."""
+    from starlette.routing import NoMatchFound
+    try:
+        upload_url = request.app.url_path_for("ingest")
+        job_url = request.app.url_path_for("job", job_id="{id}")
+    except NoMatchFound:
+        upload_url, job_url = UPLOAD_URL, JOB_URL
+    return render(request, "upload.html.j2", "upload", title="Upload",
+                  poll_ms=int(config.get("web_upload_poll_ms")), upload_url=upload_url,
+                  job_url=job_url, key_header=KEY_HEADER)

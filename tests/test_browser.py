@@ -1,0 +1,262 @@
+"""The dashboard end to end in a real browser: Playwright (sync API) driving Debian's
+chromium at /usr/bin/chromium against the app served by uvicorn on a loopback port.
+
+The flow a marketer follows: search an account → its audit → discover creators for a
+topic → compare their audiences → plan a campaign with the budget slider; and upload a
+file with its progress bar. Each step asserts on what the page shows (charts drawn by
+Plotly, from the app's own copy of Plotly's JavaScript: the browser has no network) and
+saves a screenshot to pytest's temporary folder. Skipped, with the reason, when
+playwright or chromium is missing (``make test`` installs chromium).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytest.importorskip("uvicorn", reason="uvicorn is not installed")
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing (make test installs it with apt-get)",
+                allow_module_level=True)
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _make_app(db):
+    """The app as served: the API with the dashboard's pages."""
+    from trueclout.api.app import create_app
+    return create_app(db)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a free loopback port, over 3,000 simulated accounts (seed 1); yields
+    (base URL, app)."""
+    import uvicorn
+
+    from trueclout.ingest.run import ingest
+    from trueclout.simulate import simulate
+    from trueclout.store import Store
+    d = tmp_path_factory.mktemp("browser")
+    simulate(d / "platform", accounts=3000, seed=1)
+    store = Store(d / "web.duckdb")
+    ingest(store, [d / "platform"])
+    store.close()
+    app = _make_app(d / "web.duckdb")
+    app.state.service.context()                    # fit detection before the clock runs
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                        log_level="warning", lifespan="on"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if not th.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    srv.should_exit = True
+    th.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(15_000)
+    # the pages must work offline: refuse every request that leaves the app
+    base = server[0]
+    pg.route(re.compile(r"^(?!" + re.escape(base) + ").*"), lambda route: route.abort())
+    yield pg
+    ctx.close()
+
+
+def _shot(page, folder, name):
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def _bought_account(app) -> tuple[str, str]:
+    """(spec, handle) of the simulated customer with the most followers."""
+    from trueclout.report.influence import bought_accounts
+    svc = app.state.service
+    ctx = svc.context()
+    mask, _ = bought_accounts(ctx)
+    deg = ctx.graph.in_degree()
+    v = int(np.flatnonzero(mask)[np.argmax(deg[mask])])
+    platform, aid = ctx.graph.name(v)
+    spec = f"{platform}:{aid}"
+    return spec, svc.account(spec)["handle"]
+
+
+def _number(page, selector) -> float:
+    return float(page.inner_text(selector).replace(",", "").rstrip("%"))
+
+
+def test_search_audit_discover_overlap_plan(page, server, tmp_path):
+    base, app = server
+    spec, handle = _bought_account(app)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    # search, with the keyboard: the skip link comes first, the search box has focus
+    page.goto(base + "/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("@" + handle)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results")
+    assert f"@{handle}" in page.inner_text("#results")
+    _shot(page, shots, "1-search")
+    page.click(f"#results a:has-text('Audit @{handle}')")
+
+    # audit: composition with intervals, growth with the bought period shaded, reasons
+    page.wait_for_selector("#growth .main-svg")
+    page.keyboard.press("Tab")                  # the first stop is the skip link
+    assert page.evaluate("document.activeElement.className") == "skip"
+    assert page.inner_text("h1") == f"Audience audit: @{handle}"
+    assert 0 < _number(page, "#real-share") < 100
+    assert _number(page, "#bought") > 0
+    reasons = page.locator("#reasons li").all_inner_texts()
+    assert any("bought" in r for r in reasons), reasons
+    assert page.locator("#growth .shapelayer path").count() >= 1      # shaded period
+    assert page.locator("#composition .errorbar").count() >= 2        # intervals
+    assert page.locator("#engagement .main-svg").count() >= 1
+    _shot(page, shots, "2-audit")
+
+    # discover: a topic gives creators, followers and TrueRank side by side
+    page.click("nav >> text=Discover")
+    page.wait_for_selector("#topic")
+    options = page.locator("#topic option").all_inner_texts()
+    assert len(options) >= 2, options
+    page.select_option("#topic", index=1)
+    page.click("button:has-text('Find creators')")
+    page.wait_for_selector("#creators")
+    rows = page.locator("#creators tbody tr")
+    assert rows.count() >= 3
+    followers = [float(x.replace(",", "")) for x in
+                 page.locator("#creators td.followers").all_inner_texts()]
+    truerank = [float(x.replace(",", "")) for x in
+                page.locator("#creators td.truerank").all_inner_texts()]
+    assert len(followers) == len(truerank) == rows.count()
+    assert all(f >= 0 for f in followers) and all(t > 0 for t in truerank)
+    picked = page.locator("#creators input[type=checkbox]:checked").count()
+    assert picked == 3
+    _shot(page, shots, "3-discover")
+    page.click("#to-overlap")
+
+    # overlap: a 3 × 3 heat map and the unique reach of each creator
+    page.wait_for_selector("#overlap-chart .main-svg")
+    assert page.locator("#overlap-chart .heatmaplayer").count() == 1
+    assert page.locator("#overlap-table tbody tr").count() == 3
+    union = _number(page, "#union-reach")
+    assert union > 0
+    _shot(page, shots, "4-overlap")
+    page.click("#plan-link")
+
+    # plan: the default budget (a share of the candidates' summed cost) buys some of them
+    page.wait_for_selector("#chosen")
+    top = float(page.get_attribute("#budget", "max"))
+    budget = float(page.input_value("#budget"))
+    assert 0 < budget < top
+    some = page.locator("#chosen tbody tr").count()
+    assert 1 <= some < 3
+    assert 0 < _number(page, "#spent") <= budget
+    part = _number(page, "#unique-reach")
+    _shot(page, shots, "5-plan")
+
+    # print: navigation and forms are hidden, the content stays
+    page.emulate_media(media="print")
+    assert page.locator("header.top").is_hidden()
+    assert page.locator("#plan-form").is_hidden()
+    assert page.locator("#chosen").is_visible()
+    _shot(page, shots, "6-plan-print")
+    page.emulate_media(media="screen")
+
+    # the slider, moved with the keyboard, re-plans: the whole budget buys all three
+    page.focus("#budget")
+    with page.expect_navigation():
+        page.keyboard.press("End")
+    page.wait_for_selector("#chosen")
+    assert float(page.input_value("#budget")) == top
+    assert page.locator("#chosen tbody tr").count() == 3
+    full = _number(page, "#unique-reach")
+    assert part < full <= union + 1   # the relevant (topic-weighted) part of the union
+    assert _number(page, "#spent") <= top
+    page.focus("#budget")
+    with page.expect_navigation():
+        page.keyboard.press("Home")                                  # no budget at all
+    page.wait_for_selector("#chosen")
+    assert float(page.input_value("#budget")) == 0
+    assert "The budget buys no creator" in page.inner_text("#chosen")
+    assert len(list(shots.glob("*.png"))) == 6
+
+
+def _upload_routes(app) -> bool:
+    return any(getattr(r, "path", "") == "/api/v1/ingest" for r in app.routes)
+
+
+def test_upload_with_progress(page, server, tmp_path):
+    base, app = server
+    page.goto(base + "/upload")
+    assert page.locator("label[for=file]").inner_text() == "Data file"
+    assert page.locator("#progress").get_attribute("value") == "0"
+    if not _upload_routes(app):
+        pytest.skip("the API has no upload endpoint yet (/api/v1/ingest)")
+    from trueclout.api.auth import create_key
+    key = create_key(app.state.service.cursor_store(), "admin")
+    data = tmp_path / "follows.txt"
+    data.write_text("".join(f"web{i} web{(i * 7 + 1) % 50}\n" for i in range(50)))
+    page.set_input_files("#file", str(data))
+    page.fill("#key", key)
+    page.click("#upload-submit")
+    page.wait_for_function("document.getElementById('progress').value >= 100", timeout=30_000)
+    assert page.inner_text("#status") == "Done: 50 rows loaded, 0 rejected"
+    assert page.locator("#result").is_visible()
+    _shot(page, tmp_path, "7-upload")
+    # the new accounts are searchable (the service rebuilt its context after the load)
+    page.click("nav >> text=Search")
+    page.fill("#q", "web4")
+    page.press("#q", "Enter")
+    page.wait_for_selector("#results")
+    assert page.locator("#results tbody tr").count() == 11          # web4, web40..web49
+
+
+def test_upload_without_a_key_says_why(page, server, tmp_path):
+    base, app = server
+    if not _upload_routes(app):
+        pytest.skip("the API has no upload endpoint yet (/api/v1/ingest)")
+    page.goto(base + "/upload")
+    data = tmp_path / "f.txt"
+    data.write_text("a b\n")
+    page.set_input_files("#file", str(data))
+    page.fill("#key", "tc_00000000_wrong")
+    page.click("#upload-submit")
+    page.wait_for_selector("#status.error")
+    assert "Failed" in page.inner_text("#status")
