@@ -91,6 +91,8 @@ def test_revoked_key_is_refused(tmp_path):
 
 
 def test_keys_cli(tmp_path, capsys):
+    import json
+
     from trueclout.cli import main
     db = str(tmp_path / "cli.duckdb")
     assert main(["keys", "create", "--scope", "admin", "--db", db]) == 0
@@ -98,10 +100,37 @@ def test_keys_cli(tmp_path, capsys):
     assert key.startswith("tc_")
     assert main(["keys", "create", "--scope", "root", "--db", db]) == 2
     capsys.readouterr()
+    assert main(["keys", "create", "--scope", "read", "--db", db, "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
     assert main(["keys", "list", "--json", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert '"scope": "admin"' in out and key not in out
+    assert '"scope": "admin"' in out and key not in out and second["key"] not in out
+    assert main(["keys", "revoke", second["prefix"], "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"revoked": second["prefix"], "key_id": 2}
+    assert main(["keys", "revoke", key, "--db", db]) == 0      # the whole key works too
+    assert main(["keys", "revoke", "deadbeef", "--db", db]) == 2
+    capsys.readouterr()
+    assert main(["keys", "list", "--json", "--db", db]) == 0
+    rows = json.loads(capsys.readouterr().out)["keys"]
+    assert [r["revoked"] for r in rows] == [True, True]
     assert main(["serve", "--port", "0", "--db", db]) == 2
+
+
+def test_keys_revoked_through_the_api_stop_at_once(api):
+    client, app, read, admin = api
+    extra = create_key(app.state.service.store, "read")
+    h = {"X-API-Key": extra}
+    assert client.get(f"{V1}/runs", headers=h).status_code == 200   # checked and cached
+    assert_error(client.get(f"{V1}/keys", headers=read), 403, "ForbiddenError")
+    listed = client.get(f"{V1}/keys", headers=admin).json()
+    assert set(listed) == {"total", "offset", "limit", "items"}
+    assert all("hash" not in r for r in listed["items"])
+    prefix = extra.split("_")[1]
+    assert_error(client.delete(f"{V1}/keys/{prefix}", headers=read), 403)
+    r = client.delete(f"{V1}/keys/{prefix}", headers=admin)
+    assert r.status_code == 200 and r.json()["revoked"] == prefix
+    assert_error(client.get(f"{V1}/runs", headers=h), 401, "AuthError")  # not cached
+    assert_error(client.delete(f"{V1}/keys/zzzzzzzz", headers=admin), 404)
 
 
 # -- rate limit -------------------------------------------------------------------------------
@@ -214,15 +243,16 @@ def test_find_overlap_plan_suggest(api):
     client, app, read, _ = api
     top = client.get(f"{V1}/rankings", params={"limit": 5}, headers=read).json()["items"]
     names = [r["account"] for r in top]
-    like = client.get(f"{V1}/find", params={"like": names[0], "top": 5}, headers=read).json()
-    assert like["kind"] == "like" and 1 <= len(like["creators"]) <= 5
-    assert names[0] not in [c["account"] for c in like["creators"]]
-    aud = client.get(f"{V1}/find", params={"audience": names[1], "top": 5},
+    like = client.get(f"{V1}/find", params={"like": names[0], "limit": 5},
+                      headers=read).json()
+    assert like["kind"] == "like" and 1 <= len(like["items"]) <= 5
+    assert names[0] not in [c["account"] for c in like["items"]]
+    aud = client.get(f"{V1}/find", params={"audience": names[1], "limit": 5},
                      headers=read).json()
-    assert aud["kind"] == "audience" and aud["creators"]
+    assert aud["kind"] == "audience" and aud["items"]
     flagged = app.state.service.context().suspicious
     g = app.state.service.context().graph
-    for c in like["creators"] + aud["creators"]:
+    for c in like["items"] + aud["items"]:
         p, i = c["account"].split(":", 1)
         assert not flagged[g.vertex(p, i)]
 
@@ -238,11 +268,56 @@ def test_find_overlap_plan_suggest(api):
     assert len(plan["creators"]) == 2 and plan["spent"] <= 25
     assert plan["reach"] <= plan["reach_if_summed"] + 1e-9
 
-    sug = client.get(f"{V1}/accounts/{names[2]}/suggestions", params={"top": 5},
+    sug = client.get(f"{V1}/accounts/{names[2]}/suggestions", params={"limit": 5},
                      headers=read).json()
-    assert 1 <= len(sug["suggestions"]) <= 5
-    for s in sug["suggestions"]:
+    assert 1 <= len(sug["items"]) <= 5
+    for s in sug["items"]:
         assert not flagged[g.vertex(s["platform"], s["account_id"])]
+
+
+def test_every_list_is_a_page(api):
+    """Every endpoint that returns a list answers {total, offset, limit, items}, and its
+    pages are slices of one list."""
+    client, app, read, admin = api
+    top = client.get(f"{V1}/rankings", params={"limit": 3}, headers=read).json()["items"]
+    spec = top[0]["account"]
+    topic = client.get(f"{V1}/topics", headers=read).json()["items"][0]["topic"]
+    lists = {
+        "/accounts": {"q": top[0]["handle"][:1]},
+        "/rankings": {},
+        "/find": {"topic": topic},
+        f"/accounts/{spec}/suggestions": {},
+        "/topics": {},
+        "/runs": {},
+        "/jobs": {},
+        "/keys": {},
+    }
+    for path, params in lists.items():
+        h = admin if path == "/keys" else read
+        first = client.get(V1 + path, params={**params, "limit": 6}, headers=h)
+        assert first.status_code == 200, (path, first.text)
+        body = first.json()
+        assert {"total", "offset", "limit", "items"} <= set(body), path
+        assert body["offset"] == 0 and body["limit"] == 6 and len(body["items"]) <= 6
+        assert body["total"] >= len(body["items"]), path
+        if body["total"] >= 6:
+            second = client.get(V1 + path, params={**params, "offset": 3, "limit": 3},
+                                headers=h).json()
+            assert second["items"] == body["items"][3:6], path
+            assert second["total"] == body["total"], path
+        assert_error(client.get(V1 + path, params={**params, "offset": -1}, headers=h), 422)
+
+    found = client.get(f"{V1}/find", params={"topic": topic, "limit": 10},
+                       headers=read).json()
+    assert found["kind"] == "topic" and found["total"] >= len(found["items"]) >= 2
+    assert [r["rank"] for r in found["items"]] == list(range(1, len(found["items"]) + 1))
+    for r in found["items"]:           # follower count and TrueRank side by side
+        assert r["truerank"] > 0 and r["place_truerank"] >= 1 and r["place_followers"] >= 1
+    old = client.get(f"{V1}/find", params={"topic": topic, "top": 4}, headers=read).json()
+    assert old["items"] == found["items"][:4]      # the old name of limit still works
+    acc = client.get(f"{V1}/accounts", params={"q": top[0]["handle"]}, headers=read).json()
+    assert acc["items"][0]["place_truerank"] == 1 == top[0]["rank"]
+    assert acc["items"][0]["truerank"] == pytest.approx(top[0]["truerank"], rel=1e-3)
 
 
 # -- uploads and jobs ---------------------------------------------------------------------------
@@ -353,3 +428,99 @@ def test_cors_is_off_by_default(api_store, tmp_path):
     with TestClient(on) as client:
         r = client.get(f"{V1}/health", headers={"Origin": "https://app.example"})
         assert r.headers["access-control-allow-origin"] == "https://app.example"
+
+
+def _record_job_writes(monkeypatch) -> list:
+    """Every job record write, as (job_id, fields)."""
+    from trueclout.store.keys import KeysJobs
+    writes: list = []
+    real = KeysJobs.update_job
+
+    def spy(self, job_id, **fields):
+        writes.append((job_id, dict(fields)))
+        return real(self, job_id, **fields)
+
+    monkeypatch.setattr(KeysJobs, "update_job", spy)
+    return writes
+
+
+def _progress(writes: list, job_id: int) -> list[tuple[float, str]]:
+    return [(f["progress"], f.get("message")) for j, f in writes
+            if j == job_id and "progress" in f and "status" not in f]
+
+
+def test_ingest_progress_follows_the_rows_and_is_throttled(tmp_path, monkeypatch):
+    import re
+    rows = 4000
+    data = tmp_path / "follows.csv"
+    data.write_text("src,dst\n" + "".join(f"p{i % 997},p{(i * 31 + 7) % 991}\n"
+                                           for i in range(rows)))
+    monkeypatch.setenv("TRUECLOUT_INGEST_BATCH_ROWS", "100")     # 40 batches
+    writes = _record_job_writes(monkeypatch)
+    svc = Service(tmp_path / "p.duckdb")
+    try:
+        monkeypatch.setenv("TRUECLOUT_API_JOB_PROGRESS_S", "0")   # every batch written
+        job = svc.jobs.wait(svc.start_ingest(data, filename="follows.csv")["job_id"], 120)
+        assert job["status"] == "done", job
+        every = _progress(writes, job["job_id"])
+        staged = [(p, m) for p, m in every if m.startswith("reading follows.csv:")]
+        assert len(staged) >= 30
+        counts = [int(re.search(r": ([\d,]+) rows", m).group(1).replace(",", ""))
+                  for _, m in staged]
+        assert counts == sorted(counts) and counts[-1] == rows
+        assert staged[-1][1].endswith(f"of about {rows:,}")
+        fr = [p for p, _ in every]
+        assert fr == sorted(fr) and 0 <= fr[0] and fr[-1] <= 1
+        assert staged[-1][0] == pytest.approx(0.02 + 0.8 * 0.78, abs=0.01)
+        msgs = [m for _, m in every]
+        assert any(m.startswith("checking") for m in msgs)
+        assert msgs[-1] == "refitting detection"
+
+        monkeypatch.setenv("TRUECLOUT_API_JOB_PROGRESS_S", "3600")  # only new stages
+        again = tmp_path / "again.csv"
+        again.write_text(data.read_text().replace("p", "q"))
+        job = svc.jobs.wait(svc.start_ingest(again, filename="again.csv")["job_id"], 120)
+        assert job["status"] == "done", job
+        few = _progress(writes, job["job_id"])
+        assert len(few) <= 6                      # one write per stage, not per batch
+        assert [m for _, m in few if m.startswith("reading again.csv:")]
+        assert few[-1][1] == "refitting detection"
+    finally:
+        svc.close()
+
+
+def test_simulation_job(tmp_path, monkeypatch):
+    import tempfile
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    writes = _record_job_writes(monkeypatch)
+    app = create_app(tmp_path / "sim.duckdb", web=False)
+    svc = app.state.service
+    read, admin = create_key(svc.store, "read"), create_key(svc.store, "admin")
+    with TestClient(app) as client:
+        assert_error(client.post(f"{V1}/simulations", json={"accounts": 300},
+                                 headers={"X-API-Key": read}), 403)
+        e = assert_error(client.post(f"{V1}/simulations", json={"accounts": 5},
+                                     headers={"X-API-Key": admin}), 422)
+        assert e["field"] == "accounts"
+        assert_error(client.post(f"{V1}/simulations", json={"accounts": 300, "seed": -1},
+                                 headers={"X-API-Key": admin}), 422)
+        r = client.post(f"{V1}/simulations", json={"accounts": 300, "seed": 4},
+                        headers={"X-API-Key": admin})
+        assert r.status_code == 202 and r.json()["kind"] == "simulate"
+        job = svc.jobs.wait(r.json()["job_id"], timeout=180)
+        assert job["status"] == "done", job
+        assert job["params"] == {"accounts": 300, "seed": 4}
+        res = job["result"]
+        assert res["accounts"] == 300 and res["ingest"]["accepted"] > res["rows"]["follows"] / 2
+        assert "trueclout-sim" not in str(res)          # no server paths in the record
+        ranked = client.get(f"{V1}/rankings", params={"limit": 1},
+                            headers={"X-API-Key": read}).json()
+        assert ranked["total"] == 300                   # ingested and refitted
+        msgs = [m for _, m in _progress(writes, job["job_id"])]
+        assert msgs[0].startswith("simulating 300 accounts")
+        assert any(m.startswith("reading simulation:") for m in msgs)
+        assert msgs[-1] == "refitting detection"
+    assert list(scratch.iterdir()) == []                # the folder was removed
+    svc.close()

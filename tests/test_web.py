@@ -246,3 +246,83 @@ def test_static_assets_are_cached_and_print_rules_exist(client):
     assert css.status_code == 200 and "@media print" in css.text
     assert client.get("/static/../pages.py").status_code == 404
     assert client.get("/static/nothing.js").status_code == 404
+
+
+# -- access: open on loopback, a key (kept in a cookie) elsewhere --------------------------------
+@pytest.fixture(scope="module")
+def locked(client):
+    """The app as served on a non-loopback address, over the same service; (client, read
+    key)."""
+    from fastapi.testclient import TestClient
+
+    from trueclout.api.app import create_app
+    from trueclout.api.auth import create_key
+    svc = client.app.state.service
+    app = create_app(service=svc, web_auth=True)
+    key = create_key(svc.cursor_store(), "read")
+    with TestClient(app, follow_redirects=False) as c:
+        yield c, key
+
+
+def test_open_pages_on_loopback_have_no_sign_in(client):
+    r = client.get("/")
+    assert r.status_code == 200 and "Sign out" not in r.text
+
+
+def test_locked_pages_send_to_the_login_form(locked):
+    c, _ = locked
+    r = c.get("/discover", params={"topic": "community:1"})
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=%2Fdiscover%3Ftopic%3Dcommunity%253A1"
+    for path in ("/", "/audit?account=x", "/overlap", "/plan", "/upload"):
+        assert c.get(path).status_code == 303, path
+    assert c.get("/static/web.css").status_code == 200     # the login page's look
+    form = c.get("/login", params={"next": "/plan"})
+    assert form.status_code == 200
+    assert_accessible(form.text)
+    assert 'type="password" id="key"' in form.text and 'value="/plan"' in form.text
+
+
+def test_login_keeps_the_key_in_a_cookie_for_the_pages_only(locked):
+    c, key = locked
+    bad = c.post("/login", data={"key": "tc_00000000_wrong", "next": "/plan"})
+    assert bad.status_code == 401 and 'role="alert"' in bad.text
+    assert "set-cookie" not in bad.headers
+    evil = c.post("/login", data={"key": key, "next": "//evil.example/x"})
+    assert evil.status_code == 303 and evil.headers["location"] == "/"
+    r = c.post("/login", data={"key": key, "next": "/discover"})
+    assert r.status_code == 303 and r.headers["location"] == "/discover"
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "max-age=" in cookie
+    page = c.get("/")
+    assert page.status_code == 200 and "Find an account" in page.text
+    assert "Sign out" in page.text
+    # the API never takes the cookie: it wants the key in a header
+    assert c.get("/api/v1/runs").status_code == 401
+    assert c.get("/api/v1/runs", headers={"X-API-Key": key}).status_code == 200
+    out = c.post("/logout")
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    c.cookies.clear()
+    assert c.get("/").status_code == 303
+    # a header key opens the pages too (scripts, tools)
+    assert c.get("/", headers={"X-API-Key": key}).status_code == 200
+
+
+def test_serve_locks_the_pages_off_loopback(tmp_path, monkeypatch):
+    import uvicorn
+
+    from trueclout.cli import main
+    from trueclout.store import Store
+    db = str(tmp_path / "serve.duckdb")
+    Store(db).close()
+    seen = []
+
+    def fake_run(app, **kw):
+        seen.append((kw["host"], app.state.web_auth))
+        app.state.service.close()
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    for host in ("127.0.0.1", "0.0.0.0", "::1", "192.0.2.7"):
+        assert main(["serve", "--host", host, "--port", "8123", "--db", db]) == 0
+    assert seen == [("127.0.0.1", False), ("0.0.0.0", True), ("::1", False),
+                    ("192.0.2.7", True)]

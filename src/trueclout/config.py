@@ -798,6 +798,21 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "one year, the usual lifetime of fingerprinted assets (RFC 9111 max-age)"),
     Setting("web_upload_poll_ms", 500, "How often the upload page asks the job endpoint for "
             "progress, in milliseconds.", "our choice: smooth enough, two requests a second"),
+    # -- api, second slice (issue 5) ---------------------------------------------------------
+    Setting("api_result_cap", 1000, "Most creators a find request, or suggestions a "
+            "suggestions request, ranks; its pages slice that list (its total is at most "
+            "this).", "our choice: the largest page (api_max_page)"),
+    Setting("api_sim_min_accounts", 100, "Fewest accounts a simulation job may ask for.",
+            "our choice: the smallest platform on which the planted attacks show"),
+    Setting("api_sim_max_accounts", 200_000, "Most accounts a simulation job may ask for.",
+            "our choice: about a minute of simulation and ingest on 2 cores; bigger "
+            "platforms go through `trueclout simulate`"),
+    Setting("api_job_progress_s", 0.25, "Least seconds between two progress writes of one "
+            "job to the store (a new stage is always written).",
+            "our choice: four updates a second, below the upload page's polling"),
+    Setting("web_login_max_age_s", 28_800, "Lifetime (seconds) of the web login cookie that "
+            "holds a read key when the server does not listen on loopback.",
+            "our choice: a working day"),
 ]}
 
 

@@ -79,6 +79,29 @@ class OverlapRequest(BaseModel):
     method: Literal["auto", "exact", "minhash"] = "auto"
 
 
+class SimulationRequest(BaseModel):
+    """Body of ``POST /api/v1/simulations``: a simulated platform with planted fraud,
+    ingested into the store by a job.
+
+    Examples
+    --------
+    >>> SimulationRequest(accounts=2000).seed
+    0
+    >>> SimulationRequest(accounts=5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for SimulationRequest
+    ...
+    """
+
+    accounts: int = Field(..., ge=int(config.get("api_sim_min_accounts")),
+                          le=int(config.get("api_sim_max_accounts")),
+                          description="Accounts to simulate (settings api_sim_min_accounts "
+                          "to api_sim_max_accounts).")
+    seed: int = Field(int(config.get("sim_seed")), ge=0, le=2**32 - 1,
+                      description="Random seed: the same seed gives the same platform.")
+
+
 # -- errors --------------------------------------------------------------------------------
 def _error_response(exc: BaseException) -> JSONResponse:
     headers = {}
@@ -133,7 +156,7 @@ def _install_errors(app: FastAPI) -> None:
 def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] | None = None,
                max_upload_bytes: int | None = None,
                rate: tuple[float, float] | None = None, service: Service | None = None,
-               web: bool = True) -> FastAPI:
+               web: bool = True, web_auth: bool = False) -> FastAPI:
     """The API (and, with ``web``, the dashboard pages of :mod:`trueclout.web`).
 
     Parameters
@@ -151,6 +174,10 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         Use this service instead of opening ``db``.
     web : bool
         Include the dashboard's pages under ``/`` when :mod:`trueclout.web` is there.
+    web_auth : bool
+        The pages ask for an API key too (a login form keeps it in a cookie).
+        ``trueclout serve`` turns it on when it listens on an address other than
+        loopback.
 
     Examples
     --------
@@ -178,6 +205,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     app.state.max_upload_bytes = limit
     app.state.limiter = limiter
     app.state.keys = keys
+    app.state.web_auth = bool(web_auth)
     _install_errors(app)
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -201,7 +229,9 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     max_page = svc.max_limit
     Offset = Query(0, ge=0, description="Rows to skip.")
     Limit = Query(50, ge=1, le=max_page, description="Rows in the page.")
-    Top = Query(20, ge=1, le=max_page)
+    Page20 = Query(20, ge=1, le=max_page, description="Rows in the page.")
+    OldTop = Query(None, ge=1, le=max_page, deprecated=True,
+                   description="Old name of limit (with offset 0).")
 
     @app.get(f"{PREFIX}/health", tags=["meta"])
     def health() -> dict:
@@ -225,9 +255,10 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         return svc.audit(spec)
 
     @app.get(f"{PREFIX}/accounts/{{spec}}/suggestions", tags=["discover"], dependencies=R)
-    def suggest(spec: str, top: int = Top) -> dict:
-        """Who this account could follow; never a flagged account."""
-        return svc.suggest(spec, top=top)
+    def suggest(spec: str, offset: int = Offset, limit: int = Page20,
+                top: Optional[int] = OldTop) -> dict:
+        """Who this account could follow, best first, one page; never a flagged account."""
+        return svc.suggest(spec, offset=offset, limit=limit if top is None else top)
 
     @app.get(f"{PREFIX}/rankings", tags=["rankings"], dependencies=R)
     def rankings(by: Literal["truerank", "followers", "reach", "engagement",
@@ -243,10 +274,19 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
                                              description="An account: its followers."),
              like: Optional[str] = Query(None, max_length=200,
                                          description="An account: lookalike creators."),
-             top: int = Top, min_followers: int = Query(0, ge=0)) -> dict:
-        """Creators for exactly one of topic, audience and like."""
-        return svc.find(topic=topic, audience=audience, like=like, top=top,
-                        min_followers=min_followers)
+             offset: int = Offset, limit: int = Page20, top: Optional[int] = OldTop,
+             min_followers: int = Query(0, ge=0)) -> dict:
+        """Creators for exactly one of topic, audience and like, best first, one page;
+        follower count and TrueRank side by side."""
+        return svc.find(topic=topic, audience=audience, like=like, offset=offset,
+                        limit=limit if top is None else top, min_followers=min_followers)
+
+    @app.get(f"{PREFIX}/topics", tags=["discover"], dependencies=R)
+    def topics(offset: int = Offset, limit: int = Limit) -> dict:
+        """The topic communities (what ``topic=`` takes), biggest audience first."""
+        rows = svc.topics()
+        return {"total": len(rows), "offset": offset, "limit": limit,
+                "items": rows[offset:offset + limit]}
 
     @app.get(f"{PREFIX}/overlap", tags=["discover"], dependencies=R)
     def overlap(creators: list[str] = Query(..., min_length=2, max_length=50),
@@ -286,6 +326,32 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         """One job: status, progress in [0, 1], message (why it failed), result."""
         return svc.jobs.get(job_id)
 
+    @app.post(f"{PREFIX}/simulations", tags=["jobs"], dependencies=W, status_code=202)
+    def simulation(body: SimulationRequest) -> dict:
+        """Simulate a platform with planted fraud and ingest it (a job): the simulation is
+        written to a temporary folder, loaded like an upload, and the folder removed."""
+        return svc.start_simulation(body.accounts, seed=body.seed)
+
+    @app.get(f"{PREFIX}/keys", tags=["keys"], dependencies=W)
+    def list_keys(offset: int = Offset, limit: int = Limit) -> dict:
+        """The API keys (id, prefix, scope, created, revoked); never a key or its hash."""
+        rows = svc.cursor_store().api_keys()
+        return {"total": len(rows), "offset": offset, "limit": limit,
+                "items": rows[offset:offset + limit]}
+
+    @app.delete(f"{PREFIX}/keys/{{prefix}}", tags=["keys"], dependencies=W)
+    def revoke_key(prefix: str) -> dict:
+        """Revoke the key with this prefix (the 8 hex digits after ``tc_``); it stops
+        working at once in this server."""
+        from .errors import NotFoundError
+        store = svc.cursor_store()
+        row = store.api_key(prefix) if re.fullmatch(r"[0-9a-f]{8}", prefix) else None
+        if row is None:
+            raise NotFoundError(f"no API key with prefix {prefix!r}", field="prefix")
+        store.revoke_api_key(row["key_id"])
+        keys.forget(prefix)
+        return {"revoked": prefix, "key_id": row["key_id"]}
+
     upload_doc = {"requestBody": {"required": True, "content": {
         "multipart/form-data": {"schema": {
             "type": "object", "required": ["file"],
@@ -313,11 +379,11 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
 
     if web:
         try:
-            from ..web import router as web_router
+            from ..web import install as web_install
         except ImportError:  # the dashboard is optional
-            web_router = None
-        if web_router is not None:
-            app.include_router(web_router)
+            web_install = None
+        if web_install is not None:
+            web_install(app)
 
     return app
 

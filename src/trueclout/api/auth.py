@@ -5,7 +5,9 @@ the store's ``api_keys`` table, and the store keeps only a salted PBKDF2-HMAC-SH
 of the whole key (:func:`hash_key`), so a copy of the store gives no usable key. The key
 itself is shown once, when it is made (``trueclout keys create``). Checking a hash costs
 ``api_key_pbkdf2_iterations`` rounds, so a checked key is remembered in memory (by its
-SHA-256) for ``api_key_cache_s`` seconds; a revoked key stops working within that time.
+SHA-256) for ``api_key_cache_s`` seconds. A key revoked through the API
+(``DELETE /api/v1/keys/{prefix}``) is forgotten at once (:meth:`Keys.forget`); a key whose
+row changed behind the server's back would keep working until its check is that old.
 
 Requests send ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. A ``read`` key may
 read; writes (ingest, detection runs) need an ``admin`` key.
@@ -188,6 +190,28 @@ class Keys:
         if write and row["scope"] != "admin":
             raise ForbiddenError("this request writes; it needs an admin key, not a read key")
         return row
+
+    def forget(self, prefix: str) -> None:
+        """Drop the remembered checks of the key with ``prefix`` (after revoking it), so
+        it is refused at once rather than after ``api_key_cache_s``.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> s = Store(":memory:")
+        >>> keys, key = Keys(s), create_key(s, "read")
+        >>> keys.check(key)["scope"]
+        'read'
+        >>> s.revoke_api_key(1), keys.check(key)["scope"]   # still remembered
+        (True, 'read')
+        >>> keys.forget(split_key(key)); keys.check(key)
+        Traceback (most recent call last):
+        ...
+        trueclout.api.errors.AuthError: unknown or revoked API key
+        """
+        with self._lock:
+            for tag in [t for t, (_, row) in self._cache.items() if row["prefix"] == prefix]:
+                del self._cache[tag]
 
 
 class RateLimiter:

@@ -3,13 +3,14 @@ the store's ``jobs`` table.
 
 A job's record is written when it is submitted (``queued``), when it starts
 (``running``), as it progresses (``progress`` in [0, 1] and a message, at most every
-``_PROGRESS_EVERY_S`` seconds) and when it ends: ``done`` with its result, or ``failed``
+``api_job_progress_s`` seconds, but always when the work reports a new stage) and when it ends: ``done`` with its result, or ``failed``
 with the reason in ``message``. The records live in the store, so a restart of the server
 keeps them; a job found queued or running when a :class:`JobManager` starts had its thread
 killed with the old process and is marked ``failed: server restarted``.
 
 Jobs that write to the store run one at a time (``Service.write_lock``), each on its own
-cursor of the server's one connection.
+cursor of the server's one connection; a job's record is written through yet another
+cursor, so progress shows while the work holds a transaction open.
 
 Examples
 --------
@@ -40,9 +41,6 @@ from ..errors import TruecloutError
 from .errors import NotFoundError
 
 log = logging.getLogger("trueclout.api")
-
-#: Least time between two progress writes of one job (seconds).
-_PROGRESS_EVERY_S = 0.25
 
 RESTARTED = "server restarted"
 
@@ -92,8 +90,10 @@ class JobManager:
     def submit(self, kind: str, params: dict, fn: Callable[[Callable], Any], *,
                cleanup: Path | None = None) -> dict:
         """Record a job and run ``fn(progress)`` in the pool, where
-        ``progress(fraction, message)`` reports progress; ``fn`` returns the result (a
-        JSON-ready dict). ``cleanup``: a folder removed when the job ends.
+        ``progress(fraction, message, force=False)`` reports progress (written at most
+        every ``api_job_progress_s`` seconds unless ``force``; it never goes back); ``fn``
+        returns the result (a JSON-ready dict). ``cleanup``: a folder removed when the
+        job ends.
 
         Examples
         --------
@@ -107,16 +107,18 @@ class JobManager:
         return self.get(job_id)
 
     def _run(self, job_id: int, fn: Callable, cleanup: Path | None) -> None:
-        store = self.service.cursor_store()
-        last = [0.0]
+        store = self.service.open_cursor()  # the record's own cursor, outside the work's
+        every = float(config.get("api_job_progress_s"))
+        last = [float("-inf"), 0.0]          # time of the last write, progress written
 
-        def progress(fraction: float, message: str | None = None) -> None:
+        def progress(fraction: float, message: str | None = None, *,
+                     force: bool = False) -> None:
             now = time.monotonic()
-            if now - last[0] < _PROGRESS_EVERY_S:
+            if not force and now - last[0] < every:
                 return
-            last[0] = now
-            store.update_job(job_id, progress=float(min(max(fraction, 0.0), 1.0)),
-                             message=message)
+            frac = max(float(min(max(fraction, 0.0), 1.0)), last[1])  # never backwards
+            last[0], last[1] = now, frac
+            store.update_job(job_id, progress=frac, message=message)
 
         try:
             store.update_job(job_id, status="running", started_at=_now(), progress=0.0)
@@ -134,6 +136,7 @@ class JobManager:
         finally:
             if cleanup is not None:
                 shutil.rmtree(cleanup, ignore_errors=True)
+            store.con.close()
             ev = self._done.pop(job_id, None)
             if ev is not None:
                 ev.set()

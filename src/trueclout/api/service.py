@@ -78,6 +78,47 @@ def _check_page(offset: int, limit: int, max_limit: int) -> None:
         raise UsageError(f"must be between 1 and {max_limit}", field="limit")
 
 
+#: Stages :func:`trueclout.simulate.simulate` reports (accounts, follows, posts, attacks,
+#: snapshots): a simulation job's progress counts them.
+_SIM_STAGES = 5
+
+
+def expected_rows(path: str | Path) -> int | None:
+    """About how many rows the file ``path`` holds, cheaply: a Parquet file's row count,
+    a plain text file's line count (less a header line); None for other files (a folder,
+    compressed or binary data) or when it cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "f.csv")
+    >>> _ = open(p, "w").write("src,dst\\na,b\\nb,c\\n")
+    >>> expected_rows(p), expected_rows(os.path.dirname(p))
+    (2, None)
+    """
+    p = Path(path)
+    try:
+        if not p.is_file():
+            return None
+        if p.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+            return int(pq.ParquetFile(p).metadata.num_rows)
+        lines, blank = 0, True
+        with open(p, "rb") as fh:
+            head = fh.read(4096)
+            if b"\x00" in head or head[:2] == b"\x1f\x8b" or head[:4] == b"PK\x03\x04":
+                return None
+            chunk = head
+            while chunk:
+                lines += chunk.count(b"\n")
+                blank = chunk.endswith(b"\n")
+                chunk = fh.read(1 << 20)
+        lines += 0 if blank else 1
+        return max(lines - 1, 1)
+    except Exception:  # unreadable or a damaged Parquet file: the ingest says why
+        return None
+
+
 class _Derived:
     """What is computed once per context: prefix-search keys, rankings, who-to-follow."""
 
@@ -88,6 +129,9 @@ class _Derived:
         self.tables: dict[tuple, Any] = {}
         self.wtf: Any = None
         self.audits: dict[tuple, dict] = {}
+        self.results: dict[tuple, list] = {}
+        self.ranks: dict[str, np.ndarray] | None = None
+        self.topics: list[dict] | None = None
         g = ctx.graph
         n = ctx.n
         prof = ctx.data.profiles
@@ -160,9 +204,22 @@ class Service:
         """
         view = getattr(self._local, "store", None)
         if view is None or view.con is None:
-            view = copy.copy(self.store)
-            view.con = self.store.con.cursor()
-            self._local.store = view
+            view = self._local.store = self.open_cursor()
+        return view
+
+    def open_cursor(self):
+        """A new :class:`Store` view over a new cursor of the service's connection (the
+        caller closes ``view.con``).
+
+        Examples
+        --------
+        >>> view = Service(":memory:").open_cursor()
+        >>> view.counts()["accounts"]
+        0
+        >>> view.con.close()
+        """
+        view = copy.copy(self.store)
+        view.con = self.store.con.cursor()
         return view
 
     def token(self) -> tuple:
@@ -275,7 +332,8 @@ class Service:
             hits.append(order[lo:hi])
         idx = np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.int64)
         idx = idx[np.lexsort((idx, -d.followers[idx]))] if idx.size else idx
-        rows = [self._account_row(d, int(v)) for v in idx[offset:offset + limit]]
+        vs = [int(v) for v in idx[offset:offset + limit]]
+        rows = self._add_ranks(d, [self._account_row(d, v) for v in vs], vs)
         return _page(rows, idx.size, offset, limit, q=q)
 
     def account(self, spec: str) -> dict:
@@ -331,6 +389,72 @@ class Service:
                     d.rankings[topic] = s
         return s
 
+    def _ranks(self, d: _Derived) -> dict[str, np.ndarray]:
+        """Per account: TrueRank (a multiple of the average account) and the places by
+        TrueRank and by followers; once per context."""
+        if d.ranks is None:
+            from ..report.influence import places
+            s = self._scores(d, None)
+            with d.lock:
+                if d.ranks is None:
+                    n = max(d.ctx.n, 1)
+                    d.ranks = {"truerank": np.asarray(s["truerank"], np.float64) * n,
+                               "place_truerank": places(s["truerank"]),
+                               "place_followers": places(s["followers"])}
+        return d.ranks
+
+    def _add_ranks(self, d: _Derived, rows: list[dict], vs: Sequence[int]) -> list[dict]:
+        """Add ``truerank``, ``place_truerank`` and ``place_followers`` to ``rows`` (the
+        accounts ``vs``, −1 where unknown)."""
+        if not rows:
+            return rows
+        r = self._ranks(d)
+        for row, v in zip(rows, vs):
+            ok = v is not None and 0 <= int(v) < d.ctx.n
+            row["truerank"] = round(float(r["truerank"][v]), 4) if ok else None
+            row["place_truerank"] = int(r["place_truerank"][v]) if ok else None
+            row["place_followers"] = int(r["place_followers"][v]) if ok else None
+        return rows
+
+    def topics(self, k: int | None = None) -> list[dict]:
+        """The topic communities, biggest audience first (at most ``k``): ``topic``
+        (``community:<id>``, what ``topic=`` takes), ``terms`` (top terms), ``label``
+        (the topic and its first three terms), ``producers`` and ``audience``. Cached per
+        context; empty when the data has no topics.
+
+        Examples
+        --------
+        >>> Service(":memory:").topics()
+        []
+        >>> Service(":memory:").topics(k=0)
+        Traceback (most recent call last):
+        ...
+        trueclout.errors.UsageError: k: must be at least 1
+        """
+        if k is not None and k < 1:
+            raise UsageError("must be at least 1", field="k")
+        d = self._ctx()
+        if d.topics is None:
+            from ..score.topics import list_topics
+            found: list = []
+            if d.ctx.n:
+                try:
+                    with self._store_lock:
+                        found = list_topics(d.ctx, None, store=d.ctx.live_store())
+                except (TruecloutError, ValueError):
+                    found = []
+            rows = []
+            for t in found:
+                terms = [str(x) for x in (t.get("terms") or [])]
+                rows.append({"topic": t["topic"], "terms": terms,
+                             "label": (f"{t['topic']}: {', '.join(terms[:3])}" if terms
+                                       else t["topic"]),
+                             "producers": _py(t.get("producers")),
+                             "audience": _py(t.get("audience"))})
+            d.topics = rows
+        rows = d.topics if k is None else d.topics[:k]
+        return copy.deepcopy(rows)
+
     def rankings(self, by: str = "truerank", topic: str | None = None, offset: int = 0,
                  limit: int = 50) -> dict:
         """One page of the ranking ``by`` (truerank, followers, reach, engagement,
@@ -381,10 +505,33 @@ class Service:
         with self._store_lock:
             return resolve_target(d.ctx, store=d.ctx.store, **kw)
 
+    def _label_vertex(self, d: _Derived, label: str) -> int:
+        platform, _, aid = str(label).partition(":")
+        try:
+            return int(d.ctx.graph.vertex(platform, aid))
+        except (KeyError, ValueError, TruecloutError):
+            return -1
+
+    def _cached(self, d: _Derived, key: tuple, make) -> Any:
+        got = d.results.get(key)
+        if got is None:
+            got = make()
+            with d.lock:
+                if len(d.results) >= self.audit_cache:
+                    d.results.pop(next(iter(d.results)))
+                d.results[key] = got
+        return got
+
     def find(self, *, topic: str | None = None, audience: str | None = None,
-             like: str | None = None, top: int = 20, min_followers: int = 0) -> dict:
+             like: str | None = None, offset: int = 0, limit: int = 20,
+             min_followers: int = 0) -> dict:
         """Creators for exactly one of ``topic``, ``audience`` (an account whose followers
-        are the audience) and ``like`` (lookalikes); ``{"target", "kind", "creators"}``.
+        are the audience) and ``like`` (lookalikes), best first, one page:
+        ``{"total", "offset", "limit", "items", "target", "kind", ...}``. Each row has the
+        follower count and TrueRank side by side (``truerank``, ``place_truerank``,
+        ``place_followers``). The list is ranked once per target (at most
+        ``api_result_cap`` creators, so ``total`` is at most that) and its pages are
+        slices of it.
 
         Examples
         --------
@@ -393,9 +540,9 @@ class Service:
         ...
         trueclout.errors.UsageError: give exactly one of --topic, --audience and --like
         """
+        from .. import config
         from ..discover.find import find
-        if not 1 <= top <= self.max_limit:
-            raise UsageError(f"must be between 1 and {self.max_limit}", field="top")
+        _check_page(offset, limit, self.max_limit)
         if min_followers < 0:
             raise UsageError("must not be negative", field="min_followers")
         given = [x for x in (topic, audience, like) if x is not None]
@@ -404,10 +551,18 @@ class Service:
         d = self._ctx()
         if like is not None:
             self._vertex(d, like)
-        t = self._target(d, topic=topic, audience=self._audience(d, audience), like=like)
-        table = find(d.ctx, t, top=top, min_followers=min_followers)
-        return _py({"target": t.label, "kind": t.kind, **t.info,
-                    "creators": table.to_pylist()})
+        cap = int(config.get("api_result_cap"))
+
+        def make():
+            t = self._target(d, topic=topic, audience=self._audience(d, audience),
+                             like=like)
+            rows = _py(find(d.ctx, t, top=cap, min_followers=min_followers).to_pylist())
+            return {"target": t.label, "kind": t.kind, **_py(t.info)}, rows
+
+        head, rows = self._cached(d, ("find", topic, audience, like, min_followers), make)
+        page = copy.deepcopy(rows[offset:offset + limit])
+        self._add_ranks(d, page, [self._label_vertex(d, r["account"]) for r in page])
+        return _page(page, len(rows), offset, limit, **copy.deepcopy(head))
 
     def overlap(self, creators: Sequence[str], *, method: str = "auto",
                 k: int | None = None) -> dict:
@@ -464,34 +619,45 @@ class Service:
                           target_label="" if t.kind == "all" else t.label)
         return _py(res)
 
-    def suggest(self, spec: str, top: int = 20) -> dict:
+    def suggest(self, spec: str, offset: int = 0, limit: int = 20) -> dict:
         """Who ``spec`` could follow (:class:`trueclout.discover.suggest.WhoToFollow`,
-        fitted once per context); never a flagged account.
+        fitted once per context), best first, one page: ``{"total", "offset", "limit",
+        "items", "account"}``; never a flagged account. The list is ranked once per
+        account (at most ``api_result_cap`` suggestions) and its pages are slices of it.
 
         Examples
         --------
-        >>> Service(":memory:").suggest("x", top=0)
+        >>> Service(":memory:").suggest("x", limit=0)
         Traceback (most recent call last):
         ...
-        trueclout.errors.UsageError: top: must be between 1 and 1000
+        trueclout.errors.UsageError: limit: must be between 1 and 1000
         """
+        from .. import config
         from ..discover.suggest import WhoToFollow, suggestion_table
-        if not 1 <= top <= self.max_limit:
-            raise UsageError(f"must be between 1 and {self.max_limit}", field="top")
+        _check_page(offset, limit, self.max_limit)
         d = self._ctx()
         v = self._vertex(d, spec)
-        if d.wtf is None:
-            with d.lock:
-                if d.wtf is None:
-                    d.wtf = WhoToFollow().fit(d.ctx)
-        ids, scores = d.wtf.recommend_many([v], top)
-        table = suggestion_table(d.wtf, d.ctx.data, np.array([v]), ids, scores,
-                                 specs=[spec])
-        rows = [r for r in table.to_pylist() if r["rank"] is not None]
-        keep = ("rank", "platform", "account_id", "handle", "score",
-                "followed_by_your_follows", "follows_you")
-        return _py({"account": self._account_row(d, v)["account"],
-                    "suggestions": [{k: r[k] for k in keep} for r in rows]})
+        cap = int(config.get("api_result_cap"))
+
+        def make():
+            if d.wtf is None:
+                with d.lock:
+                    if d.wtf is None:
+                        d.wtf = WhoToFollow().fit(d.ctx)
+            ids, scores = d.wtf.recommend_many([v], cap)
+            table = suggestion_table(d.wtf, d.ctx.data, np.array([v]), ids, scores,
+                                     specs=[spec])
+            keep = ("rank", "platform", "account_id", "handle", "score",
+                    "followed_by_your_follows", "follows_you")
+            return _py([{k: r[k] for k in keep} for r in table.to_pylist()
+                        if r["rank"] is not None])
+
+        rows = self._cached(d, ("suggest", v), make)
+        page = copy.deepcopy(rows[offset:offset + limit])
+        for r in page:
+            r["account"] = f"{r['platform']}:{r['account_id']}"
+        return _page(page, len(rows), offset, limit,
+                     account=self._account_row(d, v)["account"])
 
     # -- runs ----------------------------------------------------------------------------
     def runs(self, offset: int = 0, limit: int = 50) -> dict:
@@ -542,11 +708,52 @@ class Service:
         return {"run_id": rid, **summary}
 
     # -- jobs ----------------------------------------------------------------------------
+    def _ingest(self, progress, path: Path, *, name: str, fmt: str | None, lo: float,
+                hi: float, expected: int | None) -> dict:
+        """Ingest ``path`` under the write lock, reporting progress in [lo, hi]: the rows
+        staged so far (a share of ``expected`` rows when known), then checking and moving;
+        the failures raise :class:`InputError` with ``name`` in place of the path."""
+        from ..errors import InputError
+        from ..ingest.run import ingest
+        span = hi - lo
+        stage_at = {"checking": lo + 0.85 * span, "moving": lo + 0.9 * span}
+        seen = [None]
+
+        def cb(source: str, stage: str, rows: int) -> None:
+            new = stage != seen[0]
+            seen[0] = stage
+            if stage == "staging":
+                share = min(rows / expected, 1.0) if expected else 0.0
+                frac, msg = lo + 0.8 * span * share, f"reading {name}: {rows:,} rows"
+                if expected:
+                    msg += f" of about {expected:,}"
+            else:
+                frac = stage_at.get(stage, lo + 0.9 * span)
+                msg = f"{stage} {name}: {rows:,} rows"
+            progress(frac, msg, force=new)
+
+        with self.write_lock:
+            progress(lo, f"reading {name}", force=True)
+            rep = ingest(self.cursor_store(), [path], fmt=fmt, progress=cb)
+        if rep.failures:
+            tmp = str(path)
+            why = "; ".join(
+                str(f.get("error")).replace(tmp + ": ", "").replace(tmp, name)
+                for f in rep.failures)
+            raise InputError(why, path=name)
+        out = rep.to_dict()
+        for load in out.get("loads", []):
+            load["source"] = name  # never the server's temporary path
+        out.pop("failures", None)
+        return _py(out)
+
     def start_ingest(self, path: str | Path, *, filename: str, fmt: str | None = None,
                      cleanup: Path | None = None) -> dict:
         """Start a job that ingests the file ``path`` (uploaded as ``filename``) and then
-        refits detection; returns the job record (``job_id``, ``status``...). A load that
-        fails makes the job fail, with the reader's reason.
+        refits detection; returns the job record (``job_id``, ``status``...). Its progress
+        follows the rows read (a share of the file's estimated rows, see
+        :func:`expected_rows`) with a message giving the rows so far. A load that fails
+        makes the job fail, with the reader's reason.
 
         Examples
         --------
@@ -555,31 +762,73 @@ class Service:
         >>> svc.jobs.wait(job["job_id"])["message"]
         'x.csv: no such file or folder'
         """
-        from ..errors import InputError
-        from ..ingest.run import ingest
+        path = Path(path)
 
         def work(progress) -> dict:
-            with self.write_lock:
-                progress(0.05, f"reading {filename}")
-                rep = ingest(self.cursor_store(), [path], fmt=fmt,
-                             progress=lambda src, stage, rows: progress(
-                                 0.4, f"{stage}: {rows:,} rows"))
-            if rep.failures:
-                tmp = str(path)
-                why = "; ".join(
-                    str(f.get("error")).replace(tmp + ": ", "").replace(tmp, filename)
-                    for f in rep.failures)
-                raise InputError(why, path=filename)
-            out = rep.to_dict()
-            for load in out.get("loads", []):
-                load["source"] = filename  # never the server's temporary path
-            out.pop("failures", None)
-            progress(0.8, "refitting detection")
+            out = self._ingest(progress, path, name=filename, fmt=fmt, lo=0.02, hi=0.8,
+                               expected=expected_rows(path))
+            progress(0.8, "refitting detection", force=True)
             self._ctx()
-            return _py(out)
+            return out
 
         return self.jobs.submit("ingest", {"filename": filename, "format": fmt}, work,
                                 cleanup=cleanup)
+
+    def start_simulation(self, accounts: int, seed: int | None = None) -> dict:
+        """Start a job that simulates a platform of ``accounts`` accounts (between the
+        settings ``api_sim_min_accounts`` and ``api_sim_max_accounts``) with planted fraud
+        (:func:`trueclout.simulate.simulate`) into a temporary folder, ingests it as the
+        ingest job does, refits detection and removes the folder; returns the job record.
+        Its result has the simulation's rows per table and ground truth, and the load.
+
+        Examples
+        --------
+        >>> Service(":memory:").start_simulation(5)
+        Traceback (most recent call last):
+        ...
+        trueclout.errors.UsageError: accounts: must be between 100 and 200000
+        """
+        import tempfile
+
+        from .. import config
+        from ..simulate import simulate
+        lo, hi = int(config.get("api_sim_min_accounts")), int(config.get("api_sim_max_accounts"))
+        if not lo <= int(accounts) <= hi:
+            raise UsageError(f"must be between {lo} and {hi}", field="accounts")
+        seed = int(config.get("sim_seed") if seed is None else seed)
+        if seed < 0:
+            raise UsageError("must not be negative", field="seed")
+        accounts = int(accounts)
+        folder = Path(tempfile.mkdtemp(prefix="trueclout-sim-"))
+        stages: list[str] = []
+
+        def work(progress) -> dict:
+            def sim_cb(stage: str, done: int, total: int) -> None:
+                new = stage not in stages
+                if new:
+                    stages.append(stage)
+                share = (len(stages) - 1 + done / max(total, 1)) / _SIM_STAGES
+                progress(0.4 * min(share, 1.0), f"simulating {accounts:,} accounts: "
+                         f"{stage} {done}/{total}", force=new)
+
+            progress(0.0, f"simulating {accounts:,} accounts", force=True)
+            man = simulate(folder / "platform", accounts=accounts, seed=seed,
+                           progress=sim_cb)
+            expected = int(sum(man.get("rows", {}).values())) or None
+            load = self._ingest(progress, folder / "platform", name="simulation", fmt=None,
+                                lo=0.4, hi=0.85, expected=expected)
+            progress(0.85, "refitting detection", force=True)
+            self._ctx()
+            return _py({"accounts": accounts, "seed": seed, "rows": man.get("rows"),
+                        "ground_truth": man.get("ground_truth"), "ingest": load})
+
+        try:
+            return self.jobs.submit("simulate", {"accounts": accounts, "seed": seed}, work,
+                                    cleanup=folder)
+        except BaseException:
+            import shutil
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
 
     def start_detection(self) -> dict:
         """Start a job that refits detection and the rankings and saves a ``detect`` run

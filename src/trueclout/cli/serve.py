@@ -1,5 +1,6 @@
 """Commands of the service (registered on import by :mod:`trueclout.cli`): ``serve`` (the
-API and the dashboard under uvicorn) and ``keys create`` / ``keys list`` / ``keys revoke``.
+API and the dashboard under uvicorn) and ``keys create`` / ``keys list`` / ``keys revoke
+PREFIX``.
 
 The server is the store's single writer while it runs, so make keys before starting it
 (``keys create`` waits ``lock_wait_s`` for the store, then fails).
@@ -30,7 +31,9 @@ app.add_typer(keys_app, name="keys")
 
 
 @app.command(help="Serve the REST API (under /api/v1) and the dashboard (under /) with "
-                  "uvicorn. The server is the store's single writer while it runs.")
+                  "uvicorn. The server is the store's single writer while it runs. On a "
+                  "loopback --host the dashboard is open; on any other address its pages "
+                  "ask for an API key too.")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
@@ -47,10 +50,16 @@ def serve(
     if not Path(path).exists():
         raise UsageError(f"store {path} does not exist; run `trueclout demo`, `trueclout "
                          "simulate` or `trueclout ingest` first")
-    application = create_app(path, cors_origins=cors or None)
+    from ..web.pages import is_loopback
+    web_auth = not is_loopback(host)
+    application = create_app(path, cors_origins=cors or None, web_auth=web_auth)
     err.print(f"trueclout: dashboard at http://{host}:{port}/ , API at "
               f"http://{host}:{port}/api/v1 (docs: /api/v1/docs); Ctrl+C stops",
               highlight=False)
+    if web_auth:
+        err.print(f"trueclout: {host} is not a loopback address, so the dashboard asks for "
+                  "an API key (sign in with a read key from `trueclout keys create`)",
+                  highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
@@ -95,14 +104,25 @@ def keys_list(db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None
     out.print(t)
 
 
-@keys_app.command("revoke", help="Revoke an API key by its id (see `keys list`).")
-def keys_revoke(key_id: int = typer.Argument(..., help="The key's id."),
+@keys_app.command("revoke", help="Revoke an API key by its prefix (the 8 hex digits after "
+                                 "'tc_', shown by `keys list`), its id, or the key itself. "
+                                 "Stop the server first (it holds the store); while it "
+                                 "runs, revoke with DELETE /api/v1/keys/PREFIX instead.")
+def keys_revoke(key: str = typer.Argument(..., metavar="PREFIX",
+                                          help="The key's prefix, its id, or the key."),
                 db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
+    from ..api.auth import split_key
     from ..store import Store
+    spec = key.strip()
     with Store(_db(db)) as store:
-        if not store.revoke_api_key(key_id):
-            raise UsageError(f"no API key {key_id}")
+        prefix = split_key(spec) or spec.lower()
+        row = store.api_key(prefix) if len(prefix) == 8 else None
+        if row is None and spec.isdigit():
+            row = next((r for r in store.api_keys() if r["key_id"] == int(spec)), None)
+        if row is None:
+            raise UsageError(f"no API key {spec!r} (see `trueclout keys list`)")
+        store.revoke_api_key(row["key_id"])
     if as_json:
-        _print_json({"revoked": key_id})
+        _print_json({"revoked": row["prefix"], "key_id": row["key_id"]})
         return
-    out.print(f"key {key_id} revoked")
+    out.print(f"key {row['prefix']} (id {row['key_id']}) revoked", highlight=False)

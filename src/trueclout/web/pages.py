@@ -41,13 +41,11 @@ import functools
 import hashlib
 import json
 import re
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
@@ -72,11 +70,99 @@ JOB_URL = "/api/v1/jobs/{id}"
 KEY_HEADER = "X-API-Key"
 
 
+#: The cookie that keeps a signed-in user's key (pages only: the API never reads it).
+COOKIE = "tc_key"
+
+#: Routes open without a key even when the pages need one.
+_OPEN = ("web_static", "web_login", "web_login_post", "web_logout")
+
+
+class LoginRequired(Exception):
+    """A page was asked for without a valid key while the pages need one: the answer is
+    a redirect to the login form (see :func:`install`).
+
+    Examples
+    --------
+    >>> LoginRequired("/discover?topic=x").next
+    '/discover?topic=x'
+    """
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next = next_url
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (what ``serve --host`` got) is a loopback address, the only case
+    where the pages are open without a key.
+
+    Examples
+    --------
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("localhost")
+    (True, True, True)
+    >>> is_loopback("0.0.0.0"), is_loopback("192.168.1.5"), is_loopback("example.com")
+    (False, False, False)
+    """
+    import ipaddress
+    h = host.strip().strip("[]").lower()
+    if h == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def _safe_next(url: str | None) -> str:
+    """Only a path of this site (never ``//host`` or ``scheme:``) may follow a login."""
+    url = url or "/"
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return "/"
+    return url
+
+
 def _start(request: Request) -> None:
     request.state.t0 = time.perf_counter()
+    state = request.app.state
+    if not getattr(state, "web_auth", False):
+        return
+    route = request.scope.get("route")
+    if getattr(route, "name", None) in _OPEN:
+        return
+    from ..api.auth import key_from_headers
+    from ..api.errors import AuthError
+    key = request.cookies.get(COOKIE) or key_from_headers(request.headers)
+    try:
+        row = state.keys.check(key)
+    except AuthError:
+        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(nxt) from None
+    state.limiter.take(row["key_id"])
+    request.state.signed_in = True
 
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(_start)])
+
+
+def install(app) -> None:
+    """Add the pages to ``app`` (the API's FastAPI app, with ``state.service``,
+    ``state.keys``, ``state.limiter`` and ``state.web_auth``), and the redirect of
+    :class:`LoginRequired` to the login form.
+
+    Examples
+    --------
+    >>> install  # doctest: +ELLIPSIS
+    <function install at ...>
+    """
+    from fastapi.responses import RedirectResponse
+
+    async def _login_required(request: Request, exc: LoginRequired):
+        from urllib.parse import urlencode
+        url = request.url_for("web_login").path + "?" + urlencode({"next": exc.next})
+        return RedirectResponse(url, status_code=303)
+
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.include_router(router)
 
 
 # -- formatting helpers, the templates' globals --------------------------------------------
@@ -238,6 +324,7 @@ def render(request: Request, template: str, page: str, *, title: str,
     svc = service(request)
     html = _env().get_template(template).render(
         request=request, page=page, title=title, figures=figures or {},
+        auth=bool(getattr(request.app.state, "web_auth", False)),
         figures_json=_figures_json(figures or {}), error=err,
         store=Path(svc.db).name if getattr(svc, "db", None) else None,
         url=lambda name: request.url_for("web_" + name).path,
@@ -245,65 +332,6 @@ def render(request: Request, template: str, page: str, *, title: str,
     ms = 1000 * (time.perf_counter() - t0)
     return HTMLResponse(html, status_code=status,
                         headers={"Server-Timing": f"app;dur={ms:.1f}"})
-
-
-# -- per-context lookups the pages add to the service's rows --------------------------------
-_places_lock = threading.Lock()
-
-
-def _places(svc) -> dict:
-    """Per account: place by followers and by TrueRank, TrueRank as a multiple of the
-    average account; computed once per scoring context."""
-    from ..report.influence import places
-    d = svc._ctx()  # one context per store state; cached with it
-    got = d.tables.get("web:places")
-    if got is None:
-        with _places_lock:
-            got = d.tables.get("web:places")
-            if got is None:
-                s = svc._scores(d, None)
-                n = max(d.ctx.n, 1)
-                got = {"followers": places(s["followers"]), "truerank": places(s["truerank"]),
-                       "tr": np.asarray(s["truerank"], np.float64) * n}
-                d.tables["web:places"] = got
-    return got
-
-
-def _vertex_of(svc, account: str) -> int | None:
-    g = svc.context().graph
-    platform, _, aid = account.partition(":")
-    try:
-        return int(g.vertex(platform, aid))
-    except (KeyError, ValueError, TruecloutError):
-        return None
-
-
-def _with_places(svc, rows: list[dict]) -> list[dict]:
-    p = _places(svc)
-    for r in rows:
-        v = _vertex_of(svc, r["account"])
-        r["place_followers"] = int(p["followers"][v]) if v is not None else None
-        r["place_truerank"] = int(p["truerank"][v]) if v is not None else None
-        r["truerank"] = round(float(p["tr"][v]), 3) if v is not None else None
-    return rows
-
-
-def _topics(svc) -> list[dict]:
-    """The topic communities for the discover page's menu, biggest first (cached)."""
-    d = svc._ctx()
-    got = d.tables.get("web:topics")
-    if got is None:
-        from ..score.topics import list_topics
-        try:
-            with svc._store_lock:
-                found = list_topics(d.ctx, None, store=d.ctx.live_store())
-        except (TruecloutError, ValueError):
-            found = []
-        got = [{"topic": t["topic"],
-                "label": f"{t['topic']}: {', '.join(t.get('terms', [])[:3])}"
-                         if t.get("terms") else t["topic"]} for t in found]
-        d.tables["web:topics"] = got
-    return got
 
 
 # -- pages -----------------------------------------------------------------------------------
@@ -315,7 +343,6 @@ def search_page(request: Request, q: str = "") -> HTMLResponse:
     if q.strip():
         try:
             rows = svc.search(q, limit=int(config.get("web_search_limit")))["items"]
-            _with_places(svc, rows)
         except TruecloutError as exc:
             err = exc
     return render(request, "search.html.j2", "search", title="Search", q=q, rows=rows,
@@ -350,10 +377,10 @@ def discover_page(request: Request, topic: str = "", audience: str = "", like: s
                                      ("like", like)) if v and v.strip()}
     rows, target, err = None, "", None
     try:
-        topics = _topics(svc)
+        topics = svc.topics()
         if kw:
-            res = svc.find(top=top, **kw)
-            rows, target = _with_places(svc, res["creators"]), res["target"]
+            res = svc.find(limit=top, **kw)
+            rows, target = res["items"], res["target"]
     except TruecloutError as exc:
         err, rows, topics = exc, None, []
     return render(request, "discover.html.j2", "discover", title="Discover", error=err,
@@ -442,3 +469,42 @@ def upload_page(request: Request) -> HTMLResponse:
     return render(request, "upload.html.j2", "upload", title="Upload",
                   poll_ms=int(config.get("web_upload_poll_ms")), upload_url=upload_url,
                   job_url=job_url, key_header=KEY_HEADER)
+
+
+# -- sign in (only when the pages need a key) ----------------------------------------------
+@router.get("/login", name="web_login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    """The sign-in form: an API key (read or admin), kept in a cookie for the pages."""
+    return render(request, "login.html.j2", "login", title="Sign in", next=_safe_next(next))
+
+
+@router.post("/login", name="web_login_post", response_class=HTMLResponse)
+async def login_post(request: Request) -> Response:
+    """Check the key; on success keep it in an HttpOnly, SameSite=Strict cookie and go on
+    to ``next``; else show the form again with the reason (401)."""
+    from fastapi.responses import RedirectResponse
+
+    from ..api.errors import AuthError
+    form = await request.form()
+    key = str(form.get("key") or "").strip()
+    nxt = _safe_next(str(form.get("next") or "/"))
+    try:
+        row = request.app.state.keys.check(key or None)
+    except AuthError as exc:
+        return render(request, "login.html.j2", "login", title="Sign in", next=nxt,
+                      error=exc)
+    request.app.state.limiter.take(row["key_id"])
+    resp = RedirectResponse(nxt, status_code=303)
+    resp.set_cookie(COOKIE, key, max_age=int(config.get("web_login_max_age_s")),
+                    httponly=True, samesite="strict", path="/",
+                    secure=request.url.scheme == "https")
+    return resp
+
+
+@router.post("/logout", name="web_logout")
+def logout(request: Request) -> Response:
+    """Forget the cookie and go back to the sign-in form."""
+    from fastapi.responses import RedirectResponse
+    resp = RedirectResponse(request.url_for("web_login").path, status_code=303)
+    resp.delete_cookie(COOKIE, path="/")
+    return resp
