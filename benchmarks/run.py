@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_snap:
             import bench_suggest
             results["suggest"] = bench_suggest.run(quick=args.quick)
+        import bench_load
+        results["load"] = bench_load.run(quick=args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -278,6 +280,18 @@ def main(argv: list[str] | None = None) -> int:
                      f"precompute; {sg['latency_ms']['median']:.2f} ms/user median, "
                      f"p95 {sg['latency_ms']['p95']:.2f} (target 5 ms); "
                      f"{sg['batch_users_per_s']:,.0f} users/s batch"))
+    ld = results.get("load")
+    if ld:
+        for phase, what in (("closed", f"{ld['closed']['concurrency']} clients as fast as "
+                                        "answered"),
+                            ("open", f"{ld['open']['target_rps']:.0f} requests/s offered")):
+            o = ld[phase]["overall"]
+            rows.append((f"API load, {phase} ({what})", f"{o['ok_rps']:,.0f} req/s",
+                         f"p50 {o['p50_ms']:.1f} ms, p95 {o['p95_ms']:.1f}, p99 "
+                         f"{o['p99_ms']:.1f} (targets 500 req/s, p99 < 50 ms); errors "
+                         f"{sum(o['errors'].values())}; audit p99 "
+                         f"{ld[phase]['audit']['p99_ms']:.1f}, rankings p99 "
+                         f"{ld[phase]['rankings']['p99_ms']:.1f}"))
     width = max(len(r[0]) for r in rows)
     for name, t, note in rows:
         print(f"{name:<{width}}  {t:>10}  {note}")
