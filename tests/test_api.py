@@ -524,3 +524,29 @@ def test_simulation_job(tmp_path, monkeypatch):
         assert msgs[-1] == "refitting detection"
     assert list(scratch.iterdir()) == []                # the folder was removed
     svc.close()
+
+
+def test_jobs_still_start_after_the_lifespan_ended(tmp_path):
+    """The shutdown hook stops the job threads; a job started after it (another
+    ``with TestClient(app)``, a server restarted in-process) gets new ones, not a 500."""
+    app = create_app(tmp_path / "life.duckdb", web=False)
+    svc = app.state.service
+    admin = {"X-API-Key": create_key(svc.store, "admin")}
+    try:
+        client = TestClient(app)
+        r = client.post(f"{V1}/simulations", json={"accounts": 120}, headers=admin)
+        assert r.status_code == 202, r.text
+        assert svc.jobs.wait(r.json()["job_id"], timeout=180)["status"] == "done"
+        with TestClient(app):           # its exit runs the shutdown hook
+            pass
+        r = client.post(f"{V1}/simulations", json={"accounts": 120}, headers=admin)
+        assert r.status_code == 202, r.text
+        assert svc.jobs.wait(r.json()["job_id"], timeout=180)["status"] == "done"
+        with TestClient(app) as again:  # and once more inside a lifespan
+            pass
+        r = again.post(f"{V1}/runs", headers=admin)
+        assert r.status_code == 202, r.text
+        job = svc.jobs.wait(r.json()["job_id"], timeout=180)
+        assert job["status"] == "done" and job["result"]["accounts"] == 120, job
+    finally:
+        svc.close()

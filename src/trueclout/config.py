@@ -813,6 +813,18 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("web_login_max_age_s", 28_800, "Lifetime (seconds) of the web login cookie that "
             "holds a read key when the server does not listen on loopback.",
             "our choice: a working day"),
+    # -- api, load (issue 5) ---------------------------------------------------------------
+    Setting("api_token_check_s", 1.0, "Most seconds the API trusts its cached score context "
+            "without reading the store's ingest token again (its own jobs invalidate it at "
+            "once; this is the safety net for writes it did not make).",
+            "our choice: the token query costs about 0.5 ms; once a second is free"),
+    Setting("api_ranking_cache", 8, "Rankings (by, topic) the API keeps serialised per score "
+            "context, about 400 bytes an account each (oldest dropped first).",
+            "our choice: the five global rankings and a few topics; 8 rankings of the "
+            "50,000-account demo are about 170 MB"),
+    Setting("api_ranking_chunk", 256, "Ranking rows the API serialises to JSON at a time, "
+            "when a page first needs them.", "our choice: about 5 ms of work; a page of 50 "
+            "rows touches one or two chunks"),
 ]}
 
 

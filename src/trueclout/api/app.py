@@ -30,8 +30,9 @@ from typing import Literal, Optional
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 
@@ -143,13 +144,51 @@ def _install_errors(app: FastAPI) -> None:
             resp.headers[k] = v
         return resp
 
-    @app.middleware("http")
-    async def _unexpected(request: Request, call_next):
+    app.add_middleware(CatchAll)
+
+
+class CatchAll:
+    """Plain ASGI middleware: an exception no handler took (a bug) is logged and answers
+    500 in the one error shape, when no response has started yet. (Starlette's
+    ``@app.middleware("http")`` would do the same at a cost on every request.)
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> async def bug(scope, receive, send):
+    ...     raise KeyError("x")
+    >>> sent = []
+    >>> async def send(message):
+    ...     sent.append(message)
+    >>> scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
+    >>> asyncio.run(CatchAll(bug)(scope, None, send))
+    >>> sent[0]["status"], sent[1]["body"][:32]
+    (500, b'{"error":{"type":"InternalError"')
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
         try:
-            return await call_next(request)
+            await self.app(scope, receive, watch)
         except Exception as exc:  # a bug: log it, answer in the one shape
-            log.exception("unexpected error on %s %s", request.method, request.url.path)
-            return _error_response(exc)
+            log.exception("unexpected error on %s %s", scope.get("method"),
+                          scope.get("path"))
+            if started:
+                raise
+            await _error_response(exc)(scope, receive, send)
 
 
 # -- the app -------------------------------------------------------------------------------
@@ -213,16 +252,19 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
 
-    def _auth(request: Request, write: bool) -> dict:
-        row = keys.check(key_from_headers(request.headers), write=write)
+    async def _auth(request: Request, write: bool) -> dict:
+        key = key_from_headers(request.headers)
+        row = keys.check_cached(key, write=write)   # on the event loop: a dict look-up
+        if row is None:                             # PBKDF2 and the store: a thread
+            row = await run_in_threadpool(keys.check, key, write=write)
         limiter.take(row["key_id"])
         return row
 
-    def read_key(request: Request) -> dict:
-        return _auth(request, False)
+    async def read_key(request: Request) -> dict:
+        return await _auth(request, False)
 
-    def write_key(request: Request) -> dict:
-        return _auth(request, True)
+    async def write_key(request: Request) -> dict:
+        return await _auth(request, True)
 
     R = [Depends(read_key)]
     W = [Depends(write_key)]
@@ -249,10 +291,16 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         """One account: platform:account_id, an account id or @handle."""
         return svc.account(spec)
 
+    # The two hot reads answer a cached body on the event loop and hand a miss (a
+    # token check due, an audit or ranking not computed yet) to a thread. The
+    # annotation keeps their OpenAPI schema; the body is the service's ready JSON.
     @app.get(f"{PREFIX}/accounts/{{spec}}/audit", tags=["accounts"], dependencies=R)
-    def audit(spec: str) -> dict:
+    async def audit(spec: str) -> dict:
         """The audit of one account, with its influence figures."""
-        return svc.audit(spec)
+        body = svc.audit_json(spec, cached_only=True)
+        if body is None:
+            body = await run_in_threadpool(svc.audit_json, spec)
+        return Response(body, media_type="application/json")
 
     @app.get(f"{PREFIX}/accounts/{{spec}}/suggestions", tags=["discover"], dependencies=R)
     def suggest(spec: str, offset: int = Offset, limit: int = Page20,
@@ -261,12 +309,15 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         return svc.suggest(spec, offset=offset, limit=limit if top is None else top)
 
     @app.get(f"{PREFIX}/rankings", tags=["rankings"], dependencies=R)
-    def rankings(by: Literal["truerank", "followers", "reach", "engagement",
+    async def rankings(by: Literal["truerank", "followers", "reach", "engagement",
                              "pagerank"] = "truerank",
                  topic: Optional[str] = Query(None, max_length=200),
                  offset: int = Offset, limit: int = Limit) -> dict:
         """One page of a ranking of every account."""
-        return svc.rankings(by=by, topic=topic, offset=offset, limit=limit)
+        body = svc.rankings_json(by, topic, offset, limit, cached_only=True)
+        if body is None:
+            body = await run_in_threadpool(svc.rankings_json, by, topic, offset, limit)
+        return Response(body, media_type="application/json")
 
     @app.get(f"{PREFIX}/find", tags=["discover"], dependencies=R)
     def find(topic: Optional[str] = Query(None, max_length=200),

@@ -131,6 +131,12 @@ def key_from_headers(headers: Any) -> str | None:
     return key.strip() if key and key.strip() else None
 
 
+def _scope(row: dict, write: bool) -> dict:
+    if write and row["scope"] != "admin":
+        raise ForbiddenError("this request writes; it needs an admin key, not a read key")
+    return row
+
+
 class Keys:
     """Checks keys against a store, remembering checked keys for ``api_key_cache_s``.
 
@@ -171,25 +177,43 @@ class Keys:
         ...
         trueclout.api.errors.ForbiddenError: this request writes; it needs an admin key, not a read key
         """
-        if not key:
-            raise AuthError("an API key is required: send 'Authorization: Bearer <key>' or "
-                            "'X-API-Key: <key>'")
-        tag = hashlib.sha256(key.encode()).hexdigest()
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(tag)
-        row = hit[1] if hit is not None and now - hit[0] < self.ttl else None
+        row = self.check_cached(key, write=write)
         if row is None:
+            assert key is not None
+            now = time.monotonic()
             prefix = split_key(key)
             found = self._get_store().api_key(prefix) if prefix else None
             if found is None or found["revoked"] or not verify_key(key, found["hash"]):
                 raise AuthError("unknown or revoked API key")
             row = {k: found[k] for k in ("key_id", "prefix", "scope")}
             with self._lock:
-                self._cache[tag] = (now, row)
-        if write and row["scope"] != "admin":
-            raise ForbiddenError("this request writes; it needs an admin key, not a read key")
+                self._cache[hashlib.sha256(key.encode()).hexdigest()] = (now, row)
+            _scope(row, write)
         return row
+
+    def check_cached(self, key: str | None, *, write: bool = False) -> dict | None:
+        """:meth:`check` from memory only: the row of a key checked under
+        ``api_key_cache_s`` seconds ago, None when the key needs its (slow, PBKDF2) check
+        against the store; the same errors for a missing key or a read key that writes.
+        Cheap enough for the server's event loop.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> s = Store(":memory:")
+        >>> keys, key = Keys(s), create_key(s, "read")
+        >>> keys.check_cached(key) is None
+        True
+        >>> keys.check(key)["scope"], keys.check_cached(key)["scope"]
+        ('read', 'read')
+        """
+        if not key:
+            raise AuthError("an API key is required: send 'Authorization: Bearer <key>' or "
+                            "'X-API-Key: <key>'")
+        hit = self._cache.get(hashlib.sha256(key.encode()).hexdigest())
+        if hit is None or time.monotonic() - hit[0] >= self.ttl:
+            return None
+        return _scope(hit[1], write)
 
     def forget(self, prefix: str) -> None:
         """Drop the remembered checks of the key with ``prefix`` (after revoking it), so

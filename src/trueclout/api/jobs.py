@@ -79,7 +79,8 @@ class JobManager:
     def __init__(self, service, *, workers: int | None = None) -> None:
         self.service = service
         n = int(workers or config.get("api_job_workers"))
-        self.pool = ThreadPoolExecutor(max_workers=max(1, n), thread_name_prefix="tc-job")
+        self.workers = max(1, n)
+        self._pool: ThreadPoolExecutor | None = None   # made on the first submit
         self._lock = threading.Lock()
         self._done: dict[int, threading.Event] = {}
         if not service.store.read_only:
@@ -93,7 +94,8 @@ class JobManager:
         ``progress(fraction, message, force=False)`` reports progress (written at most
         every ``api_job_progress_s`` seconds unless ``force``; it never goes back); ``fn``
         returns the result (a JSON-ready dict). ``cleanup``: a folder removed when the
-        job ends.
+        job ends. The threads are made on the first submit (and again after a
+        :meth:`shutdown`).
 
         Examples
         --------
@@ -101,9 +103,13 @@ class JobManager:
         <function JobManager.submit at ...>
         """
         with self._lock:
+            if self._pool is None:       # first job, or the first since a shutdown
+                self._pool = ThreadPoolExecutor(max_workers=self.workers,
+                                                thread_name_prefix="tc-job")
+            pool = self._pool
             job_id = self.service.cursor_store().create_job(kind, params)
             self._done[job_id] = threading.Event()
-        self.pool.submit(self._run, job_id, fn, cleanup)
+        pool.submit(self._run, job_id, fn, cleanup)
         return self.get(job_id)
 
     def _run(self, job_id: int, fn: Callable, cleanup: Path | None) -> None:
@@ -179,11 +185,20 @@ class JobManager:
         return self.get(job_id)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop taking jobs; with ``wait``, let the running ones finish.
+        """Stop the job threads; with ``wait``, let the running jobs finish, else cancel
+        the queued ones. A later :meth:`submit` starts new threads (an app whose
+        lifespan ended once, as each ``with TestClient(app)`` does, still runs jobs).
 
         Examples
         --------
-        >>> JobManager.shutdown  # doctest: +ELLIPSIS
-        <function JobManager.shutdown at ...>
+        >>> from trueclout.api.service import Service
+        >>> jm = JobManager(Service(":memory:"), workers=1)
+        >>> jm.shutdown()
+        >>> jm.wait(jm.submit("again", {}, lambda progress: {})["job_id"])["status"]
+        'done'
+        >>> jm.shutdown()
         """
-        self.pool.shutdown(wait=wait, cancel_futures=not wait)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=not wait)

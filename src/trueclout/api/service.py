@@ -9,6 +9,20 @@ latest ingest id. Everything derived from the context (the rankings, the who-to-
 model) is computed once per context and cached with it. A lock guards each rebuild so two
 requests never fit detection twice; reads of a built context run in parallel.
 
+Reading the token costs a DuckDB query (about half a millisecond), too much for every
+request. The server is the store's single writer, so the data changes only through its own
+jobs (ingest, simulation, detection runs), and each of them bumps an in-memory generation
+counter when it has committed (:meth:`Service.bump`): a request re-reads the token only
+when the generation moved, and otherwise at most once every ``api_token_check_s`` seconds,
+a time-based safety net for a write the service did not make itself (a library call on its
+store in the same process). :meth:`Service.fresh` is the context when no check is due, so
+the API can answer a cached page on its event loop without a query or a thread.
+
+The hot reads keep their answers ready: each ranking ``(by, topic)`` as its rows
+serialised to JSON (in chunks, on first use, :class:`RankRows`), whose pages are slices
+(:meth:`Service.rankings_json`), and each audit as its JSON body
+(:meth:`Service.audit_json`).
+
 Threads never share a DuckDB connection: :meth:`Service.cursor_store` gives a thread its
 own :class:`Store` view over a cursor of the one connection (same database, its own
 transactions).
@@ -34,6 +48,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -69,6 +84,25 @@ def _py(x: Any) -> Any:
 def _page(rows: list, total: int, offset: int, limit: int, **extra: Any) -> dict:
     return {"total": int(total), "offset": int(offset), "limit": int(limit),
             "items": rows, **extra}
+
+
+def _dumps(x: Any) -> bytes:
+    """``x`` as compact UTF-8 JSON, as the API's JSON responses write it.
+
+    Examples
+    --------
+    >>> _dumps({"a": [1, None], "b": "é"})
+    b'{"a":[1,null],"b":"\xc3\xa9"}'
+    """
+    return json.dumps(x, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode("utf-8")
+
+
+def _remember(cache: dict, key: Any, value: Any, size: int) -> None:
+    """Put ``key`` in ``cache``, dropping the oldest entries beyond ``size``."""
+    while len(cache) >= max(size, 1):
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 def _check_page(offset: int, limit: int, max_limit: int) -> None:
@@ -119,6 +153,61 @@ def expected_rows(path: str | Path) -> int | None:
         return None
 
 
+class RankRows:
+    """One ranking's rows serialised to JSON on demand, in chunks of ``chunk`` rows, so
+    a page is a slice of ready bytes and the first page does not pay for the whole
+    ranking.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> rr = RankRows(pa.table({"rank": [1, 2, 3], "platform": ["p"] * 3,
+    ...                         "account_id": ["a", "b", "c"]}), chunk=2)
+    >>> rr.page(1, 5, cached_only=True) is None     # nothing serialised yet
+    True
+    >>> rr.page(1, 5)
+    [b'{"rank":2,"platform":"p","account_id":"b","account":"p:b"}', b'{"rank":3,"platform":"p","account_id":"c","account":"p:c"}']
+    >>> len(rr), len(rr.page(2, 1, cached_only=True))
+    (3, 1)
+    """
+
+    def __init__(self, table: Any, chunk: int | None = None) -> None:
+        from .. import config
+        self.table = table
+        self.n = int(table.num_rows)
+        self.chunk = max(1, int(chunk or config.get("api_ranking_chunk")))
+        self.chunks: list[list[bytes] | None] = [None] * (-(-self.n // self.chunk))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _make(self, c: int) -> list[bytes]:
+        rows = []
+        for r in _py(self.table.slice(c * self.chunk, self.chunk).to_pylist()):
+            r["account"] = f"{r['platform']}:{r['account_id']}"
+            rows.append(_dumps(r))
+        self.chunks[c] = rows   # two threads making one chunk make the same bytes
+        return rows
+
+    def page(self, offset: int, limit: int, *,
+             cached_only: bool = False) -> list[bytes] | None:
+        """Rows ``offset`` to ``offset + limit`` as JSON; None with ``cached_only`` when
+        a chunk of them is not serialised yet."""
+        end = min(offset + limit, self.n)
+        if offset >= end:
+            return []
+        k = self.chunk
+        out: list[bytes] = []
+        for c in range(offset // k, (end - 1) // k + 1):
+            rows = self.chunks[c]
+            if rows is None:
+                if cached_only:
+                    return None
+                rows = self._make(c)
+            out.extend(rows[max(offset - c * k, 0):end - c * k])
+        return out
+
+
 class _Derived:
     """What is computed once per context: prefix-search keys, rankings, who-to-follow."""
 
@@ -126,12 +215,17 @@ class _Derived:
         self.ctx = ctx
         self.lock = threading.RLock()
         self.rankings: dict[str | None, dict] = {}
-        self.tables: dict[tuple, Any] = {}
         self.wtf: Any = None
         self.audits: dict[tuple, dict] = {}
         self.results: dict[tuple, list] = {}
         self.ranks: dict[str, np.ndarray] | None = None
         self.topics: list[dict] | None = None
+        #: (by, topic) -> the rows of that ranking, serialised on demand.
+        self.ranking_rows: dict[tuple, RankRows] = {}
+        #: (account, n_boot) -> the audit's JSON body.
+        self.audit_bodies: dict[tuple, bytes] = {}
+        #: account spec -> its vertex (specs seen before skip the resolver's scans).
+        self.vertices: dict[str, int] = {}
         g = ctx.graph
         n = ctx.n
         prof = ctx.data.profiles
@@ -182,11 +276,16 @@ class Service:
         self.store = Store(self.db, read_only=read_only)
         self.max_limit = int(max_limit or config.get("api_max_page"))
         self.audit_cache = int(config.get("api_audit_cache"))
+        self.ranking_cache = int(config.get("api_ranking_cache"))
         self._build_lock = threading.Lock()
         self._store_lock = threading.RLock()
         self._local = threading.local()
         self._derived: _Derived | None = None
         self._token: tuple | None = None
+        self._gen = 0                   # bumped by this process's own writes
+        self._seen_gen = -1             # the generation the last token check saw
+        self._checked = float("-inf")   # time.monotonic() of the last token check
+        self.token_check_s = float(config.get("api_token_check_s"))
         #: Held by every job that writes the data (ingest, detection runs): one at a time.
         self.write_lock = threading.Lock()
         from .jobs import JobManager
@@ -234,13 +333,53 @@ class Service:
             "SELECT count(*), coalesce(max(ingest_id), 0) FROM ingests").fetchall()[0]
         return (int(row[0]), int(row[1]))
 
+    def bump(self) -> None:
+        """Say that the store's data changed: this service's jobs call it once their
+        write has committed, so the next request reads the token again (and rebuilds the
+        context when it moved).
+
+        Examples
+        --------
+        >>> svc = Service(":memory:")
+        >>> d = svc.context(); svc.fresh() is not None
+        True
+        >>> svc.bump(); svc.fresh() is None
+        True
+        """
+        self._gen += 1
+
+    def fresh(self) -> _Derived | None:
+        """The cached derived context when it is known current without a query (no write
+        of this service since the last token check, which is under ``api_token_check_s``
+        seconds old); None when a check (or a build) is due: call :meth:`context`.
+
+        Examples
+        --------
+        >>> svc = Service(":memory:")
+        >>> svc.fresh() is None
+        True
+        >>> svc.context().n, svc.fresh().ctx.n
+        (0, 0)
+        """
+        d = self._derived
+        if (d is not None and self._seen_gen == self._gen
+                and time.monotonic() - self._checked < self.token_check_s):
+            return d
+        return None
+
     def _ctx(self) -> _Derived:
+        d = self.fresh()
+        if d is not None:
+            return d
+        gen = self._gen             # read before the token: a later bump is seen next time
         tok = self.token()
         d = self._derived
         if d is not None and self._token == tok:
+            self._seen_gen, self._checked = gen, time.monotonic()
             return d
         with self._build_lock:
             if self._derived is not None and self._token == tok:
+                self._seen_gen, self._checked = gen, time.monotonic()
                 return self._derived
             from ..score.context import score_context
             view = copy.copy(self.store)
@@ -248,6 +387,7 @@ class Service:
             ctx = score_context(view)
             self._derived = _Derived(ctx)
             self._token = tok
+            self._seen_gen, self._checked = gen, time.monotonic()
             return self._derived
 
     def context(self):
@@ -272,6 +412,7 @@ class Service:
         with self._build_lock:
             self._derived = None
             self._token = None
+            self._gen += 1
 
     def close(self) -> None:
         """Close the store.
@@ -286,13 +427,19 @@ class Service:
 
     # -- accounts ------------------------------------------------------------------------
     def _vertex(self, d: _Derived, spec: str) -> int:
+        v = d.vertices.get(spec)
+        if v is not None:
+            return v
         from ..audit import resolve_account
         try:
-            return resolve_account(d.ctx.data, spec)
+            v = resolve_account(d.ctx.data, spec)
         except UsageError as exc:
             if exc.message.startswith("no account"):
                 raise NotFoundError(exc.message, field="account") from None
             raise
+        with d.lock:
+            _remember(d.vertices, spec, v, 4 * self.audit_cache)
+        return v
 
     def _account_row(self, d: _Derived, v: int) -> dict:
         g = d.ctx.graph
@@ -359,10 +506,13 @@ class Service:
         >>> Service.audit  # doctest: +ELLIPSIS
         <function Service.audit at ...>
         """
+        d = self._ctx()
+        return copy.deepcopy(self._audit_rep(d, self._vertex(d, spec), n_boot))
+
+    def _audit_rep(self, d: _Derived, v: int, n_boot: int | None) -> dict:
+        """The cached audit of vertex ``v`` (computed on first use); not a copy."""
         from ..audit import audit_account
         from ..report.influence import account_influence
-        d = self._ctx()
-        v = self._vertex(d, spec)
         key = (v, n_boot)
         rep = d.audits.get(key)
         if rep is None:
@@ -371,10 +521,41 @@ class Service:
             rep["account_row"] = self._account_row(d, v)
             rep = _py(rep)
             with d.lock:
-                if len(d.audits) >= self.audit_cache:
-                    d.audits.pop(next(iter(d.audits)))
-                d.audits[key] = rep
-        return copy.deepcopy(rep)
+                _remember(d.audits, key, rep, self.audit_cache)
+        return rep
+
+    def audit_json(self, spec: str, *, n_boot: int | None = None,
+                   cached_only: bool = False) -> bytes | None:
+        """:meth:`audit` as its JSON body (UTF-8), kept per context so a repeated audit
+        costs a dictionary look-up. With ``cached_only``, None instead of any work that
+        could take long (a token check, a context build, an audit not computed yet):
+        the API's event loop asks this way first and hands a miss to a thread.
+
+        Examples
+        --------
+        >>> svc = Service(":memory:")
+        >>> svc.audit_json("@x", cached_only=True) is None   # no context yet
+        True
+        >>> svc.audit_json("@x")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        trueclout.api.errors.NotFoundError: account: no account '@x' in the store ...
+        """
+        d = self.fresh() if cached_only else self._ctx()
+        if d is None:
+            return None
+        if cached_only and spec not in d.vertices:
+            return None
+        v = self._vertex(d, spec)
+        key = (v, n_boot)
+        body = d.audit_bodies.get(key)
+        if body is None:
+            if cached_only:
+                return None
+            body = _dumps(self._audit_rep(d, v, n_boot))
+            with d.lock:
+                _remember(d.audit_bodies, key, body, self.audit_cache)
+        return body
 
     # -- rankings ------------------------------------------------------------------------
     def _scores(self, d: _Derived, topic: str | None) -> dict:
@@ -468,26 +649,60 @@ class Service:
         ...
         trueclout.errors.UsageError: by: unknown ranking 'nope'; choose from truerank, followers, reach, engagement, pagerank
         """
+        topic = topic or None
+        rows = self._ranking_rows(self._ctx(), by, topic, offset, limit)
+        items = [json.loads(r) for r in rows.page(offset, limit)]
+        return _page(items, len(rows), offset, limit, by=by, topic=topic)
+
+    def rankings_json(self, by: str = "truerank", topic: str | None = None,
+                      offset: int = 0, limit: int = 50, *,
+                      cached_only: bool = False) -> bytes | None:
+        """:meth:`rankings` as its JSON body (UTF-8): the page is a slice of the
+        ranking's rows, serialised once per context. With ``cached_only``, None instead
+        of any work that could take long (a token check, a context build, a ranking not
+        built yet).
+
+        Examples
+        --------
+        >>> svc = Service(":memory:")
+        >>> svc.rankings_json(cached_only=True) is None      # no context yet
+        True
+        >>> svc.rankings_json(limit=5)
+        b'{"total":0,"offset":0,"limit":5,"items":[],"by":"truerank","topic":null}'
+        """
+        topic = topic or None
+        d = self.fresh() if cached_only else self._ctx()
+        if d is None:
+            return None
+        if cached_only and (by, topic) not in d.ranking_rows:
+            return None
+        rows = self._ranking_rows(d, by, topic, offset, limit)
+        page = rows.page(offset, limit, cached_only=cached_only)
+        if page is None:
+            return None
+        return b"".join((b'{"total":%d,"offset":%d,"limit":%d,"items":['
+                         % (len(rows), offset, limit), b",".join(page),
+                         b'],"by":', _dumps(by), b',"topic":', _dumps(topic), b"}"))
+
+    def _ranking_rows(self, d: _Derived, by: str, topic: str | None, offset: int,
+                      limit: int) -> RankRows:
+        """The rows of the ranking ``(by, topic)`` in rank order (its table made once
+        per context, its JSON on demand); checks ``by`` and the page first."""
         from ..score.rank import RANKINGS, ranking_table
         if by not in RANKINGS:
             raise UsageError(f"unknown ranking {by!r}; choose from {', '.join(RANKINGS)}",
                              field="by")
         _check_page(offset, limit, self.max_limit)
-        topic = topic or None
-        d = self._ctx()
         key = (by, topic)
-        table = d.tables.get(key)
-        if table is None:
+        rows = d.ranking_rows.get(key)
+        if rows is None:
             scores = self._scores(d, topic)
             with d.lock:
-                table = d.tables.get(key)
-                if table is None:
-                    table = ranking_table(d.ctx, by, topic=topic, scores=scores)
-                    d.tables[key] = table
-        rows = _py(table.slice(offset, limit).to_pylist())
-        for r in rows:
-            r["account"] = f"{r['platform']}:{r['account_id']}"
-        return _page(rows, table.num_rows, offset, limit, by=by, topic=topic)
+                rows = d.ranking_rows.get(key)
+                if rows is None:
+                    rows = RankRows(ranking_table(d.ctx, by, topic=topic, scores=scores))
+                    _remember(d.ranking_rows, key, rows, self.ranking_cache)
+        return rows
 
     # -- discover ------------------------------------------------------------------------
     def _audience(self, d: _Derived, audience: str | None) -> str | None:
@@ -734,7 +949,10 @@ class Service:
 
         with self.write_lock:
             progress(lo, f"reading {name}", force=True)
-            rep = ingest(self.cursor_store(), [path], fmt=fmt, progress=cb)
+            try:
+                rep = ingest(self.cursor_store(), [path], fmt=fmt, progress=cb)
+            finally:
+                self.bump()     # committed (or not): the next request checks the token
         if rep.failures:
             tmp = str(path)
             why = "; ".join(
