@@ -232,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             results["suggest"] = bench_suggest.run(quick=args.quick)
         import bench_load
         results["load"] = bench_load.run(quick=args.quick)
+        import bench_kernels
+        results["kernels"] = bench_kernels.run(quick=args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -292,6 +294,26 @@ def main(argv: list[str] | None = None) -> int:
                          f"{sum(o['errors'].values())}; audit p99 "
                          f"{ld[phase]['audit']['p99_ms']:.1f}, rankings p99 "
                          f"{ld[phase]['rankings']['p99_ms']:.1f}"))
+    kn = results.get("kernels")
+    if kn:
+        gr, ours = kn["graph"], kn["ours"]
+        peers = []
+        if kn.get("networkit"):
+            peers.append(f"networkit {kn['networkit']['s_per_iter']:.3f} s/iter, "
+                         f"ours/networkit = {kn['ratio_ours_over_networkit']:.2f}")
+        if kn.get("igraph"):
+            peers.append(f"igraph PRPACK to convergence {kn['igraph']['prpack']['seconds']:.2f} s, "
+                         f"ours(20)/igraph = {kn['ratio_ours20_over_igraph_prpack']:.2f}")
+        nxr = kn["networkx"]
+        rows += [(f"R-MAT 2^{gr['scale']} generate + build", f"{gr['build_s']:.1f} s",
+                  f"{gr['edges']:,} edges; generation alone {gr['generate_s']:.1f} s; "
+                  f"{gr['csr_bytes_per_edge']:.1f} B/edge CSR, build peak "
+                  f"{gr['build_peak_rss_growth_bytes'] / gr['edges']:.1f} B/edge"),
+                 ("R-MAT PageRank, 20 iterations", f"{ours['s_per_iter']:.3f} s/it",
+                  "; ".join(peers) + f"; peak {ours['peak_rss_growth_bytes_per_edge']:.1f} "
+                  "B/edge (targets 0.05 s/it, 4x networkit, 6x igraph, 20 B/edge)"),
+                 (f"networkx PageRank ({nxr['edges']:,} edges)", f"{nxr['s_per_iter']:.3f} s/it",
+                  f"ours/networkx = {nxr['ratio_ours_over_networkx']:.3f}")]
     width = max(len(r[0]) for r in rows)
     for name, t, note in rows:
         print(f"{name:<{width}}  {t:>10}  {note}")

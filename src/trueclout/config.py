@@ -825,6 +825,15 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("api_ranking_chunk", 256, "Ranking rows the API serialises to JSON at a time, "
             "when a page first needs them.", "our choice: about 5 ms of work; a page of 50 "
             "rows touches one or two chunks"),
+    # -- graph/rmat (issue 6) --------------------------------------------------------------
+    Setting("rmat_a", 0.57, "R-MAT probability of the top-left quadrant at each level.",
+            "Chakrabarti et al. 2004; the Graph500 generator's a = 0.57"),
+    Setting("rmat_b", 0.19, "R-MAT probability of the top-right quadrant at each level.",
+            "Graph500: b = c = 0.19, d = 1 - a - b - c = 0.05"),
+    Setting("rmat_c", 0.19, "R-MAT probability of the bottom-left quadrant at each level.",
+            "Graph500: b = c = 0.19, d = 1 - a - b - c = 0.05"),
+    Setting("rmat_batch", 1 << 22, "Most R-MAT edges generated per batch (8 bytes each).",
+            "our choice: 32 MB per batch, large enough to keep the threads busy"),
 ]}
 
 
