@@ -130,15 +130,29 @@ def fallback_seeds(data: DetectionData, *, min_mutual: int | None = None,
     age = (seen - created) / DAY
     known = np.isfinite(age)
     ok &= ~known | (age >= min_age)
-    rem = data.removed
-    if rem is not None and rem.num_rows:
-        src = rem.column("src").to_numpy()
-        c = np.asarray(rem.column("created").to_numpy(zero_copy_only=False), np.float64)
-        r = np.asarray(rem.column("removed").to_numpy(zero_copy_only=False), np.float64)
-        quick = (r - c) <= config.get("farm_churn_days") * DAY
-        churn = np.bincount(src[quick], minlength=g.n)
-        ok &= churn == 0
+    ok &= quick_unfollows(data) == 0
     return ok
+
+
+def quick_unfollows(data: DetectionData) -> np.ndarray:
+    """Per account, the follows it undid within ``farm_churn_days`` (follow-back churn),
+    from ``data.removed``; zeros without unfollow data.
+
+    Examples
+    --------
+    >>> from trueclout.graph.toy import toy_graph
+    >>> quick_unfollows(DetectionData.from_graph(toy_graph())).tolist()
+    [0, 0, 0, 0, 0, 0]
+    """
+    n = data.graph.n
+    rem = data.removed
+    if rem is None or not rem.num_rows:
+        return np.zeros(n, np.int64)
+    src = np.asarray(rem.column("src").to_numpy(), np.int64)
+    c = np.asarray(rem.column("created").to_numpy(zero_copy_only=False), np.float64)
+    r = np.asarray(rem.column("removed").to_numpy(zero_copy_only=False), np.float64)
+    quick = (r - c) <= float(config.get("farm_churn_days")) * DAY
+    return np.bincount(src[quick], minlength=n)[:n]
 
 
 def sybilrank(data: DetectionData, seeds: np.ndarray, *, graph: str = "follow",

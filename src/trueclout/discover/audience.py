@@ -119,9 +119,9 @@ def audience_weight(ctx) -> np.ndarray:
     w = ctx.cache.get(key)
     if w is None or w.shape[0] != ctx.n:
         from ..score.rank import trust_model
-        h = trust_model(ctx).gate_
+        from ..score.reach import audience_weight as voter_weight
         w = np.where(np.asarray(ctx.suspicious, bool), 0.0,
-                     np.asarray(ctx.weight, np.float64) * h).astype(np.float32)
+                     voter_weight(ctx.weight, trust_model(ctx))).astype(np.float32)
         ctx.cache[key] = w
     return w
 

@@ -53,7 +53,7 @@ import numpy as np
 
 from .. import config
 from ..detect.data import DetectionData
-from ..detect.sybilrank import DAY, _capped, _seed_mask
+from ..detect.sybilrank import DAY, _capped, _seed_mask, quick_unfollows
 from ..errors import NotFittedError
 from ..kernels.pagerank import pagerank
 from ..kernels.reciprocity import reciprocal_discount, reciprocated_out_edges
@@ -79,13 +79,7 @@ def established_people(data: DetectionData, authenticity: np.ndarray | None = No
     ok = (rec >= min_mutual) & (rec >= min_fb * g.out_degree())
     age = (data.column("observed_at") - data.column("created_at")) / DAY
     ok &= ~np.isfinite(age) | (age >= float(config.get("sybilrank_fallback_min_age_days")))
-    rem = data.removed
-    if rem is not None and rem.num_rows:
-        src = np.asarray(rem.column("src").to_numpy(), np.int64)
-        c = np.asarray(rem.column("created").to_numpy(zero_copy_only=False), np.float64)
-        r = np.asarray(rem.column("removed").to_numpy(zero_copy_only=False), np.float64)
-        quick = (r - c) <= float(config.get("farm_churn_days")) * DAY
-        ok &= np.bincount(src[quick], minlength=g.n)[:g.n] == 0
+    ok &= quick_unfollows(data) == 0
     if authenticity is not None:
         ok &= gate(authenticity) >= float(config.get("trust_seed_min_gate"))
     return ok
