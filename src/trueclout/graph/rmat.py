@@ -195,7 +195,8 @@ def _names(n: int) -> pa.Table:
 
 def rmat_graph(scale: int, m: int, *, seed: int = 0, a: float | None = None,
                b: float | None = None, c: float | None = None, batch: int | None = None,
-               scramble: bool = True, progress: Progress = None) -> FollowGraph:
+               scramble: bool = True, order: str = "none",
+               progress: Progress = None) -> FollowGraph:
     """The FollowGraph of ``m`` R-MAT draws over ``2**scale`` vertices, with repeated
     edges merged and self-loops dropped (so it has fewer than ``m`` edges).
 
@@ -208,6 +209,12 @@ def rmat_graph(scale: int, m: int, *, seed: int = 0, a: float | None = None,
     ----------
     scale, m, seed, a, b, c, batch, scramble
         As in :func:`rmat_edges`.
+    order : {"none", "degree", "bfs", "rcm"}
+        Vertex order applied at build (:mod:`trueclout.graph.reorder`). ``"degree"``
+        costs nothing extra: the first pass's degree counts (draws, before repeats are
+        merged) give the permutation, and the second pass writes the new ids directly.
+        The others relabel the built graph (a second copy of the CSRs while it runs).
+        Vertex ``v``'s name stays its R-MAT id, so names are then not in vertex order.
     progress : callable, optional
         Called with ``(stage, edges so far)``.
 
@@ -217,7 +224,14 @@ def rmat_graph(scale: int, m: int, *, seed: int = 0, a: float | None = None,
     >>> g.check()
     >>> g.n, g.name(5), g.has_timestamps
     (64, ('rmat', '05'), False)
+    >>> h = rmat_graph(6, 300, seed=0, order="degree")
+    >>> h.m == g.m, bool(h.in_degree()[0] + h.out_degree()[0] >= h.in_degree()[-1])
+    (True, True)
     """
+    from . import reorder
+    if order not in reorder.ORDERS:
+        raise UsageError(f"unknown order {order!r}; choose one of "
+                         f"{', '.join(reorder.ORDERS)}")
     a, b, c, batch = _params(scale, m, a, b, c, batch)
     n = 1 << int(scale)
     kw = dict(seed=seed, a=a, b=b, c=c, batch=batch, scramble=scramble, loops=False)
@@ -230,14 +244,28 @@ def rmat_graph(scale: int, m: int, *, seed: int = 0, a: float | None = None,
         drawn += len(src)
         if progress:
             progress("counting", drawn)
+    lut = None
+    names = _names(n)
+    uids = np.arange(n, dtype=np.int32)
+    if order == "degree":
+        # new id = rank by drawn total degree; counts move to the new ids
+        perm = np.empty(n, np.int64)
+        perm[np.argsort(-(out_c[:n] + in_c[:n]), kind="stable")] = np.arange(n)
+        lut = perm.astype(np.int32)
+        inv = np.empty(n, np.int64)
+        inv[perm] = np.arange(n)
+        out_c[:n] = out_c[:n][inv]
+        in_c[:n] = in_c[:n][inv]
+        names = names.take(pa.array(inv))
+        uids = inv.astype(np.int32)
     K.row_ends(out_c)
     K.row_ends(in_c)
     out_idx = np.empty(drawn, np.int32)
     in_idx = np.empty(drawn, np.int32)
     placed = 0
     for src, dst in rmat_edges(scale, m, **kw):
-        placed += K.scatter(src, dst, out_c, out_idx)
-        K.scatter(dst, src, in_c, in_idx)
+        placed += K.scatter(src, dst, out_c, out_idx, lut=lut)
+        K.scatter(dst, src, in_c, in_idx, lut=lut)
         if progress:
             progress("placing", placed)
     if progress:
@@ -249,9 +277,12 @@ def rmat_graph(scale: int, m: int, *, seed: int = 0, a: float | None = None,
         out_idx = out_idx[:k].copy()
         K.dedupe_rows(in_c, in_idx)
         in_idx = in_idx[:k].copy()
-    return FollowGraph(n=n, names=_names(n), uids=np.arange(n, dtype=np.int32),
-                       out_indptr=out_c, out_indices=out_idx,
-                       in_indptr=in_c, in_indices=in_idx)
+    g = FollowGraph(n=n, names=names, uids=uids,
+                    out_indptr=out_c, out_indices=out_idx,
+                    in_indptr=in_c, in_indices=in_idx)
+    if order in ("bfs", "rcm"):
+        g = reorder.relabel(g, reorder.order(g, order))
+    return g
 
 
 __all__ = ["rmat_edges", "rmat_graph"]

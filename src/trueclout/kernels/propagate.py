@@ -11,7 +11,8 @@ independent and run in parallel without atomic writes. Over the **in**-CSR this 
 mass along follow edges (a follower passes mass to whom it follows); over the in- and the
 out-CSR together it walks the undirected graph; over :func:`mutual_csr` it walks the
 graph of reciprocal follows only. Values are float32 (4 bytes per vertex and vector);
-each row is summed in float64, so long rows lose no precision.
+each row is summed in float64, so long rows lose no precision. Rows run in parallel in
+blocks of about equal edge counts (:func:`~trueclout.kernels.csr.edge_blocks`).
 
 :func:`propagate` runs ``iterations`` steps from a start vector (SybilRank's early
 terminated power iteration, Cao et al., NSDI 2012: ``O(log n)`` steps from trusted
@@ -38,21 +39,24 @@ import numba
 import numpy as np
 from numba import prange
 
+from .csr import edge_blocks
+
 _EMPTY_I64 = np.empty(0, np.int64)
 _EMPTY_I32 = np.empty(0, np.int32)
 
 
 @numba.njit(cache=True, parallel=True)
-def _pull(indptr, indices, share, out, indptr2, indices2, two):  # pragma: no cover
-    n = indptr.shape[0] - 1
-    for v in prange(n):
-        acc = 0.0
-        for k in range(indptr[v], indptr[v + 1]):
-            acc += np.float64(share[indices[k]])
-        if two:
-            for k in range(indptr2[v], indptr2[v + 1]):
-                acc += np.float64(share[indices2[k]])
-        out[v] = acc
+def _pull(indptr, indices, share, out, indptr2, indices2, two,
+          bounds):  # pragma: no cover - compiled
+    for b in prange(bounds.shape[0] - 1):
+        for v in range(bounds[b], bounds[b + 1]):
+            acc = 0.0
+            for k in range(indptr[v], indptr[v + 1]):
+                acc += np.float64(share[indices[k]])
+            if two:
+                for k in range(indptr2[v], indptr2[v + 1]):
+                    acc += np.float64(share[indices2[k]])
+            out[v] = acc
 
 
 @numba.njit(cache=True, parallel=True)
@@ -154,8 +158,8 @@ def pull(indptr: np.ndarray, indices: np.ndarray, share: np.ndarray,
         spreading along follow edges).
     share : float32 array
         What each vertex passes along each of its edges (``x * inverse_degree``).
-    out : float32 array, optional
-        Written in place and returned.
+    out : float32 or float64 array, optional
+        Written in place and returned (float32 by default; float64 keeps the sums).
     indptr2, indices2 : arrays, optional
         A second CSR whose rows are summed too (the out-CSR, for the undirected graph).
 
@@ -182,8 +186,9 @@ def pull(indptr: np.ndarray, indices: np.ndarray, share: np.ndarray,
         indptr2, indices2 = _check(indptr2, indices2)
         if indptr2.shape[0] != indptr.shape[0]:
             raise ValueError("the two CSRs have different numbers of vertices")
+    bounds = edge_blocks(indptr + indptr2 if two else indptr)
     _pull(indptr, indices, share, out, indptr2 if two else _EMPTY_I64,
-          indices2 if two else _EMPTY_I32, two)
+          indices2 if two else _EMPTY_I32, two, bounds)
     return out
 
 
