@@ -94,8 +94,39 @@ CREATE TABLE jobs (
 );
 """
 
+# Version 3 (issue 7): live data. Crawls save their cursor per task after every page, in
+# the same transaction as the page's rows, so a killed crawl resumes exactly; raw JSON is
+# kept beside the parsed rows; the live stream keeps its cursor and the map from a
+# record's key to its subject (a delete event names only the key).
+_V3 = """
+CREATE TABLE crawls (
+    crawl_id INTEGER PRIMARY KEY, platform VARCHAR NOT NULL, target VARCHAR NOT NULL,
+    params VARCHAR, status VARCHAR NOT NULL, message VARCHAR,
+    started_at TIMESTAMPTZ, updated_at TIMESTAMPTZ
+);
+CREATE TABLE crawl_cursors (
+    crawl_id INTEGER NOT NULL, task VARCHAR NOT NULL, cursor VARCHAR,
+    done BOOLEAN NOT NULL DEFAULT false, pages BIGINT NOT NULL DEFAULT 0,
+    items BIGINT NOT NULL DEFAULT 0, seen_cursors VARCHAR, updated_at TIMESTAMPTZ,
+    PRIMARY KEY (crawl_id, task)
+);
+CREATE TABLE raw_records (
+    platform VARCHAR NOT NULL, kind VARCHAR NOT NULL, record_id VARCHAR NOT NULL,
+    fetched_at TIMESTAMPTZ, body VARCHAR, crawl_id INTEGER
+);
+CREATE TABLE stream_state (
+    source VARCHAR PRIMARY KEY, cursor BIGINT, events BIGINT NOT NULL DEFAULT 0,
+    updated_at TIMESTAMPTZ
+);
+CREATE TABLE record_subjects (
+    platform VARCHAR NOT NULL, repo VARCHAR NOT NULL, collection VARCHAR NOT NULL,
+    rkey VARCHAR NOT NULL, src INTEGER, dst INTEGER, post_id VARCHAR,
+    created_at TIMESTAMPTZ, PRIMARY KEY (platform, repo, collection, rkey)
+);
+"""
+
 #: Ordered forward migrations; entry ``i`` upgrades version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2]
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
