@@ -234,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
         results["load"] = bench_load.run(quick=args.quick)
         import bench_kernels
         results["kernels"] = bench_kernels.run(quick=args.quick)
+        import bench_platform  # detection + scoring on the store of bench_sim
+        results["platform"] = bench_platform.run(args.quick, db=tmp / "sim.duckdb",
+                                                 sim=results["sim"])
+        import bench_fraudar
+        results["fraudar"] = bench_fraudar.run(quick=args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -300,20 +305,31 @@ def main(argv: list[str] | None = None) -> int:
         peers = []
         if kn.get("networkit"):
             peers.append(f"networkit {kn['networkit']['s_per_iter']:.3f} s/iter, "
-                         f"ours/networkit = {kn['ratio_ours_over_networkit']:.2f}")
+                         f"{kn['speedup_vs_networkit']:.1f}x faster")
         if kn.get("igraph"):
             peers.append(f"igraph PRPACK to convergence {kn['igraph']['prpack']['seconds']:.2f} s, "
-                         f"ours(20)/igraph = {kn['ratio_ours20_over_igraph_prpack']:.2f}")
+                         f"{kn['speedup_vs_igraph_prpack']:.1f}x faster")
+        if kn.get("scrambled"):
+            sc = kn["scrambled"]
+            peers.append(f"scrambled ids: ours {sc['ours_s_per_iter']:.3f} s/it, "
+                         f"{sc['speedup_vs_networkit']:.1f}x networkit")
+        orders = ", ".join(f"{k} {v['speedup_vs_none']:.2f}x" for k, v in
+                           kn.get("orders", {}).items() if k != "none")
+        if orders:
+            peers.append(f"orders vs scrambled: {orders}")
         nxr = kn["networkx"]
         rows += [(f"R-MAT 2^{gr['scale']} generate + build", f"{gr['build_s']:.1f} s",
                   f"{gr['edges']:,} edges; generation alone {gr['generate_s']:.1f} s; "
                   f"{gr['csr_bytes_per_edge']:.1f} B/edge CSR, build peak "
                   f"{gr['build_peak_rss_growth_bytes'] / gr['edges']:.1f} B/edge"),
                  ("R-MAT PageRank, 20 iterations", f"{ours['s_per_iter']:.3f} s/it",
-                  "; ".join(peers) + f"; peak {ours['peak_rss_growth_bytes_per_edge']:.1f} "
+                  "; ".join(peers) + f"; graph + PageRank {kn['memory_bytes_per_edge']:.1f} "
                   "B/edge (targets 0.05 s/it, 4x networkit, 6x igraph, 20 B/edge)"),
                  (f"networkx PageRank ({nxr['edges']:,} edges)", f"{nxr['s_per_iter']:.3f} s/it",
                   f"ours/networkx = {nxr['ratio_ours_over_networkx']:.3f}")]
+    for key in ("platform", "fraudar"):
+        if results.get(key):
+            rows += sys.modules[f"bench_{key}"].rows(results[key])
     width = max(len(r[0]) for r in rows)
     for name, t, note in rows:
         print(f"{name:<{width}}  {t:>10}  {note}")

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import UsageError
 from ..graph.build import from_edges
@@ -76,6 +77,10 @@ def inject_block(graph: FollowGraph, n_fakes: int = 2000, n_customers: int = 100
     ...                        per_fake_customers=5, per_fake_camouflage=5, seed=2)
     >>> bool(np.isin(g2.out_neighbors(f[0]), c).sum() == 5)
     True
+    >>> g3, f3, _ = inject_block(g2, n_fakes=50, n_customers=10, per_fake_customers=5,
+    ...                         per_fake_camouflage=5, seed=3)   # a second block
+    >>> g3.n, len(set(g3.names.column("account_id").to_pylist())), g3.name(int(f3[0]))
+    (600, 600, ('injected', 'injected-50'))
     """
     n = graph.n
     if n_customers > n or per_fake_customers > n_customers or per_fake_camouflage > n:
@@ -110,12 +115,17 @@ def inject_block(graph: FollowGraph, n_fakes: int = 2000, n_customers: int = 100
     if graph.out_ts is not None:
         ts = np.concatenate([graph.out_ts.astype(np.int64),
                              np.full(src.shape[0], np.iinfo(np.int32).min, np.int64)])
-    width = len(str(max(n_fakes - 1, 0)))
+    # ids continue after accounts injected before, so that repeated injections (several
+    # blocks) keep every name distinct
+    first = int(pc.sum(pc.equal(graph.names.column("platform").cast(pa.string()),
+                                INJECTED_PLATFORM)).as_py() or 0)
+    width = len(str(max(first + n_fakes - 1, 0)))
     names = pa.concat_tables([
         graph.names.select(["platform", "account_id"]).cast(
             pa.schema([("platform", pa.string()), ("account_id", pa.string())])),
         pa.table({"platform": pa.array([INJECTED_PLATFORM] * n_fakes, pa.string()),
-                  "account_id": pa.array([f"injected-{i:0{width}d}" for i in range(n_fakes)],
+                  "account_id": pa.array([f"injected-{first + i:0{width}d}"
+                                                    for i in range(n_fakes)],
                                          pa.string())})])
     inter = {kind: (*_edges(p, i), t) for kind, (p, i, t) in graph.interactions.items()}
     g2 = from_edges(all_src, all_dst, ts=ts, names=names, interactions=inter or None)
