@@ -834,6 +834,108 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Graph500: b = c = 0.19, d = 1 - a - b - c = 0.05"),
     Setting("rmat_batch", 1 << 22, "Most R-MAT edges generated per batch (8 bytes each).",
             "our choice: 32 MB per batch, large enough to keep the threads busy"),
+    # -- spark/ the Spark backend (issue 6) -------------------------------------------------
+    Setting("spark_master", "local[2]", "Spark master URL of the Spark backend (yarn, "
+            "k8s://..., spark://host:7077 on a cluster; spark-submit's --master wins).",
+            "our choice: the 2 cores of the development machine, as in the parity tests"),
+    Setting("spark_app_name", "trueclout", "Spark application name.", "our choice"),
+    Setting("spark_driver_memory", "2g", "Spark driver memory (spark.driver.memory).",
+            "our choice: enough for local[2] on the 50,000-account demo"),
+    Setting("spark_shuffle_partitions", 4, "spark.sql.shuffle.partitions (and default "
+            "parallelism) of the Spark backend.",
+            "our choice: 2 per local core; raise to 2-3 per cluster core"),
+    Setting("spark_conf", "", "Extra Spark options, comma-separated key=value (for example "
+            "spark.hadoop.fs.s3a.endpoint=...).", "our choice"),
+    # -- graph/outofcore (issue 6) ---------------------------------------------------------
+    Setting("outofcore_memory_gb", 8.0, "Memory budget in GB of the out-of-core CSR build "
+            "(per-vertex arrays, one batch and one window of edges).",
+            "our choice: a third of a 24 GB machine holds the whole 1.47B-edge window "
+            "(5.9 GB) of Twitter-2010 scale, so each pass is one window"),
+    Setting("outofcore_workdir", "", "Folder for the out-of-core build's files (a fresh "
+            "sub-folder, deleted afterwards); empty means the system temp folder.",
+            "issue 6: the work folder defaults under the system temp dir"),
+    Setting("outofcore_chunk", 1 << 24, "CSR entries read at a time when the out-of-core "
+            "build transposes a file (4 bytes each).",
+            "our choice: 64 MB, large enough for sequential reads, small next to a window"),
+    # -- stream/ live Jetstream and incremental re-scoring (issue 7) ----------------------
+    Setting("stream_jetstream_url", "wss://jetstream2.us-east.bsky.network/subscribe",
+            "Bluesky Jetstream websocket endpoint read by `trueclout watch bluesky`.",
+            "Bluesky's public Jetstream instances (github.com/bluesky-social/jetstream)"),
+    Setting("stream_collections",
+            "app.bsky.graph.follow,app.bsky.feed.like,app.bsky.feed.repost",
+            "Collections the stream asks Jetstream for (wantedCollections), comma-separated.",
+            "issue 7: follows, unfollows, likes and reposts"),
+    Setting("stream_batch_events", 20000,
+            "Events gathered before one bulk apply (one transaction) to the store.",
+            "our measurement: a batch this size costs a few fixed-cost statements and "
+            "keeps the apply rate above 20,000 events/s on 2 cores"),
+    Setting("stream_batch_seconds", 2.0,
+            "Longest wait before a partial batch is applied anyway.",
+            "our choice: a quiet stream still lands within seconds"),
+    Setting("stream_resume_back_s", 5.0,
+            "On restart the stream resumes this many seconds before the saved cursor; the "
+            "replayed events are applied idempotently.",
+            "Jetstream docs: rewind the cursor a few seconds for gapless playback"),
+    Setting("stream_rescore_events", 10000,
+            "Applied events after which the scores are updated incrementally.",
+            "issue 7: re-score after N events (10,000 new follows is the target case)"),
+    Setting("stream_rescore_seconds", 60.0,
+            "Seconds after which the scores are updated incrementally even with fewer "
+            "events.", "our choice: a minute of staleness"),
+    Setting("stream_push_tol", 1e-8,
+            "Bound on the L1 error of each incrementally updated PageRank-family score "
+            "vector (the forward push stops when the residual guarantees it).",
+            "issue 7: the same scores as a full recompute to 1e-6, with 100x to spare"),
+    Setting("stream_overlay_share", 0.02,
+            "Changed edges, as a share of all edges, above which the delta overlay is "
+            "merged into the CSR.",
+            "our choice: merging costs one O(m) pass, so do it rarely"),
+    # -- crawl/ Bluesky and Mastodon crawls (issue 7) -----------------------------------------
+    Setting("bluesky_appview", "https://public.api.bsky.app",
+            "Bluesky AppView host for the XRPC read calls (no login needed).",
+            "Bluesky docs: the public AppView endpoint"),
+    Setting("bluesky_plc_directory", "https://plc.directory",
+            "PLC directory that resolves a did:plc to its DID document (and so its PDS).",
+            "atproto DID PLC spec: the default directory"),
+    Setting("bluesky_page_limit", 100, "Items per page of getFollowers, getFollows, "
+            "getAuthorFeed, getLikes, getRepostedBy and listRecords.",
+            "Bluesky lexicons: limit maximum 100"),
+    Setting("bluesky_profiles_batch", 25, "Actors per app.bsky.actor.getProfiles call.",
+            "Bluesky lexicon app.bsky.actor.getProfiles: actors maxLength 25"),
+    Setting("mastodon_page_limit", 80, "Accounts per page of followers, following, "
+            "favourited_by and reblogged_by.", "Mastodon API docs: limit max 80"),
+    Setting("mastodon_statuses_limit", 40, "Statuses per page of an account's statuses.",
+            "Mastodon API docs: /api/v1/accounts/:id/statuses limit max 40"),
+    Setting("crawl_max_retries", 5, "Retries of one request (after the first try) on 429, "
+            "5xx, timeouts and connection errors.",
+            "our choice: with a 1 s base and doubling, about a minute of trying"),
+    Setting("crawl_backoff_base_s", 1.0, "First backoff delay in seconds; doubles per retry.",
+            "our choice, as in the AWS architecture blog 'Exponential Backoff and Jitter'"),
+    Setting("crawl_backoff_cap_s", 60.0, "Longest backoff delay in seconds.",
+            "our choice: a minute, the length of most rate-limit windows"),
+    Setting("crawl_max_wait_s", 900.0, "Longest rate-limit wait honoured; a longer one stops "
+            "the crawl early (resumable with --resume).",
+            "our choice: Mastodon's and Bluesky's windows are 5 minutes; 15 minutes is 3"),
+    Setting("crawl_timeout_s", 30.0, "HTTP timeout of one request in seconds.",
+            "our choice"),
+    Setting("crawl_keep_raw", True, "Keep the raw JSON of every crawled item in raw_records.",
+            "issue 7: parse loosely, keep the raw JSON"),
+    # -- privacy.py, store/privacy.py, cli/privacy.py (issue 7) ---------------------------
+    Setting("pseudonym_key_file", "",
+            "File holding the secret pseudonym key (TRUECLOUT_PSEUDONYM_KEY_FILE); empty "
+            "means pseudonym.key in the user's config folder (~/.config/trueclout).",
+            "issue 7: the key lives outside the store"),
+    Setting("pseudonym_key_bytes", 32, "Random bytes of a new pseudonym key.",
+            "RFC 2104: an HMAC key as long as the hash output (SHA-256: 32 bytes)"),
+    Setting("pseudonym_bits", 80, "Bits of the HMAC-SHA256 kept in a pseudonym (a multiple "
+            "of 40 gives base32 without padding).",
+            "our choice: 80 bits make a collision unlikely below about 10^11 accounts "
+            "(birthday bound 2^40) and keep pseudonyms at 18 characters"),
+    Setting("pseudonym_text", "drop", "Post text in a pseudonymised store: drop (null), or "
+            "scrub (mentions pseudonymised, URLs removed; the words stay searchable on the "
+            "platform).",
+            "our choice: text can be searched for on the platform, which re-identifies its "
+            "author, so the safe default drops it"),
 ]}
 
 

@@ -264,7 +264,7 @@ class Service:
     --------
     >>> svc = Service(":memory:")
     >>> svc.runs()["total"], svc.token()
-    (0, (0, 0))
+    (0, (0, 0, 0))
     >>> svc.close()
     """
 
@@ -322,16 +322,19 @@ class Service:
         return view
 
     def token(self) -> tuple:
-        """What identifies the store's data: (number of ingests, latest ingest id).
+        """What identifies the store's data: (number of ingests, latest ingest id, data
+        generation). The generation (``meta.data_generation``) moves when rows go without
+        an ingest (``trueclout forget``), so a forgotten account leaves every cache.
 
         Examples
         --------
         >>> Service(":memory:").token()
-        (0, 0)
+        (0, 0, 0)
         """
         row = self.cursor_store().con.execute(
-            "SELECT count(*), coalesce(max(ingest_id), 0) FROM ingests").fetchall()[0]
-        return (int(row[0]), int(row[1]))
+            "SELECT count(*), coalesce(max(ingest_id), 0), (SELECT coalesce(max(value::BIGINT), "
+            "0) FROM meta WHERE key = 'data_generation') FROM ingests").fetchall()[0]
+        return (int(row[0]), int(row[1]), int(row[2]))
 
     def bump(self) -> None:
         """Say that the store's data changed: this service's jobs call it once their

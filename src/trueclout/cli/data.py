@@ -42,6 +42,10 @@ def ingest(
                                         help="Domain table of a generic CSV/Parquet/JSONL file "
                                              "when its name and columns do not tell."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any row was rejected."),
+    pseudonymize: bool = typer.Option(
+        False, "--pseudonymize", help="Store keyed pseudonyms instead of ids and handles, and "
+        "drop names, descriptions, URLs and post text; the key stays in its key file "
+        "(setting pseudonym_key_file, TRUECLOUT_PSEUDONYM_KEY_FILE), outside the store."),
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -55,7 +59,13 @@ def ingest(
     if label_source is not None and label is None:
         raise UsageError("--label-source needs --label")
     t0 = time.perf_counter()
+    pz = None
+    if pseudonymize:
+        from ..privacy import Pseudonymizer
+        pz = Pseudonymizer.from_key_file()
     with Store(_db(db)) as store, _progress(not as_json) as progress:
+        if pz is not None:
+            store.claim_pseudonym_key(pz.key_id)
         tasks: dict[str, int] = {}
 
         def cb(source: str, stage: str, rows: int) -> None:
@@ -65,8 +75,10 @@ def ingest(
                             rows=f"{rows:,} rows")
 
         report = run_ingest(store, paths, fmt=format, label=label, label_source=label_source,
-                            platform=platform, table=table, progress=cb)
+                            platform=platform, table=table, progress=cb, transform=pz)
     summary = report.to_dict()
+    if pz is not None:
+        summary["pseudonym_key_id"] = pz.key_id
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     summary["db"] = _db(db)
     if as_json:

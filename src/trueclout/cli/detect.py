@@ -139,6 +139,9 @@ def audit(
     model: Optional[Path] = typer.Option(None, "--model", help="Classifier model file."),
     html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained "
                                         "HTML page here."),
+    aggregate_only: bool = typer.Option(False, "--aggregate-only", help="Leave out every "
+                                        "per-account detail (names, handles) and keep the "
+                                        "aggregates with their confidence intervals."),
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -149,6 +152,9 @@ def audit(
     with Store(_db(db), read_only=True) as store:
         data, ens = _detection(store, str(model) if model else None, as_json)
     report = audit_account(data, ens, account, db=_db(db))
+    if aggregate_only:
+        from ..privacy import aggregate_only as _aggregate
+        report = _aggregate(report)
     if html is not None:
         from ..report.html import render_audit_html
         render_audit_html(report, html)

@@ -30,6 +30,7 @@ from .. import config
 from ..errors import InputError, TruecloutError, UsageError
 from ..store.load import LoadResult
 from . import REGISTRY, ReadOptions, content_hash, detect_format, expand_sources, iter_chunks
+from .base import Chunk
 
 
 @dataclass
@@ -97,7 +98,8 @@ def ingest_paths(store, paths: Iterable[str | Path], *, fmt: str | None = None,
 def ingest(store, paths: Iterable[str | Path], *, fmt: str | None = None,
            label: str | None = None, label_source: str | None = None,
            platform: str | None = None, table: str | None = None,
-           progress: Callable[[str, str, int], None] | None = None) -> IngestReport:
+           progress: Callable[[str, str, int], None] | None = None,
+           transform: Callable | None = None) -> IngestReport:
     """Load every source under ``paths`` into ``store``.
 
     Parameters
@@ -115,6 +117,11 @@ def ingest(store, paths: Iterable[str | Path], *, fmt: str | None = None,
         Passed to the readers (platform that scopes ids; the table of a generic file).
     progress : callable, optional
         ``progress(source, stage, rows)``.
+    transform : callable, optional
+        ``transform(table, batch) -> batch``, applied to every chunk before it is staged
+        (a :class:`trueclout.privacy.Pseudonymizer`, for ``--pseudonymize``). Its ``tag``
+        attribute, if any, is recorded with each load's options and hash. A store marked
+        as pseudonymised accepts only loads through a pseudonymizer with its key.
 
     Returns
     -------
@@ -130,6 +137,10 @@ def ingest(store, paths: Iterable[str | Path], *, fmt: str | None = None,
     if fmt is not None and fmt not in REGISTRY:
         raise UsageError(f"unknown format {fmt!r}; known formats: {', '.join(sorted(REGISTRY))}")
     report = IngestReport()
+    key_id = getattr(store, "pseudonym_key_id", lambda: None)()
+    if key_id is not None and getattr(transform, "key_id", None) != key_id:
+        raise UsageError(f"store {getattr(store, 'path', '')} is pseudonymised (key id "
+                         f"{key_id}); load into it with --pseudonymize and its key file")
     missing = [p for p in paths if not p.exists()]
     for p in missing:
         report.failures.append({"source": str(p), "error": "no such file or folder"})
@@ -138,6 +149,8 @@ def ingest(store, paths: Iterable[str | Path], *, fmt: str | None = None,
     for src in sources:
         src = Path(src)
         options = {"platform": platform, "table": table}
+        if transform is not None:
+            options["transform"] = getattr(transform, "tag", None) or repr(transform)
         name = str(src)
         try:
             reader = fmt or detect_format(src)
@@ -150,6 +163,8 @@ def ingest(store, paths: Iterable[str | Path], *, fmt: str | None = None,
         key = _hash(src, reader, options)
         chunks = iter_chunks(src, reader, ReadOptions(platform=platform, table=table,
                                                       batch_rows=batch_rows))
+        if transform is not None:
+            chunks = (Chunk(c.table, transform(c.table, c.batch), c.source) for c in chunks)
         cb = (lambda stage, rows, _n=name: progress(_n, stage, rows)) if progress else None
         try:
             result = store.load(chunks, source=name, fmt=reader, content_hash=key,

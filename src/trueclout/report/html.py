@@ -66,8 +66,12 @@ def _figures(a: dict) -> dict:
     return {"composition": composition, "growth": growth, "engagement": engagement}
 
 
-def render_audit_html(audit: dict, path: str | Path) -> Path:
+def render_audit_html(audit: dict, path: str | Path, *, aggregate_only: bool = False) -> Path:
     """Write ``audit`` (the dict of :func:`trueclout.audit.audit_account`) as one HTML page.
+
+    The page is recorded in the report index beside the store named by
+    ``audit["meta"]["db"]`` (:func:`trueclout.privacy.record_report`), so that
+    ``trueclout forget`` finds it.
 
     Parameters
     ----------
@@ -76,6 +80,9 @@ def render_audit_html(audit: dict, path: str | Path) -> Path:
         adds an "Influence" section: place by followers and by TrueRank, authentic reach.
     path : path
         Where to write; the folder is created if needed.
+    aggregate_only : bool
+        Leave out every per-account detail but the subject's id
+        (:func:`trueclout.privacy.aggregate_only`).
 
     Returns
     -------
@@ -88,8 +95,13 @@ def render_audit_html(audit: dict, path: str | Path) -> Path:
     >>> p.suffix
     '.html'
     """
-    return write_page("audit.html.j2", path, _figures(audit), helpers={"pct": _pct},
+    from ..privacy import aggregate_only as _aggregate, record_report
+    if aggregate_only:
+        audit = _aggregate(audit)
+    page = write_page("audit.html.j2", path, _figures(audit), helpers={"pct": _pct},
                       a=audit)
+    record_report((audit.get("meta") or {}).get("db"), page, audit)
+    return page
 
 
 def write_page(template: str, path: str | Path, figures: dict, *,

@@ -601,7 +601,8 @@ def _pct(x: Any) -> str:
     return f"{x:.2f}%" if x < 10 else f"{x:.1f}%"
 
 
-def render_influence_html(report: dict, path: str | Path) -> Path:
+def render_influence_html(report: dict, path: str | Path, *, aggregate_only: bool = False,
+                          db: str | Path | None = None) -> Path:
     """Write ``report`` (the dict of :func:`influence_report`) as one self-contained page.
 
     Parameters
@@ -609,6 +610,12 @@ def render_influence_html(report: dict, path: str | Path) -> Path:
     report : dict
     path : path
         Where to write; the folder is created if needed.
+    aggregate_only : bool
+        Leave out every ranked account (rows, scatter points, overlap, plan, campaign) and
+        keep the counts, medians and shares (:func:`trueclout.privacy.aggregate_only`).
+    db : path, optional
+        The store the report came from: the page is recorded in its report index
+        (:func:`trueclout.privacy.record_report`), so that ``trueclout forget`` finds it.
 
     Returns
     -------
@@ -623,9 +630,14 @@ def render_influence_html(report: dict, path: str | Path) -> Path:
     >>> 'id="fall-chart"' in html, "Plotly.newPlot" in html, len(html) > 1_000_000
     (True, True, True)
     """
+    from ..privacy import aggregate_only as _aggregate, record_report
     from .html import write_page
-    return write_page("influence.html.j2", path, _figures(report),
+    if aggregate_only:
+        report = _aggregate(report)
+    page = write_page("influence.html.j2", path, _figures(report),
                       helpers={"num": _num, "pct": _pct}, r=report)
+    record_report(db, page, report)
+    return page
 
 
 # -- examples ------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from .load import Loader
 from .query import Queries
 from .keys import KeysJobs
 from .runs import Runs
+from .privacy import Privacy
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
@@ -39,7 +40,7 @@ def _is_lock_error(exc: Exception) -> bool:
     return any(m in str(exc) for m in _LOCK_MARKERS)
 
 
-class Store(Loader, Queries, Runs, KeysJobs):
+class Store(Loader, Queries, Runs, KeysJobs, Privacy):
     """A trueclout store: a DuckDB file with the domain tables.
 
     Parameters
