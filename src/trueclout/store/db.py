@@ -32,6 +32,7 @@ from .keys import KeysJobs
 from .runs import Runs
 from .privacy import Privacy
 from .schema import MIGRATIONS, SCHEMA_VERSION
+from .crawl import CrawlCheckpoints
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 
@@ -40,7 +41,7 @@ def _is_lock_error(exc: Exception) -> bool:
     return any(m in str(exc) for m in _LOCK_MARKERS)
 
 
-class Store(Loader, Queries, Runs, KeysJobs, Privacy):
+class Store(Loader, Queries, Runs, KeysJobs, CrawlCheckpoints, Privacy):
     """A trueclout store: a DuckDB file with the domain tables.
 
     Parameters

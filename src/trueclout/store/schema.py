@@ -102,26 +102,28 @@ _V3 = """
 CREATE TABLE crawls (
     crawl_id INTEGER PRIMARY KEY, platform VARCHAR NOT NULL, target VARCHAR NOT NULL,
     params VARCHAR, status VARCHAR NOT NULL, message VARCHAR,
-    started_at TIMESTAMPTZ, updated_at TIMESTAMPTZ
+    started_at TIMESTAMPTZ, updated_at TIMESTAMPTZ, summary VARCHAR
 );
 CREATE TABLE crawl_cursors (
     crawl_id INTEGER NOT NULL, task VARCHAR NOT NULL, cursor VARCHAR,
     done BOOLEAN NOT NULL DEFAULT false, pages BIGINT NOT NULL DEFAULT 0,
     items BIGINT NOT NULL DEFAULT 0, seen_cursors VARCHAR, updated_at TIMESTAMPTZ,
+    partial BOOLEAN NOT NULL DEFAULT false, note VARCHAR,
     PRIMARY KEY (crawl_id, task)
 );
 CREATE TABLE raw_records (
     platform VARCHAR NOT NULL, kind VARCHAR NOT NULL, record_id VARCHAR NOT NULL,
-    fetched_at TIMESTAMPTZ, body VARCHAR, crawl_id INTEGER
+    fetched_at TIMESTAMPTZ, body VARCHAR, crawl_id INTEGER, task VARCHAR
 );
 CREATE TABLE stream_state (
     source VARCHAR PRIMARY KEY, cursor BIGINT, events BIGINT NOT NULL DEFAULT 0,
-    updated_at TIMESTAMPTZ
+    skipped BIGINT NOT NULL DEFAULT 0, updated_at TIMESTAMPTZ
 );
 CREATE TABLE record_subjects (
     platform VARCHAR NOT NULL, repo VARCHAR NOT NULL, collection VARCHAR NOT NULL,
     rkey VARCHAR NOT NULL, src INTEGER, dst INTEGER, post_id VARCHAR,
-    created_at TIMESTAMPTZ, PRIMARY KEY (platform, repo, collection, rkey)
+    created_at TIMESTAMPTZ, removed_at TIMESTAMPTZ,
+    PRIMARY KEY (platform, repo, collection, rkey)
 );
 """
 
