@@ -45,5 +45,11 @@ bench: $(VENV)/.installed-bench
 bench-quick: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py --quick
 
+# Twitter-2010 scale (41.7M vertices, 1.47B edges) on one machine; XL_ARGS="--scale-down 64"
+# tries it small. Holds up to about 15 GB of RAM and 18 GB of temp disk while it runs.
+.PHONY: bench-xl
+bench-xl: $(VENV)/.installed-bench
+	$(BIN)/python benchmarks/bench_xl.py $(XL_ARGS)
+
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .hypothesis build src/*.egg-info

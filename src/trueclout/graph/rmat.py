@@ -71,17 +71,19 @@ def _scramble(x, mask, half, k1, k2, k3):  # pragma: no cover
 
 
 @numba.njit(cache=True, parallel=True)
-def _rmat(scale, first, count, key, t_a, t_ab, t_abc, scramble, loops,
+def _rmat(scale, first, count, key, t_a, t_ab, t_abc, scramble, loops, n_fold,
           src, dst):  # pragma: no cover
     mask = (np.uint64(1) << np.uint64(scale)) - np.uint64(1)
     half = np.uint64((scale + 1) // 2)
     k1 = _mix(key ^ np.uint64(1)) | np.uint64(1)
     k2 = _mix(key ^ np.uint64(2))
     k3 = _mix(key ^ np.uint64(3)) | np.uint64(1)
+    one = np.uint64(1)
     for j in prange(count):
         state = _mix(key + np.uint64(first + j) * _GOLDEN)
         r = np.uint64(0)
         c = np.uint64(0)
+        bits = np.uint64(0)
         for level in range(scale):
             if level & 1 == 0:
                 state += _GOLDEN
@@ -89,20 +91,24 @@ def _rmat(scale, first, count, key, t_a, t_ab, t_abc, scramble, loops,
                 u = np.float64(bits >> _S32) / _TWO32
             else:
                 u = np.float64(bits & _LOW32) / _TWO32
-            bit = np.uint64(1) << np.uint64(scale - 1 - level)
-            if u >= t_a:
-                if u < t_ab:
-                    c |= bit
-                elif u < t_abc:
-                    r |= bit
-                else:
-                    r |= bit
-                    c |= bit
+            # branch-free quadrant choice, most significant bit first: the row bit is
+            # set in the bottom half (u >= a + b), the column bit in the right half
+            # (a <= u < a + b, or u >= a + b + c)
+            ga = np.uint64(u >= t_a)
+            gab = np.uint64(u >= t_ab)
+            gabc = np.uint64(u >= t_abc)
+            r = (r << one) | gab
+            c = (c << one) | (ga ^ gab ^ gabc)
         if scramble:
             r = _scramble(r, mask, half, k1, k2, k3)
             c = _scramble(c, mask, half, k1, k2, k3)
-        src[j] = np.int32(r)
-        dst[j] = np.int32(c)
+        if n_fold > 0:
+            # fold 0..2**scale-1 onto 0..n_fold-1, keeping the order of ids
+            src[j] = np.int32((np.int64(r) * n_fold) >> scale)
+            dst[j] = np.int32((np.int64(c) * n_fold) >> scale)
+        else:
+            src[j] = np.int32(r)
+            dst[j] = np.int32(c)
     if loops:
         return count
     w = 0
@@ -133,7 +139,7 @@ def _params(scale: int, m: int, a, b, c, batch) -> tuple[float, float, float, in
 
 def rmat_edges(scale: int, m: int, *, seed: int = 0, a: float | None = None,
                b: float | None = None, c: float | None = None, batch: int | None = None,
-               scramble: bool = True, loops: bool = True
+               scramble: bool = True, loops: bool = True, n: int | None = None
                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Stream ``m`` R-MAT edges over ``2**scale`` vertices as ``(src, dst)`` int32 batches.
 
@@ -154,6 +160,11 @@ def rmat_edges(scale: int, m: int, *, seed: int = 0, a: float | None = None,
         Relabel vertices by a seeded bijection (see the module notes).
     loops : bool
         Keep self-loops.
+    n : int, optional
+        Fold the ids onto ``0..n-1`` (``v -> floor(v * n / 2**scale)``, after the
+        scramble), for a vertex count that is not a power of two, such as Twitter-2010's
+        41,652,230 over scale 26: every draw is kept (rejection would discard the draws
+        above ``n``), and each vertex merges one or two R-MAT vertices.
 
     Yields
     ------
@@ -167,8 +178,13 @@ def rmat_edges(scale: int, m: int, *, seed: int = 0, a: float | None = None,
     >>> whole = list(rmat_edges(4, 10, seed=3))[0][0]
     >>> whole.tolist() == np.concatenate([s for s, _ in parts]).tolist()
     True
+    >>> int(next(rmat_edges(4, 1000, seed=3, n=10))[0].max()) <= 9
+    True
     """
     a, b, c, batch = _params(scale, m, a, b, c, batch)
+    n_fold = 0 if n is None else int(n)
+    if n is not None and not 1 <= n_fold <= (1 << int(scale)):
+        raise UsageError(f"n must be within 1..2**scale ({1 << int(scale)}), got {n}")
     key = np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF)
     t_a, t_ab, t_abc = a, a + b, a + b + c
     for first in range(0, int(m), batch):
@@ -176,7 +192,7 @@ def rmat_edges(scale: int, m: int, *, seed: int = 0, a: float | None = None,
         src = np.empty(count, np.int32)
         dst = np.empty(count, np.int32)
         k = _rmat(int(scale), first, count, key, t_a, t_ab, t_abc, bool(scramble),
-                  bool(loops), src, dst)
+                  bool(loops), n_fold, src, dst)
         if k < count:
             src, dst = src[:k].copy(), dst[:k].copy()
         yield src, dst
