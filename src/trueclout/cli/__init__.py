@@ -20,7 +20,7 @@ import sys
 from ..errors import TruecloutError
 from .common import _print_json, app, err, eval_app
 from . import (crawl, data, detect, demo, discover, eval_manipulation, privacy,  # noqa: F401
-               score, serve, suggest, topics)  # importing registers the commands
+               score, serve, suggest, topics, watch)  # importing registers the commands
 from .data import compute_stats
 from .detect import detection_table
 

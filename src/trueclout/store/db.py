@@ -33,6 +33,7 @@ from .runs import Runs
 from .privacy import Privacy
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .crawl import CrawlCheckpoints
+from .stream import StreamStore
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 
@@ -41,7 +42,7 @@ def _is_lock_error(exc: Exception) -> bool:
     return any(m in str(exc) for m in _LOCK_MARKERS)
 
 
-class Store(Loader, Queries, Runs, KeysJobs, CrawlCheckpoints, Privacy):
+class Store(Loader, Queries, Runs, KeysJobs, StreamStore, CrawlCheckpoints, Privacy):
     """A trueclout store: a DuckDB file with the domain tables.
 
     Parameters

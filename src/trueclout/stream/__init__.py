@@ -1,0 +1,4 @@
+"""The live stream: Bluesky Jetstream events into the store, and incremental re-scoring.
+
+See ``README.md`` in this folder.
+"""
