@@ -18,16 +18,9 @@ Examples
 --------
 >>> from trueclout.detect.data import DetectionData
 >>> from trueclout.graph.toy import toy_graph
->>> from trueclout.detect.ensemble import EnsembleDetector
->>> from trueclout.detect.base import BaseDetector
->>> import numpy as np
->>> class Zero(BaseDetector):
-...     def __init__(self):
-...         pass
-...     def _fit(self, data):
-...         self.decision_scores_ = np.zeros(data.n)
+>>> from trueclout.detect.ensemble import neutral_ensemble
 >>> data = DetectionData.from_graph(toy_graph())
->>> ens = EnsembleDetector(members={"z": (Zero(), "fake")}).fit(data)
+>>> ens = neutral_ensemble().fit(data)
 >>> a = audit_account(data, ens, "toy:cat", n_boot=200)
 >>> a["audience"]["known_followers"], a["aqs"]["score"] > 0
 (5, True)

@@ -298,3 +298,29 @@ class EnsembleDetector(BaseDetector):
                         and (self._judges[m] or not self_only)), reverse=True)
         return [self.members_[m].reasons_[v] for _, m in parts
                 if self.members_[m].reasons_[v]][:k]
+
+
+class _FlagsNobody(BaseDetector):
+    """A member that scores every account 0 (real)."""
+
+    def __init__(self) -> None:
+        pass
+
+    def _fit(self, data) -> None:
+        self.decision_scores_ = np.zeros(data.n)
+
+
+def neutral_ensemble() -> EnsembleDetector:
+    """An ensemble that flags nobody: every account real. For examples, tests and bare
+    graphs without profiles, where the detectors have nothing to read.
+
+    Examples
+    --------
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> ens = neutral_ensemble().fit(DetectionData.from_graph(toy_graph()))
+    >>> ens.authenticity_.tolist(), int(ens.labels_.sum())
+    ([1.0, 1.0, 1.0, 1.0, 1.0, 1.0], 0)
+    """
+    return EnsembleDetector(members={"none": (_FlagsNobody(), "fake")})
+

@@ -7,15 +7,8 @@ ensemble and derives the per-account arrays the scores share. The commands ``ran
 Examples
 --------
 >>> from trueclout.graph.toy import toy_graph
->>> from trueclout.detect.base import BaseDetector
->>> class Zero(BaseDetector):
-...     def __init__(self):
-...         pass
-...     def _fit(self, data):
-...         self.decision_scores_ = np.zeros(data.n)
->>> from trueclout.detect.ensemble import EnsembleDetector
->>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
-...                              EnsembleDetector(members={"z": (Zero(), "fake")}))
+>>> from trueclout.detect.ensemble import neutral_ensemble
+>>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()), neutral_ensemble())
 >>> ctx.weight.tolist(), int(ctx.suspicious.sum())
 ([1.0, 1.0, 1.0, 1.0, 1.0, 1.0], 0)
 """

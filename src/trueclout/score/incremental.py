@@ -54,16 +54,9 @@ Examples
 >>> from trueclout.graph.toy import toy_graph
 >>> from trueclout.detect.data import DetectionData
 >>> from trueclout.score.context import ScoreContext
->>> from trueclout.detect.ensemble import EnsembleDetector
->>> from trueclout.detect.base import BaseDetector
->>> class Zero(BaseDetector):
-...     def __init__(self):
-...         pass
-...     def _fit(self, data):
-...         self.decision_scores_ = np.zeros(data.n)
+>>> from trueclout.detect.ensemble import neutral_ensemble
 >>> g = toy_graph()
->>> ctx = ScoreContext.from_data(DetectionData.from_graph(g),
-...                              EnsembleDetector(members={"z": (Zero(), "fake")}))
+>>> ctx = ScoreContext.from_data(DetectionData.from_graph(g), neutral_ensemble())
 >>> inc = IncrementalScores(ctx)
 >>> _ = inc.apply(added=np.array([[3, 2], [5, 0]]), removed=np.array([[0, 2]]))
 >>> full = inc.full_scores()

@@ -21,15 +21,9 @@ Examples
 >>> from trueclout.graph.toy import toy_graph
 >>> from trueclout.detect.data import DetectionData
 >>> from trueclout.score.context import ScoreContext
->>> from trueclout.detect.ensemble import EnsembleDetector
->>> from trueclout.detect.base import BaseDetector
->>> class Zero(BaseDetector):
-...     def __init__(self):
-...         pass
-...     def _fit(self, data):
-...         self.decision_scores_ = np.zeros(data.n)
+>>> from trueclout.detect.ensemble import neutral_ensemble
 >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
-...                              EnsembleDetector(members={"z": (Zero(), "fake")}))
+...                              neutral_ensemble())
 >>> sorted(rank_all(ctx))
 ['engagement', 'followers', 'pagerank', 'reach', 'truerank']
 """
