@@ -19,13 +19,13 @@ import sys
 
 from ..errors import TruecloutError
 from .common import _print_json, app, err, eval_app
-from . import (crawl, data, detect, demo, discover, eval_manipulation, privacy,  # noqa: F401
-               score, serve, suggest, topics, watch)  # importing registers the commands
+from . import (crawl, data, detect, demo, discover, eval_manipulation, export,  # noqa: F401
+               privacy, score, serve, suggest, topics, watch)  # importing registers
 from .data import compute_stats
 from .detect import detection_table
 
 __all__ = ["app", "eval_app", "main", "compute_stats", "detection_table", "data", "detect",
-           "discover", "eval_manipulation", "score", "suggest", "topics",
+           "discover", "eval_manipulation", "export", "score", "suggest", "topics",
            "demo"]
 
 

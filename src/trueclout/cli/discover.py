@@ -124,10 +124,15 @@ def overlap_cmd(
                                  "(default above discover_overlap_exact_max followers)."),
     k: Optional[int] = typer.Option(None, "--k", help="MinHash sketch size (default "
                                     "discover_minhash_k)."),
+    backend: str = typer.Option("local", "--backend", help="local (default) or spark (the "
+                                "exact overlap as Spark jobs; settings spark_*)."),
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
     from ..discover.overlap import audience_overlap
+    from ..spark.backend import check_backend
+    if check_backend(backend) == "spark" and minhash:
+        raise UsageError("--minhash needs the local backend (Spark computes the exact overlap)")
     if exact and minhash:
         raise UsageError("give at most one of --exact and --minhash")
     if len(creators) < 2:
@@ -135,8 +140,14 @@ def overlap_cmd(
     if k is not None and k < 2:
         raise UsageError("--k must be at least 2")
     method = "exact" if exact else ("minhash" if minhash else "auto")
-    ctx, _ = _context(db, as_json)
-    res = audience_overlap(ctx, creators, method=method, k=k)
+    if backend == "spark":
+        from ..spark.backend import overlap as spark_overlap
+        from .score import score_context_cli
+        with score_context_cli(db, None, as_json) as ctx:
+            res = spark_overlap(ctx, ctx.store, creators)
+    else:
+        ctx, _ = _context(db, as_json)
+        res = audience_overlap(ctx, creators, method=method, k=k)
     if as_json:
         _print_json(res)
         return

@@ -52,10 +52,16 @@ def rank(
     model: Optional[Path] = typer.Option(None, "--model", help="Classifier model file."),
     save: bool = typer.Option(True, "--save/--no-save", help="Save the scores as a run in the "
                               "store (runs and scores tables)."),
+    backend: str = typer.Option("local", "--backend", help="local (default) or spark: "
+                                "followers, PageRank, TrueRank and reach as Spark jobs "
+                                "(settings spark_*); engagement stays local."),
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
     from ..score.rank import RANKINGS, rank_all, ranking_table
+    from ..spark.backend import check_backend
+    if check_backend(backend) == "spark" and topic:
+        raise UsageError("--topic needs the local backend")
     if by not in RANKINGS:
         raise UsageError(f"unknown ranking {by!r} for --by; choose from {', '.join(RANKINGS)}")
     if top < 1:
@@ -65,7 +71,11 @@ def rank(
     with score_context_cli(db, model, as_json) as ctx, _progress(not as_json) as progress:
         progress.add_task("ranking: TrueRank, reach, engagement"
                           + (", topics" if topic else ""), total=None, rows="")
-        scores = rank_all(ctx, topic)
+        if backend == "spark":
+            from ..spark.backend import rank_scores_cli
+            scores = rank_scores_cli(ctx)
+        else:
+            scores = rank_all(ctx, topic)
         table = ranking_table(ctx, by, topic=topic, scores=scores)
     seconds = round(time.perf_counter() - t0, 3)
     run_id = None
@@ -78,7 +88,8 @@ def rank(
     if out_path is not None:
         _write_table(table, out_path)
     rows = table.slice(0, top).to_pylist()
-    summary = {"by": by, "topic": topic, "accounts": ctx.n, "run_id": run_id,
+    summary = {"by": by, "topic": topic, "backend": backend, "accounts": ctx.n,
+               "run_id": run_id,
                "seconds": seconds, "out": str(out_path) if out_path else None, "top": rows}
     if as_json:
         _print_json(summary)

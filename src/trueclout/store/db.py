@@ -26,13 +26,13 @@ import duckdb
 
 from .. import config
 from ..errors import StoreBusyError, StoreError
-from .load import Loader
-from .query import Queries
-from .keys import KeysJobs
-from .runs import Runs
-from .privacy import Privacy
-from .schema import MIGRATIONS, SCHEMA_VERSION
 from .crawl import CrawlCheckpoints
+from .keys import KeysJobs
+from .load import Loader
+from .privacy import Privacy
+from .query import Queries
+from .runs import Runs
+from .schema import MIGRATIONS, SCHEMA_VERSION
 from .stream import StreamStore
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
