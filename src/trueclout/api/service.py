@@ -331,10 +331,7 @@ class Service:
         >>> Service(":memory:").token()
         (0, 0, 0)
         """
-        row = self.cursor_store().con.execute(
-            "SELECT count(*), coalesce(max(ingest_id), 0), (SELECT coalesce(max(value::BIGINT), "
-            "0) FROM meta WHERE key = 'data_generation') FROM ingests").fetchall()[0]
-        return (int(row[0]), int(row[1]), int(row[2]))
+        return self.cursor_store().data_token()
 
     def bump(self) -> None:
         """Say that the store's data changed: this service's jobs call it once their

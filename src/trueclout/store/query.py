@@ -27,6 +27,23 @@ _EDGE_TABLES = ("follows", *INTERACTION_KINDS)
 class Queries:
     """Read methods of :class:`~trueclout.store.Store` (mixed in)."""
 
+    def data_token(self) -> tuple[int, int, int]:
+        """What identifies the store's data: (number of ingests, latest ingest id, data
+        generation). Any load moves the first two; ``meta.data_generation`` moves when rows
+        go without an ingest (``trueclout forget``). Caches keyed by it never serve data
+        the store no longer holds.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").data_token()
+        (0, 0, 0)
+        """
+        row = self.con.execute(
+            "SELECT count(*), coalesce(max(ingest_id), 0), (SELECT coalesce(max(value::BIGINT), "
+            "0) FROM meta WHERE key = 'data_generation') FROM ingests").fetchall()[0]
+        return (int(row[0]), int(row[1]), int(row[2]))
+
     def counts(self) -> dict[str, int]:
         """Row counts of the domain tables.
 
