@@ -1,8 +1,7 @@
-"""The Spark backend against the local one, in local[2] on the simulated platform of
-``sim_score_store`` (6,000 accounts: on the 50,000-account demo platform the Spark side
-alone takes about 3 minutes in local[2] on 2 cores; parity there was measured, see
-spark/README.md): the same ranks within 1e-6, the same top 100, the same feature table,
-reach and overlap."""
+"""The Spark backend against the local one, in local[2] on the demo platform (what
+``trueclout demo`` simulates: ``sim_accounts`` accounts, about 50,000, seed
+``sim_seed``): the same ranks within 1e-6, the same top 100, the same feature table,
+reach and overlap. The Spark side takes about 3 minutes on 2 cores."""
 
 from __future__ import annotations
 
@@ -26,11 +25,33 @@ def spark():
 
 
 @pytest.fixture(scope="session")
-def sim_layout(spark, sim_score_store, sim_ctx, tmp_path_factory):
+def demo_store(tmp_path_factory):
+    """The demo platform in a store (the accounts and seed of ``trueclout demo``)."""
+    from trueclout import config
+    from trueclout.ingest.run import ingest
+    from trueclout.simulate import simulate
+    from trueclout.store import Store
+    d = tmp_path_factory.mktemp("sparkdemo")
+    simulate(d / "platform", accounts=int(config.get("sim_accounts")),
+             seed=int(config.get("sim_seed")))
+    store = Store(d / "demo.duckdb")
+    ingest(store, [d / "platform"])
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def demo_ctx(demo_store):
+    from trueclout.score.context import score_context
+    return score_context(demo_store)
+
+
+@pytest.fixture(scope="session")
+def sim_layout(spark, demo_store, demo_ctx, tmp_path_factory):
     from trueclout.spark.layout import export_layout, read_layout
     d = tmp_path_factory.mktemp("sparklayout")
-    rows = export_layout(sim_score_store, d, sim_ctx)
-    assert rows["accounts"] == sim_ctx.n and rows["detection"] == sim_ctx.n
+    rows = export_layout(demo_store, d, demo_ctx)
+    assert rows["accounts"] == demo_ctx.n and rows["detection"] == demo_ctx.n
     return read_layout(spark, str(d))
 
 
@@ -54,20 +75,20 @@ def _top(x, k=100):
     return np.lexsort((np.arange(x.shape[0]), -x))[:k].tolist()
 
 
-def test_vertex_ids_follow_the_local_graph(sim_layout, sim_ctx):
-    assert sim_layout.n == sim_ctx.n
+def test_vertex_ids_follow_the_local_graph(sim_layout, demo_ctx):
+    assert sim_layout.n == demo_ctx.n
     t = sim_layout.vertices.orderBy("id").toArrow()
-    assert t.column("id").to_pylist() == list(range(sim_ctx.n))
+    assert t.column("id").to_pylist() == list(range(demo_ctx.n))
     assert t.column("account_id").to_pylist() == \
-        sim_ctx.graph.names.column("account_id").to_pylist()
-    assert sim_layout.follows.count() == sim_ctx.graph.m
+        demo_ctx.graph.names.column("account_id").to_pylist()
+    assert sim_layout.follows.count() == demo_ctx.graph.m
 
 
-def test_degrees_and_reciprocity(sim_layout, sim_ctx):
+def test_degrees_and_reciprocity(sim_layout, demo_ctx):
     from trueclout.kernels.reciprocity import reciprocated_out_edges, reciprocity
     from trueclout.spark import features as SF
     from trueclout.spark.layout import to_array
-    g = sim_ctx.graph
+    g = demo_ctx.graph
     d = SF.degrees(sim_layout).localCheckpoint()
     assert np.array_equal(to_array(d, "in_degree", g.n), g.in_degree())
     assert np.array_equal(to_array(d, "out_degree", g.n), g.out_degree())
@@ -78,13 +99,13 @@ def test_degrees_and_reciprocity(sim_layout, sim_ctx):
         reciprocity(g.out_indptr, g.out_indices, g.in_indptr, g.in_indices), abs=1e-12)
 
 
-def test_feature_table_is_identical(sim_layout, sim_ctx):
+def test_feature_table_is_identical(sim_layout, demo_ctx):
     from trueclout.detect.features import account_features
     from trueclout.spark.features import SPARK_FEATURES, account_features as spark_features
-    X, names = account_features(sim_ctx.data)
+    X, names = account_features(demo_ctx.data)
     t = spark_features(sim_layout).orderBy("id").toArrow()
     assert t.column("account_id").to_pylist() == \
-        sim_ctx.graph.names.column("account_id").to_pylist()
+        demo_ctx.graph.names.column("account_id").to_pylist()
     for f in SPARK_FEATURES:
         local = X[:, names.index(f)]
         ours = t.column(f).to_numpy(zero_copy_only=False).astype(np.float32)
@@ -94,9 +115,9 @@ def test_feature_table_is_identical(sim_layout, sim_ctx):
     assert not np.isnan(t.column("graph_in_burst").to_numpy(zero_copy_only=False)).all()
 
 
-def test_pagerank_parity(sim_ctx, spark_scores):
+def test_pagerank_parity(demo_ctx, spark_scores):
     from trueclout.kernels.pagerank import pagerank
-    g = sim_ctx.graph
+    g = demo_ctx.graph
     local = pagerank(g.in_indptr, g.in_indices)
     ours = spark_scores["pagerank"]
     assert abs(ours.sum() - 1) < 1e-9
@@ -105,14 +126,14 @@ def test_pagerank_parity(sim_ctx, spark_scores):
     assert _top(ours) == _top(local)
 
 
-def test_truerank_parity(sim_ctx, spark_scores):
+def test_truerank_parity(demo_ctx, spark_scores):
     from trueclout.score.rank import rank_all, truerank_model
-    local = rank_all(sim_ctx, which=("truerank",))["truerank"]
+    local = rank_all(demo_ctx, which=("truerank",))["truerank"]
     ours = spark_scores["truerank"]
     assert np.abs(ours - local).max() < 1e-6
-    assert np.abs(ours - local).max() * sim_ctx.n < 1e-6
+    assert np.abs(ours - local).max() * demo_ctx.n < 1e-6
     assert _top(ours) == _top(local)
-    tm = truerank_model(sim_ctx).trust_model_
+    tm = truerank_model(demo_ctx).trust_model_
     # the established-people seed rule runs in Spark: the same seeds
     assert tm.seeds_.sum() > 10 and np.array_equal(spark_scores["seed"], tm.seeds_)
     assert np.abs(spark_scores["gate"] - tm.gate_).max() < 1e-6
@@ -120,23 +141,24 @@ def test_truerank_parity(sim_ctx, spark_scores):
     assert (spark_scores["gate"] < 0.5).any()
 
 
-def test_reach_parity(sim_ctx, spark_scores):
+def test_reach_parity(demo_ctx, spark_scores):
     from trueclout.score.rank import rank_all
-    local = rank_all(sim_ctx, which=("reach",))["reach"]
-    # reach sums up to thousands of follower weights: compare relative to the size
-    assert (np.abs(spark_scores["reach"] - local) <= 1e-8 * np.maximum(local, 1.0)).all()
+    local = rank_all(demo_ctx, which=("reach",))["reach"]
+    # reach sums up to thousands of float32 follower weights (about 1e-9 apart in
+    # relative terms on the demo platform): the issue's 1e-6, relative to the size
+    assert (np.abs(spark_scores["reach"] - local) <= 1e-6 * np.maximum(local, 1.0)).all()
     assert _top(spark_scores["reach"]) == _top(local)
 
 
-def test_overlap_parity(sim_layout, sim_ctx, spark_scores):
+def test_overlap_parity(sim_layout, demo_ctx, spark_scores):
     from trueclout.discover.overlap import audience_overlap
     from trueclout.spark.overlap import audience_overlap as spark_overlap
-    g = sim_ctx.graph
+    g = demo_ctx.graph
     top = np.argsort(-g.in_degree(), kind="stable")[:4]
     names = [":".join(g.name(int(v))) for v in top]
-    local = audience_overlap(sim_ctx, names, method="exact")
+    local = audience_overlap(demo_ctx, names, method="exact")
     ours = spark_overlap(sim_layout, names, spark_scores["audience"],
-                         flagged=[bool(sim_ctx.suspicious[v]) for v in top])
+                         flagged=[bool(demo_ctx.suspicious[v]) for v in top])
     assert local["pairs"][0]["common"] > 0
     assert ours["union"] == local["union"]
     assert ours["pairs"] == local["pairs"]
