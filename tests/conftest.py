@@ -11,16 +11,21 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SNAP_DIR = DATA / "snap-ego-twitter"
 
 
-@pytest.fixture(scope="session")
-def sim_score_store(tmp_path_factory):
-    """A simulated platform of 6,000 accounts (seed 3) in a store."""
+def simulated_store(folder: Path, accounts: int, seed: int):
+    """Simulate a platform into ``folder/platform`` and load it into ``folder/s.duckdb``."""
     from trueclout.ingest.run import ingest
     from trueclout.simulate import simulate
     from trueclout.store import Store
-    d = tmp_path_factory.mktemp("simscore")
-    simulate(d / "platform", accounts=6000, seed=3)
-    store = Store(d / "s.duckdb")
-    ingest(store, [d / "platform"])
+    simulate(folder / "platform", accounts=accounts, seed=seed)
+    store = Store(folder / "s.duckdb")
+    ingest(store, [folder / "platform"])
+    return store
+
+
+@pytest.fixture(scope="session")
+def sim_score_store(tmp_path_factory):
+    """A simulated platform of 6,000 accounts (seed 3) in a store."""
+    store = simulated_store(tmp_path_factory.mktemp("simscore"), 6000, 3)
     yield store
     store.close()
 

@@ -27,15 +27,10 @@ def spark():
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
     """The demo platform in a store (the accounts and seed of ``trueclout demo``)."""
+    from conftest import simulated_store
     from trueclout import config
-    from trueclout.ingest.run import ingest
-    from trueclout.simulate import simulate
-    from trueclout.store import Store
-    d = tmp_path_factory.mktemp("sparkdemo")
-    simulate(d / "platform", accounts=int(config.get("sim_accounts")),
-             seed=int(config.get("sim_seed")))
-    store = Store(d / "demo.duckdb")
-    ingest(store, [d / "platform"])
+    store = simulated_store(tmp_path_factory.mktemp("sparkdemo"),
+                            int(config.get("sim_accounts")), int(config.get("sim_seed")))
     yield store
     store.close()
 
