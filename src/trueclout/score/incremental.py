@@ -74,7 +74,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import config
-from ..kernels.csr import csr_from_edges
+from ..kernels.csr import csr_from_edges, row_contains
 from ..kernels.pagerank import in_sum, pagerank
 
 _EMPTY_I64 = np.zeros(0, np.int64)
@@ -97,16 +97,7 @@ def _has(ip, ix, src, dst, out):  # pragma: no cover - compiled
         if s >= n:
             out[i] = 0
             continue
-        lo = ip[s]
-        hi = ip[s + 1]
-        d = dst[i]
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if ix[mid] < d:
-                lo = mid + 1
-            else:
-                hi = mid
-        out[i] = 1 if (lo < ip[s + 1] and ix[lo] == d) else 0
+        out[i] = 1 if row_contains(ix, ip[s], ip[s + 1], dst[i]) else 0
 
 
 @numba.njit(cache=True, parallel=True)
@@ -119,15 +110,7 @@ def _disc_out(ip, ix, pen, w):  # pragma: no cover - compiled
             p = pen[u]
             if p <= 0.0:
                 continue
-            lo = ip[u]
-            hi = ip[u + 1]
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if ix[mid] < v:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            if lo < ip[u + 1] and ix[lo] == v:
+            if row_contains(ix, ip[u], ip[u + 1], v):
                 w[k] = np.float32(1.0 - p)
 
 
