@@ -103,6 +103,95 @@ def align_to_threshold(scores: np.ndarray, threshold: float) -> np.ndarray:
     return np.where(s < t, 0.5 * s / t, 0.5 + 0.5 * (s - t) / (1 - t))
 
 
+def noisy_or(aligned: dict, judges: dict, weight, in_graph: np.ndarray,
+             followed: np.ndarray) -> np.ndarray:
+    """Suspicion of each account: the weighted noisy-OR of the members' aligned scores.
+
+    Parameters
+    ----------
+    aligned : dict
+        member -> scores aligned to its threshold (:func:`align_to_threshold`).
+    judges : dict
+        member -> whether it judges the account itself (others are left out).
+    weight : callable
+        member name -> weight (also asked for ``"classifier_with_graph"``); clipped to
+        [0, 1].
+    in_graph, followed : bool arrays
+        Accounts whose follows the graph knows (the classifier weighs
+        ``classifier_with_graph`` there) and accounts somebody follows (SybilRank weighs
+        0 elsewhere).
+
+    Examples
+    --------
+    >>> s = noisy_or({"a": np.array([0.5, 1.0]), "b": np.array([0.5, 0.0])},
+    ...              {"a": True, "b": True}, lambda m: 1.0, np.ones(2, bool), np.ones(2, bool))
+    >>> s.round(2).tolist()
+    [0.75, 1.0]
+    """
+    n = np.asarray(in_graph).shape[0]
+    log_keep = np.zeros(n)
+    for name, s in aligned.items():
+        if judges[name]:
+            w = np.full(n, min(max(weight(name), 0.0), 1.0))
+            if name == "classifier":
+                # where the graph knows the account's follows, the profile alone
+                # needs the graph's corroboration to flag it
+                w[in_graph] = min(max(weight("classifier_with_graph"), 0.0), 1.0)
+            elif name == "sybilrank":
+                # no trust reaching an account nobody follows is no evidence
+                w[~followed] = 0.0
+            log_keep += np.log1p(-np.clip(w * s, 0.0, 1 - 1e-12))
+    return 1.0 - np.exp(log_keep)
+
+
+def categorize(suspicion: np.ndarray, threshold: float, aligned: dict, cats: dict,
+               judges: dict, labels: dict, *, declared: np.ndarray, following: np.ndarray,
+               followers: np.ndarray, inactive: np.ndarray) -> np.ndarray:
+    """The category of each account (module docstring, "Categories").
+
+    Parameters
+    ----------
+    suspicion : array
+        From :func:`noisy_or`; flagged at ``threshold``.
+    aligned, cats, judges, labels : dict
+        Per member: aligned scores, category (or None), whether it judges the account
+        itself, and its own ``labels_``.
+    declared, following, followers, inactive : arrays
+        Declared bots, profile following and followers counts (0 where unknown), and
+        the inactive mask (:meth:`EnsembleDetector._inactive`).
+
+    Examples
+    --------
+    >>> categorize(np.array([0.9, 0.1, 0.1]), 0.5, {"a": np.array([0.9, 0.1, 0.1])},
+    ...            {"a": "farm"}, {"a": True}, {"a": np.array([1, 0, 0])},
+    ...            declared=np.zeros(3, bool), following=np.array([0, 5000, 0]),
+    ...            followers=np.array([0, 10, 0]), inactive=np.array([0, 0, 1], bool)).tolist()
+    ['farm', 'mass_follower', 'inactive']
+    """
+    n = np.asarray(suspicion).shape[0]
+    cat = np.full(n, "real", dtype=object)
+    flagged = suspicion >= threshold
+    names = [m for m in aligned if judges[m] and cats[m]]
+    if names and flagged.any():
+        stack = np.vstack([aligned[m] for m in names])
+        best = np.asarray(names, dtype=object)[np.argmax(stack, axis=0)]
+        lab = np.asarray([cats[m] for m in best], dtype=object)
+        cat[flagged] = lab[flagged]
+        # the most specific member that flagged the account on its own wins
+        for m in sorted(names, key=lambda m: _SPECIFICITY.get(cats[m], 0)):
+            own = flagged & (labels[m] > 0)
+            cat[own] = cats[m]
+    elif flagged.any():
+        cat[flagged] = "fake"
+    cat[flagged & declared] = "bot"
+    cat[declared & ~flagged] = "bot"
+    mass = ((following >= config.get("mass_follower_min_following"))
+            & (following / np.maximum(followers, 1) >= config.get("mass_follower_min_ratio")))
+    cat[(cat == "real") & mass] = "mass_follower"
+    cat[(cat == "real") & inactive] = "inactive"
+    return cat
+
+
 class EnsembleDetector(BaseDetector):
     """All detectors combined into ``authenticity_``, ``category_`` and reasons.
 
@@ -190,22 +279,10 @@ class EnsembleDetector(BaseDetector):
             aligned[name] = align_to_threshold(det.decision_scores_, det.threshold_)
             cats[name] = cat
             judges[name] = self_judge
-        log_keep = np.zeros(n)
         g = data.graph
         followed = g.in_degree() > 0
         in_graph = followed | (g.out_degree() > 0)
-        for name, s in aligned.items():
-            if judges[name]:
-                w = np.full(n, min(max(self._weight(name), 0.0), 1.0))
-                if name == "classifier":
-                    # where the graph knows the account's follows, the profile alone
-                    # needs the graph's corroboration to flag it
-                    w[in_graph] = min(max(self._weight("classifier_with_graph"), 0.0), 1.0)
-                elif name == "sybilrank":
-                    # no trust reaching an account nobody follows is no evidence
-                    w[~followed] = 0.0
-                log_keep += np.log1p(-np.clip(w * s, 0.0, 1 - 1e-12))
-        suspicion = 1.0 - np.exp(log_keep)
+        suspicion = noisy_or(aligned, judges, self._weight, in_graph, followed)
         self.members_ = fitted
         self.aligned_ = aligned
         self.skipped_ = skipped
@@ -223,32 +300,13 @@ class EnsembleDetector(BaseDetector):
         self.category_ = self._categories(data, suspicion)
 
     def _categories(self, data: DetectionData, suspicion: np.ndarray) -> np.ndarray:
-        n = data.n
-        cat = np.full(n, "real", dtype=object)
         thr = self.default_threshold if self.threshold is None else self.threshold
-        flagged = suspicion >= thr
-        names = [m for m in self.aligned_ if self._judges[m] and self._cats[m]]
-        if names and flagged.any():
-            stack = np.vstack([self.aligned_[m] for m in names])
-            best = np.asarray(names, dtype=object)[np.argmax(stack, axis=0)]
-            labels = np.asarray([self._cats[m] for m in best], dtype=object)
-            cat[flagged] = labels[flagged]
-            # the most specific member that flagged the account on its own wins
-            for m in sorted(names, key=lambda m: _SPECIFICITY.get(self._cats[m], 0)):
-                own = flagged & (self.members_[m].labels_ > 0)
-                cat[own] = self._cats[m]
-        elif flagged.any():
-            cat[flagged] = "fake"
-        declared = data.column("declared_bot", fill=0) > 0
-        cat[flagged & declared] = "bot"
-        cat[declared & ~flagged] = "bot"
-        following = data.column("following_count", fill=0)
-        followers = data.column("followers_count", fill=0)
-        mass = ((following >= config.get("mass_follower_min_following"))
-                & (following / np.maximum(followers, 1) >= config.get("mass_follower_min_ratio")))
-        cat[(cat == "real") & mass] = "mass_follower"
-        cat[(cat == "real") & self._inactive(data)] = "inactive"
-        return cat
+        return categorize(suspicion, thr, self.aligned_, self._cats, self._judges,
+                          {m: d.labels_ for m, d in self.members_.items()},
+                          declared=data.column("declared_bot", fill=0) > 0,
+                          following=data.column("following_count", fill=0),
+                          followers=data.column("followers_count", fill=0),
+                          inactive=self._inactive(data))
 
     @staticmethod
     def _inactive(data: DetectionData) -> np.ndarray:
