@@ -692,3 +692,168 @@ def test_depth_2_crawls_the_lists_of_the_accounts_found():
                   if t.startswith(("followers:", "follows:"))} - {ALICE}
         assert len(around) == 2                          # --max 2 applies to them too
         assert all(summary["tasks"][f"followers:{a}"]["note"] == "empty page" for a in around)
+
+
+# -- privacy: pseudonymised crawls ----------------------------------------------------------
+def _both_platforms():
+    """One transport for the fake Bluesky hosts and the fake Mastodon servers."""
+    bsky, masto = FakeBluesky(), FakeMastodon()
+
+    def handler(request):
+        return masto(request) if request.url.host.endswith("example.test") and \
+            "/api/v1/" in request.url.path else bsky(request)
+    return bsky, handler
+
+
+def _raw_names() -> list[str]:
+    """Every handle, DID, account id, name and post id of the fixtures (none is a
+    substring of a pseudonym: each holds a character base32 lacks, or is long)."""
+    out = set()
+    for did, v in BSKY["profiles"].items():
+        out |= {did, v["handle"], v["displayName"]}
+    for feed in BSKY["feeds"].values():
+        out |= {it["post"]["uri"] for it in feed if "post" in it}
+    out |= {uri for uri in BSKY["likes"]}
+    for acc in [MASTO["account"], *MASTO["followers"], *MASTO["following"]]:
+        user, _, home = acc["acct"].partition("@")
+        out |= {f"{user}@{home or MASTO['server']}", acc["url"], acc["uri"],
+                acc["display_name"]}
+        if len(acc["id"]) >= 5:
+            out.add(acc["id"])                        # server-local ids
+    for st in MASTO["statuses"]:
+        out |= {st["id"], st["uri"]}
+        out |= {str(st[k]) for k in ("in_reply_to_id",) if st.get(k)}
+    return sorted(out)
+
+
+def _audience(store: Store) -> list:
+    """Each account's stored follower count with its followers and follows in the store:
+    the same multiset in a plain and a pseudonymised store when the joins hold."""
+    return sorted(store.con.execute(
+        "SELECT a.platform, a.followers_count, a.posts_count, "
+        "(SELECT count(*) FROM follows f WHERE f.dst = a.uid), "
+        "(SELECT count(*) FROM follows f WHERE f.src = a.uid), "
+        "(SELECT count(*) FROM interactions i WHERE i.dst = a.uid), "
+        "(SELECT count(*) FROM posts p WHERE p.author = a.uid) FROM accounts a").fetchall())
+
+
+def test_pseudonymized_crawls_keep_no_raw_id_anywhere_and_still_join(tmp_path, monkeypatch,
+                                                                    capsys):
+    from trueclout.privacy import Pseudonymizer
+    monkeypatch.setenv("TRUECLOUT_PSEUDONYM_KEY_FILE", str(tmp_path / "k.key"))
+    bsky, handler = _both_platforms()
+    monkeypatch.setattr(crawl_http, "DEFAULT_TRANSPORT", httpx.MockTransport(handler))
+    # the first crawl stops on an error naming the account, and is resumed
+    refused = {"status": 400, "headers": {}, "body": {
+        "error": "InvalidRequest", "message": f"cannot page {ALICE} (alice.test) now"}}
+    runs = [["bluesky", "alice.test", "--followers", "--follows", "--engagement"],
+            ["bluesky", "alice.test", "--resume"],
+            ["bluesky", "p040.test", "--posts"],
+            ["mastodon", "ann@m.example.test", "--followers", "--follows", "--engagement"]]
+    dbs = {flag: str(tmp_path / f"{flag or 'plain'}.duckdb") for flag in ("", "--pzz")}
+    for flag, db in dbs.items():
+        bsky.faults[("app.bsky.graph.getFollowers", "c0200")] = [refused]
+        for i, cmd in enumerate(runs):
+            extra = ["--pseudonymize"] if flag else []
+            assert main(["crawl", *cmd, *extra, "--db", db, "--json"]) == (1 if i == 0 else 0)
+            capsys.readouterr()
+            if i == 0:
+                with Store(db) as s:
+                    stopped = s.get_crawl(1)
+                assert stopped["status"] == "stopped" and "cannot page" in stopped["message"]
+                assert (ALICE in stopped["message"]) == (not flag)
+                assert ("alice.test" in json.dumps(stopped)) == (not flag)
+    pz = Pseudonymizer.from_key_file(create=False)
+    with Store(dbs["--pzz"]) as s, Store(dbs[""]) as plain:
+        assert s.pseudonym_key_id() == pz.key_id
+        assert s.text_columns_containing(_raw_names()) == {}
+        # the check can fail: the plain store holds the same names in many places
+        leaks = plain.text_columns_containing(_raw_names())
+        assert {"accounts.account_id", "crawls.target", "crawl_cursors.task", "posts.post_id",
+                "raw_records.body", "rejects.source", "ingests.source"} <= set(leaks)
+        assert s.counts() == plain.counts() and _audience(s) == _audience(plain)
+        me = s.find_accounts([pz.account("bluesky", ALICE)])
+        assert len(me) == 1 and me[0]["handle"] == pz.handle("bluesky", "alice.test")
+        assert s.crawl_neighbours("bluesky", pz.account("bluesky", ALICE), "in") \
+            and len(s.crawl_neighbours("bluesky", pz.account("bluesky", ALICE), "in")) == 230
+        assert s.crawls()[-1]["target"] == pz.handle("bluesky", "alice.test")
+        before = s.counts()
+    # a second crawl with the same key: the same pseudonyms (no new account, no new follow)
+    assert main(["crawl", "bluesky", "alice.test", "--followers", "--follows",
+                 "--follow-times", "--pseudonymize", "--db", dbs["--pzz"], "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["pseudonym_key_id"] == pz.key_id
+    assert second["rows_added"]["new_accounts"] == 0 and second["rows_added"]["follows"] == 0
+    with Store(dbs["--pzz"]) as s:
+        after = s.counts()
+        assert after["accounts"] == before["accounts"] and after["follows"] == before["follows"]
+        assert after["profile_snapshots"] > before["profile_snapshots"]
+        assert s.text_columns_containing(_raw_names()) == {}
+    # a pseudonymised store takes no plain crawl, and a plain store no pseudonymised one
+    assert main(["crawl", "bluesky", "alice.test", "--db", dbs["--pzz"]]) == 2
+    assert "pseudonymised" in capsys.readouterr().err
+    assert main(["crawl", "bluesky", "alice.test", "--pseudonymize", "--db", dbs[""]]) == 2
+    assert "without --pseudonymize" in capsys.readouterr().err
+
+
+def test_pseudonymized_crawl_follows_the_text_setting_and_clears_cursors_when_done():
+    from trueclout.privacy import Pseudonymizer
+    for text, want in (("drop", None), ("scrub", "post 0 #trueclout")):
+        pz = Pseudonymizer(b"k" * 32, text=text)
+        with Store(":memory:") as s:
+            fake = FakeBluesky()
+            fake.interrupt = 2                        # stop after the first followers page
+            with pytest.raises(KeyboardInterrupt):
+                crawl_bluesky(s, "alice.test", **ALL, pseudonymizer=pz, **_kw(fake))
+            held = s.crawl_tasks(1)                   # unfinished: cursors kept to resume
+            assert held[f"followers:{pz.account('bluesky', ALICE)}"]["cursor"] == "c0100"
+            summary = crawl_bluesky(s, "alice.test", resume=True, pseudonymizer=pz,
+                                    **_kw(FakeBluesky()))
+            assert summary["status"] == "done" and _count(s, "follows") == 290
+            assert all(t["cursor"] is None and t["seen"] == []
+                       for t in s.crawl_tasks(1).values())
+            post = pz.post("bluesky", f"at://{ALICE}/app.bsky.feed.post/3kpost0")
+            assert s.con.execute("SELECT text FROM posts WHERE post_id = ?", [post]
+                                 ).fetchone()[0] == want
+            assert s.text_columns_containing(_raw_names()) == {}
+
+
+# -- Mastodon replies, Bluesky reposts seen twice -------------------------------------------
+def test_mastodon_replies_record_their_parent():
+    with Store(":memory:") as s:
+        crawl_mastodon(s, "ann@m.example.test", posts=True, **_kw(FakeMastodon()))
+        st = {x["id"]: x["uri"] for x in MASTO["statuses"]}
+        ids = sorted(st)
+        got = dict(s.con.execute("SELECT post_id, reply_to FROM posts").fetchall())
+        # toot 1 answers a status of u001, local to the server: its uri is known
+        assert got[st[ids[1]]] == ("https://m.example.test/users/u001/statuses/"
+                                   "109000000000000123")
+        assert got[st[ids[2]]] == st[ids[0]]          # a thread: joins its parent post
+        assert got[st[ids[0]]] is None
+        replies = s.con.execute(
+            "SELECT s.account_id, d.account_id, i.post_id FROM interactions i JOIN accounts s "
+            "ON s.uid = i.src JOIN accounts d ON d.uid = i.dst WHERE kind = 'reply'"
+        ).fetchall()
+        assert replies == [("ann@m.example.test", "u001@m.example.test", st[ids[1]])]
+
+
+@pytest.mark.parametrize("order", ["reposted_by_first", "feed_first"])
+def test_bluesky_repost_seen_in_a_feed_and_in_reposted_by_is_kept_once(order):
+    p40 = next(d for d, v in BSKY["profiles"].items() if v["handle"] == "p040.test")
+    post1 = f"at://{ALICE}/app.bsky.feed.post/3kpost1"
+    runs = [("alice.test", {"engagement": True}), ("p040.test", {"posts": True})]
+    if order == "feed_first":
+        runs.reverse()
+    with Store(":memory:") as s:
+        sums = [crawl_bluesky(s, who, **kw, **_kw(FakeBluesky())) for who, kw in runs]
+        assert sums[1]["duplicate_interactions"] >= 1
+        rows = s.con.execute(
+            "SELECT i.created_at FROM interactions i JOIN accounts a ON a.uid = i.src "
+            "WHERE a.account_id = ? AND i.kind = 'repost' AND i.post_id = ?", [p40, post1]
+        ).fetchall()
+        assert len(rows) == 1                        # one repost, whichever came first
+        assert (rows[0][0] is None) == (order == "reposted_by_first")   # first copy wins
+        # every (src, dst, kind, post) is one row
+        assert s.con.execute("SELECT count(*) FROM (SELECT src, dst, kind, post_id "
+                             "FROM interactions GROUP BY ALL HAVING count(*) > 1)"
+                             ).fetchone()[0] == 0

@@ -1,5 +1,6 @@
 """Crawl commands: ``trueclout crawl bluesky HANDLE`` and ``trueclout crawl mastodon
-user@server``, resumable with ``--resume``."""
+user@server``, resumable with ``--resume``; ``--pseudonymize`` stores keyed pseudonyms, as
+``trueclout ingest --pseudonymize`` does (same key file)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,21 @@ _Max = typer.Option(None, "--max", help="At most N items per list (followers, po
                     "likes of one post, ...).", show_default=False)
 _Resume = typer.Option(False, "--resume", help="Continue the latest unfinished crawl of "
                        "this account exactly where it stopped (its saved options win).")
+_Pseudonymize = typer.Option(
+    False, "--pseudonymize", help="Store keyed pseudonyms instead of ids and handles, drop "
+    "names, descriptions, URLs, post text and raw JSON, as `trueclout ingest "
+    "--pseudonymize`; the key stays in its key file (setting pseudonym_key_file, "
+    "TRUECLOUT_PSEUDONYM_KEY_FILE), outside the store. A pseudonymised store takes only "
+    "pseudonymised crawls with its key (--resume too).")
 
 
-def _crawl(fn, target: str, db: Optional[Path], as_json: bool, **kwargs) -> None:
+def _crawl(fn, target: str, db: Optional[Path], as_json: bool, pseudonymize: bool,
+           **kwargs) -> None:
     from ..crawl import CrawlStopped
     from ..store import Store
+    if pseudonymize:
+        from ..privacy import Pseudonymizer
+        kwargs["pseudonymizer"] = Pseudonymizer.from_key_file()
     with Store(_db(db)) as store, _progress(not as_json) as progress:
         bar = progress.add_task("crawl: starting", total=None, rows="")
 
@@ -89,10 +100,11 @@ def bluesky(
                                       "from each follower's own follow records on its PDS "
                                       "(else they stay unknown)."),
     depth: int = _Depth, max_items: Optional[int] = _Max, resume: bool = _Resume,
+    pseudonymize: bool = _Pseudonymize,
     db: Optional[Path] = DbOption, as_json: bool = JsonOption,
 ) -> None:
     from ..crawl import crawl_bluesky
-    _crawl(crawl_bluesky, handle, db, as_json, followers=followers, follows=follows,
+    _crawl(crawl_bluesky, handle, db, as_json, pseudonymize, followers=followers, follows=follows,
            posts=posts, engagement=engagement, follow_times=follow_times, depth=depth,
            max_items=max_items, resume=resume)
 
@@ -107,9 +119,10 @@ def mastodon(
     via: Optional[str] = typer.Option(None, "--via", help="Fetch through this server "
                                       "instead (its lists are flagged partial)."),
     depth: int = _Depth, max_items: Optional[int] = _Max, resume: bool = _Resume,
+    pseudonymize: bool = _Pseudonymize,
     db: Optional[Path] = DbOption, as_json: bool = JsonOption,
 ) -> None:
     from ..crawl import crawl_mastodon
-    _crawl(crawl_mastodon, account, db, as_json, followers=followers, follows=follows,
+    _crawl(crawl_mastodon, account, db, as_json, pseudonymize, followers=followers, follows=follows,
            posts=posts, engagement=engagement, follow_times=follow_times, depth=depth,
            max_items=max_items, resume=resume, via=via)

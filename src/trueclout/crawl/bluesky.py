@@ -433,7 +433,7 @@ class BlueskyCrawl(CrawlRun):
             ids = dict(zip(self.raw_ids([f for f, _ in followers]), [k for _, k in followers]))
             for fdid, known in ids.items():
                 task = f"follow_time:{fdid}"
-                if known and task not in self.tasks:
+                if known and self.task_key(task) not in self.tasks:
                     continue
                 self.follow_records(fdid, task, did)
 

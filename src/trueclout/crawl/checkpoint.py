@@ -15,6 +15,37 @@ A task stops on:
   the task is listed under ``loops`` in the summary), so a server bug cannot loop forever;
 * ``max_items`` items (note ``reached --max N``; the page size is cut to fit).
 
+Interactions are deduplicated by ``(src, dst, kind, post)``: within a page by
+:class:`~trueclout.crawl.records.Page`, and against the store before each page is saved
+(:meth:`trueclout.store.Store.known_interactions`), so one fact seen twice with and
+without a time (a Bluesky repost in the reposter's feed, with ``indexedAt``, and in
+``getRepostedBy``, without) is kept once: the first copy stored wins.
+
+**One ingest per page.** Each saved page is one load (one ``ingests`` row, its
+``ingest_id`` on the page's rows and rejects), on purpose: the load's transaction is the
+page's transaction, so its rows, its ingest row and the task's cursor commit together or
+not at all, and the page's content hash (crawl, task, page number, cursor) is how a
+resumed crawl recognises a page that is already in. One ingest row per crawl would have
+to stay open across pages (or be rewritten after each), and a killed crawl would leave it
+half-true. ``ingests.options`` names the crawl and the task.
+
+**Pseudonymised crawls** (``pseudonymizer=``, ``trueclout crawl ... --pseudonymize``): the
+store is claimed for the key (:meth:`~trueclout.store.Store.claim_pseudonym_key`; a
+pseudonymised store takes no plain crawl, and the reverse), and nothing raw is written:
+rows go through :func:`~trueclout.crawl.records.pseudonym_id_map` and
+:func:`~trueclout.crawl.records.scrub_batch`; raw JSON is never kept; the crawl's target
+and task names hold pseudonyms (``followers:u_...``); messages, notes and the summary are
+scrubbed (:meth:`CrawlRun.scrub`); the page's content hash is a SHA-256. **Cursors** are
+the exception while a crawl is unfinished: resuming needs them as the server gave them,
+and they may embed ids (a Mastodon cursor is the next page's URL, with the account's
+server-local id; a Bluesky ``profile`` task keeps the target's DID). They stay as they are
+until the crawl is done, and are then cleared
+(:meth:`~trueclout.store.Store.clear_crawl_cursors`), so a finished pseudonymised crawl
+leaves no raw id in the store. A
+keyed hash is one-way: a resumed pseudonymised crawl cannot turn the ids saved before the
+restart back into API ids, so follow-up lists that depend on them (engagement of posts
+saved before, depth 2, follow times) are skipped and counted as failed items.
+
 Failures: an item that cannot be mapped is logged, kept raw and skipped (the page's
 ``failed`` count). A task about one item (one post's likes, one follower's follow time)
 that fails with a non-retryable HTTP error is marked done with the error as its note and
@@ -47,6 +78,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections import Counter
 from typing import Any, Callable
@@ -54,7 +86,13 @@ from typing import Any, Callable
 from .. import config
 from ..errors import TruecloutError, UsageError
 from .http import FetchError, HttpClient
-from .records import IdMap, Page
+from .records import IdMap, Page, pseudonym_id_map
+
+#: What :meth:`CrawlRun.scrub` masks in free text besides the values it has mapped.
+_DID = re.compile(r"did:[a-z0-9]+:[A-Za-z0-9._:%-]+")
+_ADDRESS = re.compile(r"@?\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#: A word of free text as :meth:`CrawlRun.scrub` looks it up (ids, handles, URIs).
+_TOKEN = re.compile(r"[^\s\"'(),;<>\[\]{}]+")
 
 log = logging.getLogger("trueclout.crawl")
 
@@ -105,7 +143,10 @@ class CrawlRun:
     id_map : callable, optional
         ``id_map(column, value)``, applied to every account id and handle before writing
         (the hook for pseudonymisation; with one, raw JSON is not kept unless
-        ``keep_raw=True``).
+        ``keep_raw=True``), and to the ids in the crawl's target and task names.
+    pseudonymizer : trueclout.privacy.Pseudonymizer, optional
+        Store keyed pseudonyms (``--pseudonymize``; see the module docstring). Sets the
+        id map; raw JSON is never kept.
     keep_raw : bool, optional
         Keep every item's raw JSON in ``raw_records`` (default: setting
         ``crawl_keep_raw``).
@@ -126,7 +167,7 @@ class CrawlRun:
                  sleep: Callable[[float], None] | None = None,
                  progress: Callable[[str, int, int], None] | None = None,
                  id_map: IdMap | None = None, keep_raw: bool | None = None,
-                 **extra: Any) -> None:
+                 pseudonymizer=None, **extra: Any) -> None:
         if depth not in (1, 2):
             raise UsageError(f"--depth must be 1 or 2, not {depth}")
         if max_items is not None and max_items < 1:
@@ -149,6 +190,13 @@ class CrawlRun:
         self.client = client or HttpClient(transport=transport, clock=self.clock, sleep=sleep)
         self.progress = progress
         self._reverse: dict[str, str] = {}
+        self._forward: dict[str, str] = {}
+        self.pseudonymizer = pseudonymizer
+        if pseudonymizer is not None:
+            if id_map is not None:
+                raise UsageError("give an id map or a pseudonymizer, not both")
+            id_map = pseudonym_id_map(pseudonymizer, self.platform)
+            keep_raw = False                   # raw JSON names everyone: never kept
         self.id_map = None if id_map is None else self._remembering(id_map)
         # raw JSON holds the ids an id_map hides: not kept with one unless asked for
         self.keep_raw = bool(config.value("crawl_keep_raw", keep_raw)
@@ -174,11 +222,74 @@ class CrawlRun:
 
     # -- ids -----------------------------------------------------------------------------
     def _remembering(self, id_map: IdMap) -> IdMap:
-        def mapped(column: str, value: str) -> str:
+        def mapped(column: str, value: str) -> str | None:
             out = id_map(column, value)
-            self._reverse[out] = value
+            if out is not None:
+                self._reverse[out] = value
+                self._forward.setdefault(value, out)
             return out
         return mapped
+
+    def task_key(self, task: str) -> str:
+        """The name ``task`` is saved under: with an id map, the id after the first
+        ``:`` is mapped (a post for ``likes:``/``reposts:``, else an account).
+
+        Examples
+        --------
+        >>> class R(CrawlRun):
+        ...     platform = "demo"
+        >>> from trueclout.store import Store
+        >>> R(Store(":memory:"), "t", id_map=lambda c, v: c + "=" + v).task_key("likes:p1")
+        'likes:post_id=p1'
+        >>> R(Store(":memory:"), "t").task_key("followers:did:plc:a")
+        'followers:did:plc:a'
+        """
+        prefix, sep, value = task.partition(":")
+        if self.id_map is None or not sep or not value:
+            return task
+        column = "post_id" if prefix in ("likes", "reposts") else "account_id"
+        return f"{prefix}:{self.id_map(column, value)}"
+
+    def scrub(self, text: Any) -> Any:
+        """``text`` (a message, a note; or a dict or list of them, keys too, such as the
+        summary) as the store may hold it: with an id map, every word that is a value
+        mapped so far (give or take a leading ``@`` and trailing punctuation) is replaced
+        by its mapped form; with a pseudonymizer also any other DID and
+        ``user@server`` address (by their pseudonyms) and URL (by ``<url>``). Without an
+        id map, ``text`` itself.
+
+        Examples
+        --------
+        >>> class R(CrawlRun):
+        ...     platform = "demo"
+        >>> from trueclout.store import Store
+        >>> r = R(Store(":memory:"), "t", id_map=lambda c, v: v.upper())
+        >>> _ = r.stored("src", "bob"); r.scrub({"bob": ["HTTP 404: bob not found", 3]})
+        {'BOB': ['HTTP 404: BOB not found', 3]}
+        """
+        if self.id_map is None:
+            return text
+        if isinstance(text, dict):
+            return {self.scrub(k): self.scrub(v) for k, v in text.items()}
+        if isinstance(text, (list, tuple)):
+            return [self.scrub(v) for v in text]
+        if not isinstance(text, str) or not text:
+            return text
+        forward = self._forward
+
+        def swap(m: re.Match) -> str:
+            tok = m.group(0)
+            lead = len(tok) - len(tok.lstrip("@"))
+            core = tok[lead:].rstrip(".:!?")
+            out = forward.get(core)
+            return tok if out is None else tok[:lead] + out + tok[lead + len(core):]
+        text = _TOKEN.sub(swap, text)
+        pz = self.pseudonymizer
+        if pz is not None:
+            text = _DID.sub(lambda m: pz.account(self.platform, m.group(0)), text)
+            text = pz.scrub_text(self.platform, text)
+            text = _ADDRESS.sub(lambda m: pz.handle(self.platform, m.group(0)), text)
+        return text
 
     def stored(self, column: str, value: str) -> str:
         """``value`` as the store holds it (through the id map, if any).
@@ -230,7 +341,9 @@ class CrawlRun:
         >>> R(Store(":memory:"), "t", clock=lambda: 0.0).page("x").source
         'crawl demo t: x'
         """
-        return Page(self.platform, self.clock(), f"crawl {self.platform} {self.target}: {task}")
+        return Page(self.platform, self.clock(), f"crawl {self.platform} "
+                    f"{self.stored('target', self.target_key(self.target))}: "
+                    f"{self.task_key(task)}")
 
     def task_state(self, task: str) -> dict:
         """The checkpoint of ``task`` (a fresh one when the task has not started).
@@ -243,7 +356,7 @@ class CrawlRun:
         >>> R(Store(":memory:"), "t").task_state("x")["done"]
         False
         """
-        return self.tasks.get(task) or {"cursor": None, "done": False, "pages": 0,
+        return self.tasks.get(self.task_key(task)) or {"cursor": None, "done": False, "pages": 0,
                                         "items": 0, "seen": [], "partial": False,
                                         "note": None}
 
@@ -257,6 +370,7 @@ class CrawlRun:
         server refuses them (a 4xx other than 429).
         """
         st = dict(self.task_state(task))
+        task = self.task_key(task)
         s = self._summary
         if st["done"]:
             self._note_task(task, st)
@@ -313,10 +427,13 @@ class CrawlRun:
     def _save(self, task: str, page: Page, st: dict, seen: list, fetched: bool = True
               ) -> None:
         s = self._summary
+        s["duplicate_interactions"] += self._drop_known_interactions(page)
         result = self.store.save_crawl_page(
-            self.crawl_id, task, page.chunks(self.id_map), cursor=st["cursor"], seen=seen,
-            pages=st["pages"], items=st["items"], done=st["done"], partial=st["partial"],
-            note=st["note"], raw=page.raw if self.keep_raw else (), platform=self.platform)
+            self.crawl_id, task, page.chunks(self.id_map, self.pseudonymizer),
+            cursor=st["cursor"], seen=seen, pages=st["pages"], items=st["items"],
+            done=st["done"], partial=st["partial"], note=self.scrub(st["note"]),
+            raw=page.raw if self.keep_raw else (), platform=self.platform,
+            hash_content=self.id_map is not None)
         self.tasks[task] = dict(st, seen=list(seen))
         s["pages"] += int(fetched)
         s["items"] += page.items
@@ -327,6 +444,21 @@ class CrawlRun:
             s["rows_added"][t] = s["rows_added"].get(t, 0) + int(c.get("new", 0))
         s["rows_added"]["new_accounts"] = (s["rows_added"].get("new_accounts", 0)
                                            + int(result.new_accounts))
+
+    def _drop_known_interactions(self, page: Page) -> int:
+        """Drop the page's interactions on a post that the store already holds, by
+        ``(src, dst, kind, post)`` whatever their time; returns how many."""
+        rows = page.rows["interactions"]
+        keys = [k for k in rows if k[3] is not None]
+        if not keys:
+            return 0
+        st = self.stored
+        mapped = {(st("src", a), st("dst", b), kind, st("post_id", p)): (a, b, kind, p)
+                  for a, b, kind, p in keys}
+        known = self.store.known_interactions(self.platform, list(mapped))
+        for k in known:
+            rows.pop(mapped[k], None)
+        return len(known)
 
     def _note_task(self, task: str, st: dict) -> None:
         self._summary["tasks"][task] = {k: st[k] for k in ("pages", "items", "done",
@@ -341,9 +473,15 @@ class CrawlRun:
         CrawlStopped
             The crawl stopped early (the message says why and how to resume).
         """
-        key = self.target_key(self.target)
+        key = self.stored("target", self.target_key(self.target))
         store = self.store
         resumed = False
+        have = store.pseudonym_key_id()
+        if self.pseudonymizer is not None:
+            store.claim_pseudonym_key(self.pseudonymizer.key_id)
+        elif have is not None:
+            raise UsageError(f"store {store.path} is pseudonymised (key id {have}); crawl "
+                             "into it with --pseudonymize and its key file")
         if self.resume:
             old = store.open_crawl(self.platform, key)
             if old is None:
@@ -360,7 +498,7 @@ class CrawlRun:
             "crawl_id": self.crawl_id, "platform": self.platform, "target": key,
             "resumed": resumed, "params": self.params, "status": "running",
             "stopped_early": False, "message": None, "pages": 0, "items": 0,
-            "rows_added": {}, "rejected": 0, "failed_items": 0,
+            "rows_added": {}, "rejected": 0, "failed_items": 0, "duplicate_interactions": 0,
             "unknown_record_types": Counter(), "loops": [], "tasks": {}}
         try:
             self.plan()
@@ -391,9 +529,14 @@ class CrawlRun:
         s["requests"] = self.client.requests
         s["rate_limit_waits"] = len(self.client.waits)
         s["waited_s"] = round(sum(w[1] for w in self.client.waits), 3)
+        if self.pseudonymizer is not None:
+            s["pseudonym_key_id"] = self.pseudonymizer.key_id
         try:
-            self.store.set_crawl_status(self.crawl_id, status, message,
-                                        json.loads(json.dumps(s, default=str)))
+            stored = self.scrub(json.loads(json.dumps(s, default=str)))
+            self.store.set_crawl_status(self.crawl_id, status, self.scrub(message), stored)
+            if status == "done" and self.id_map is not None:
+                # cursors may embed ids (see the module docstring): gone once not needed
+                self.store.clear_crawl_cursors(self.crawl_id)
         except Exception as exc:  # the store may be gone (Ctrl-C in a transaction)
             log.warning("could not record the crawl's status: %s", exc)
         return s

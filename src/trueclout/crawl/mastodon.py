@@ -27,6 +27,15 @@ the same person seen from two servers is one account; the server-local id is kep
 ``extra``. Posts are keyed by their ActivityPub ``uri``. Mastodon does not publish when a
 follow happened: follow times stay unknown (NULL).
 
+**Replies.** A status names its parent by ``in_reply_to_id`` (the id of the parent *on the
+server that served it*) and ``in_reply_to_account_id``. The parent's author is known when
+it is the status's own author (a thread) or one of its mentions (Mastodon mentions the
+author it replies to): the reply becomes a ``reply`` interaction to that author. The
+parent's uri, the key of ``posts.reply_to``, is known when its author is local to that
+server: ``https://<server>/users/<username>/statuses/<in_reply_to_id>``, how Mastodon
+names its own statuses. The parent of a remote author has a uri that the server-local id
+does not tell: ``reply_to`` stays NULL (never guessed), and the ids stay in the raw JSON.
+
 Examples
 --------
 >>> canonical_acct("Alice", "Mastodon.Social"), canonical_acct("bob@Other.test", "x")
@@ -146,6 +155,21 @@ def add_status(page: Page, st: Any, server: str) -> str | None:
     >>> sorted(k[2] for k in p.rows["interactions"]), p.rows["posts"][
     ...     "https://m.test/users/ann/statuses/1"]["hashtags"]
     (['mention'], ['cats'])
+
+    A reply to a local author gets the parent's uri; one to a remote author only the
+    ``reply`` interaction:
+
+    >>> reply = {"id": "2", "uri": "https://m.test/users/ann/statuses/2",
+    ...     "account": {"id": "5", "acct": "ann"}, "in_reply_to_id": "40",
+    ...     "in_reply_to_account_id": "9", "mentions": [{"acct": "bob", "id": "9"}]}
+    >>> _ = add_status(p, reply, "m.test")
+    >>> p.rows["posts"][reply["uri"]]["reply_to"]
+    'https://m.test/users/bob/statuses/40'
+    >>> _ = add_status(p, {**reply, "uri": "u3", "mentions": [{"acct": "bob@o.test", "id": "9"}]},
+    ...                "m.test")
+    >>> p.rows["posts"]["u3"].get("reply_to")
+    >>> ("ann@m.test", "bob@o.test", "reply", "u3") in p.rows["interactions"]
+    True
     """
     if not isinstance(st, dict) or not isinstance(st.get("uri"), str):
         page.reject("posts", "post_id: status without a uri")
@@ -167,6 +191,17 @@ def add_status(page: Page, st: Any, server: str) -> str | None:
     for m in st.get("mentions") or []:
         if isinstance(m, dict) and isinstance(m.get("acct"), str):
             mentions[str(m.get("id"))] = canonical_acct(m["acct"], server)
+    parent_account = st.get("in_reply_to_account_id")
+    account = st.get("account") if isinstance(st.get("account"), dict) else {}
+    reply_to = (author if parent_account is not None
+                and str(parent_account) == str(account.get("id"))
+                else mentions.get(str(parent_account)))
+    parent_id = st.get("in_reply_to_id")
+    parent_uri = None
+    if reply_to and isinstance(parent_id, (str, int)) and str(parent_id).isdigit():
+        user, _, domain = reply_to.partition("@")
+        if domain == server.lower():
+            parent_uri = f"https://{domain}/users/{user}/statuses/{parent_id}"
     tags = [t["name"] for t in st.get("tags") or []
             if isinstance(t, dict) and isinstance(t.get("name"), str)]
     quote = st.get("quote") if isinstance(st.get("quote"), dict) else {}
@@ -174,8 +209,8 @@ def add_status(page: Page, st: Any, server: str) -> str | None:
     page.post(uri, author, created_at=created, text=html_text(st.get("content")),
               lang=st.get("language") if isinstance(st.get("language"), str) else None,
               hashtags=tags or None, mentions=list(mentions.values()) or None,
+              reply_to=parent_uri,
               quote_of=quoted.get("uri") if isinstance(quoted.get("uri"), str) else None)
-    reply_to = mentions.get(str(st.get("in_reply_to_account_id")))
     if reply_to and reply_to != author:
         page.interaction(author, reply_to, "reply", post_id=uri, created_at=created)
     for dst in mentions.values():
@@ -391,7 +426,7 @@ class MastodonCrawl(CrawlRun):
                     log.warning("cannot reach %s: %s; skipped", home, exc)
                     self._summary["failed_items"] += 1
                     continue
-                if not oid or self.tasks.get(f"profile:{other}", {}).get("note"):
+                if not oid or self.tasks.get(self.task_key(f"profile:{other}"), {}).get("note"):
                     continue
                 if p.get("followers"):
                     self.account_list(oid, other, "in", home)

@@ -14,6 +14,11 @@ set, so the store keeps them in ``rejects``.
 
 Every account id and handle passes through :func:`map_ids` (the only place), so a
 privacy layer can wrap it (for example to store keyed hashes instead of ids).
+:func:`pseudonym_id_map` is that layer for ``--pseudonymize``: it maps each column to the
+same keyed pseudonym as :class:`trueclout.privacy.Pseudonymizer` (so crawled and ingested
+rows join), and :meth:`Page.chunks` with ``pseudonymizer=`` also drops what the
+pseudonymizer drops (names, descriptions, URLs, locations, ``extra``; post text per its
+``text`` setting), through :func:`scrub_batch`.
 
 Examples
 --------
@@ -50,8 +55,73 @@ MAPPED_COLUMNS = {"accounts": ("account_id", "handle", "url"), "follows": ("src"
                   "posts": ("post_id", "author", "mentions", "reply_to", "quote_of"),
                   "interactions": ("src", "dst", "post_id")}
 
-#: Signature of an id mapper: ``id_map(column, value) -> value``.
-IdMap = Callable[[str, str], str]
+#: Signature of an id mapper: ``id_map(column, value) -> value`` (None drops the value).
+IdMap = Callable[[str, str], "str | None"]
+
+#: The kind of pseudonym (:meth:`trueclout.privacy.Pseudonymizer.pseudonym`) each mapped
+#: column gets, as the pseudonymizer maps the same columns of an ingested file. ``target``
+#: is a crawl's target as the user named it (a handle, a DID, ``user@server``); ``url`` is
+#: dropped (None), as the pseudonymizer drops it.
+PSEUDONYM_KINDS = {"account_id": "account", "src": "account", "dst": "account",
+                   "author": "account", "handle": "handle", "mentions": "handle",
+                   "target": "handle", "post_id": "post", "reply_to": "post",
+                   "quote_of": "post", "url": None}
+
+
+def pseudonym_id_map(pseudonymizer, platform: str) -> IdMap:
+    """An :data:`IdMap` that gives each value the keyed pseudonym ``pseudonymizer`` gives
+    the same column of an ingested file (see :data:`PSEUDONYM_KINDS`).
+
+    Examples
+    --------
+    >>> from trueclout.privacy import Pseudonymizer
+    >>> pz = Pseudonymizer(b"k" * 32)
+    >>> m = pseudonym_id_map(pz, "bluesky")
+    >>> m("src", "did:plc:a") == m("account_id", "did:plc:a") == pz.account("bluesky", "did:plc:a")
+    True
+    >>> m("handle", "@Alice.test") == pz.handle("bluesky", "alice.test"), m("url", "https://x")
+    (True, None)
+    """
+    def mapped(column: str, value: str) -> str | None:
+        kind = PSEUDONYM_KINDS.get(column, "account")
+        return None if kind is None else pseudonymizer.pseudonym(kind, platform, str(value))
+    return mapped
+
+
+def scrub_batch(pseudonymizer, table: str, batch):
+    """Drop from one batch what ``pseudonymizer`` drops besides ids: the columns of
+    :data:`trueclout.privacy.DROP_COLUMNS` (names, descriptions, URLs, locations,
+    ``extra``), and post text (dropped, or scrubbed with ``text = "scrub"``). The ids are
+    already mapped (by :func:`map_ids`), so they are left alone.
+
+    Examples
+    --------
+    >>> from trueclout.privacy import Pseudonymizer
+    >>> from trueclout.model import conform
+    >>> b = conform("posts", {"platform": ["x"], "post_id": ["p"], "author": ["a"],
+    ...                       "text": ["hi @bob https://ex.test"]}, 1)
+    >>> scrub_batch(Pseudonymizer(b"k" * 32, text="drop"), "posts", b).column("text")[0].as_py()
+    >>> pz = Pseudonymizer(b"k" * 32, text="scrub")
+    >>> t = scrub_batch(pz, "posts", b).column("text")[0].as_py()
+    >>> t == "hi @" + pz.handle("x", "bob") + " <url>"
+    True
+    """
+    import pyarrow as pa
+    from ..privacy import DROP_COLUMNS
+    names = batch.schema.names
+    cols = {c: batch.column(c) for c in names}
+    n = batch.num_rows
+    for c in DROP_COLUMNS.get(table, ()):
+        if c in cols:
+            cols[c] = pa.nulls(n, batch.schema.field(c).type)
+    if table == "posts" and "text" in cols:
+        if pseudonymizer.text == "drop":
+            cols["text"] = pa.nulls(n, pa.string())
+        else:
+            plats = cols["platform"].to_pylist() if "platform" in cols else [""] * n
+            cols["text"] = pa.array([pseudonymizer.scrub_text(p or "", t) for p, t in
+                                     zip(plats, cols["text"].to_pylist())], pa.string())
+    return pa.RecordBatch.from_arrays([cols[c] for c in names], schema=batch.schema)
 
 
 def map_ids(table: str, row: dict, id_map: IdMap | None) -> dict:
@@ -226,8 +296,10 @@ class Page:
         self.keep_raw(f"failed:{what}", "", item)
 
     # -- out -----------------------------------------------------------------------------
-    def chunks(self, id_map: IdMap | None = None) -> list[Chunk]:
-        """The page's rows as validated chunks of the domain tables (accounts first).
+    def chunks(self, id_map: IdMap | None = None, pseudonymizer=None) -> list[Chunk]:
+        """The page's rows as validated chunks of the domain tables (accounts first), ids
+        mapped by ``id_map`` and, with a ``pseudonymizer``, scrubbed by
+        :func:`scrub_batch`.
 
         Examples
         --------
@@ -250,5 +322,7 @@ class Page:
                                           for r in rows]
             columns = {c: v for c, v in columns.items() if any(x is not None for x in v)}
             batch = validate(table, conform(table, columns, len(rows)))
+            if pseudonymizer is not None:
+                batch = scrub_batch(pseudonymizer, table, batch)
             out.append(Chunk(table, batch, self.source))
         return out

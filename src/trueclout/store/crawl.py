@@ -10,7 +10,12 @@ JSON list, so a crawl stops on a repeated cursor), a partial flag and a note.
 :meth:`trueclout.store.load.Loader.load` and writes the task's cursor and the page's raw
 JSON **in the same transaction** (from the loader's in-transaction ``progress`` callback,
 stage ``"moving"``): after a crash the store holds the page's rows and its cursor, or
-neither, so ``--resume`` continues exactly where the crawl stopped.
+neither, so ``--resume`` continues exactly where the crawl stopped. Each page is one
+load, so one ``ingests`` row (see :mod:`trueclout.crawl.checkpoint` for why).
+
+For pseudonymised crawls: :meth:`CrawlCheckpoints.clear_crawl_cursors` empties a finished
+crawl's cursors (they may embed ids), and :meth:`CrawlCheckpoints.text_columns_containing`
+checks that no text column of any table holds a given value.
 
 Examples
 --------
@@ -24,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
@@ -183,9 +189,13 @@ class CrawlCheckpoints:
                         items: int = 0, done: bool = False, partial: bool = False,
                         note: str | None = None,
                         raw: Sequence[tuple[str, str, str]] = (),
-                        platform: str | None = None):
+                        platform: str | None = None, hash_content: bool = False):
         """Load one page's ``chunks`` and save the task's checkpoint and the page's
         ``raw`` JSON ``(kind, record_id, body)`` in one transaction.
+
+        The page's load is recorded (``ingests``) with the content hash
+        ``crawl:<id>:<task>:page:<n>:<cursor>``, or its SHA-256 with ``hash_content``
+        (a pseudonymised crawl: the cursor may embed ids).
 
         Returns the :class:`~trueclout.store.load.LoadResult` of the page.
 
@@ -214,6 +224,8 @@ class CrawlCheckpoints:
                 written.append(True)
 
         content = f"crawl:{int(crawl_id)}:{task}:page:{int(pages)}:{cursor}"
+        if hash_content:
+            content = "sha256:" + hashlib.sha256(content.encode("utf-8")).hexdigest()
         result = self.load(chunks, source=f"crawl {crawl_id} {task} page {pages}",
                            fmt=f"crawl-{platform or 'unknown'}", content_hash=content,
                            options={"crawl_id": int(crawl_id), "task": task},
@@ -228,6 +240,94 @@ class CrawlCheckpoints:
                 self.con.execute("ROLLBACK")
                 raise
         return result
+
+    def clear_crawl_cursors(self, crawl_id: int) -> None:
+        """Empty the cursors (``cursor``, ``seen_cursors``) of a crawl's tasks, keeping
+        their counts, flags and notes; a pseudonymised crawl does this once it is done.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> s = Store(":memory:")
+        >>> cid = s.create_crawl("bluesky", "a.test")
+        >>> _ = s.save_crawl_page(cid, "followers", [], cursor="c1", seen=["c1"], pages=1)
+        >>> s.clear_crawl_cursors(cid)
+        >>> t = s.crawl_tasks(cid)["followers"]; t["cursor"], t["seen"], t["pages"]
+        (None, [], 1)
+        """
+        self._require_writable()
+        self.con.execute("UPDATE crawl_cursors SET cursor = NULL, seen_cursors = '[]' "
+                         "WHERE crawl_id = ?", [int(crawl_id)])
+
+    def known_interactions(self, platform: str, keys: Sequence[tuple[str, str, str, str]]
+                           ) -> list[tuple[str, str, str, str]]:
+        """Those of ``keys`` ``(src account_id, dst account_id, kind, post_id)`` that the
+        store holds as interactions (with any time).
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> from trueclout.model import conform
+        >>> from trueclout.ingest.base import Chunk
+        >>> s = Store(":memory:")
+        >>> b = conform("interactions", {"platform": ["x"], "src": ["a"], "dst": ["b"],
+        ...                              "kind": ["repost"], "post_id": ["p"]}, 1)
+        >>> _ = s.load([Chunk("interactions", b, "i")], source="i", fmt="t", content_hash="h")
+        >>> s.known_interactions("x", [("a", "b", "repost", "p"), ("a", "b", "like", "p")])
+        [('a', 'b', 'repost', 'p')]
+        """
+        if not keys:
+            return []
+        tbl = pa.table({n: pa.array([k[i] for k in keys], pa.string())
+                        for i, n in enumerate(("src", "dst", "kind", "post_id"))})
+        self.con.register("_keys", tbl)
+        try:
+            rows = self.con.execute(
+                "SELECT DISTINCT k.src, k.dst, k.kind, k.post_id FROM _keys k "
+                "JOIN accounts s ON s.platform = ? AND s.account_id = k.src "
+                "JOIN accounts d ON d.platform = ? AND d.account_id = k.dst "
+                "JOIN interactions i ON i.src = s.uid AND i.dst = d.uid AND i.kind = k.kind "
+                "AND i.post_id = k.post_id ORDER BY ALL", [platform, platform]).fetchall()
+        finally:
+            self.con.unregister("_keys")
+        return [tuple(r) for r in rows]
+
+    def text_columns_containing(self, needles: Sequence[str]) -> dict[str, int]:
+        """For every text column (``VARCHAR``, ``VARCHAR[]``, ``JSON``) of every table of
+        the store: how many rows hold any of ``needles`` as a substring. Only columns with
+        such rows are listed, as ``"table.column"``. A privacy check: after a
+        pseudonymised crawl no handle or id of the crawled accounts is anywhere.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> s = Store(":memory:")
+        >>> cid = s.create_crawl("bluesky", "alice.test")
+        >>> s.text_columns_containing(["alice"]), s.text_columns_containing(["bob"])
+        ({'crawls.target': 1}, {})
+        """
+        needles = [str(n) for n in needles if n]
+        if not needles:
+            return {}
+        cols = self.con.execute(
+            "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+            "JOIN information_schema.tables t ON t.table_schema = c.table_schema "
+            "AND t.table_name = c.table_name WHERE c.table_schema = 'main' "
+            "AND t.table_type = 'BASE TABLE' "
+            "AND c.data_type IN ('VARCHAR', 'VARCHAR[]', 'JSON') "
+            "ORDER BY c.table_name, c.ordinal_position").fetchall()
+        self.con.register("_needles", pa.table({"n": pa.array(needles, pa.string())}))
+        out: dict[str, int] = {}
+        try:
+            for table, col in cols:
+                n = self.con.execute(
+                    f'SELECT count(*) FROM "{table}" WHERE EXISTS (SELECT 1 FROM _needles '
+                    f'WHERE contains(CAST("{col}" AS VARCHAR), _needles.n))').fetchall()[0][0]
+                if n:
+                    out[f"{table}.{col}"] = int(n)
+        finally:
+            self.con.unregister("_needles")
+        return out
 
     # -- what later tasks work from --------------------------------------------------------
     def crawl_neighbours(self, platform: str, account_id: str, direction: str
