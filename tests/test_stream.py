@@ -5,7 +5,10 @@ incremental re-scoring against a converged full recompute."""
 from __future__ import annotations
 
 import json
+import os
+import random
 import shutil
+import signal
 import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -35,27 +38,52 @@ def _time(line: str) -> int | None:
 
 class FakeJetstream:
     """A Jetstream stand-in on loopback: replays the recorded lines from the requested
-    cursor (as Jetstream does), then closes or, with ``hold``, waits."""
+    cursor (as Jetstream does), then closes or, with ``hold``, waits.
 
-    def __init__(self, lines, hold: threading.Event | None = None):
+    ``plan`` scripts the first connections, one step each: ``("abort", k)`` sends ``k``
+    lines then drops the socket without a close frame (a network error), ``("close", k)``
+    sends ``k`` lines then closes cleanly (a server restart), ``"refuse"`` answers the
+    handshake with HTTP 503. ``after_send`` is called once all lines went out."""
+
+    def __init__(self, lines, hold: threading.Event | None = None, plan=(),
+                 after_send=None):
         from websockets.sync.server import serve
         self.lines = lines
         self.hold = hold
+        self.plan = list(plan)
+        self.after_send = after_send
         self.requests: list[dict] = []
-        self.server = serve(self._handler, "127.0.0.1", 0)
+        self._step = None
+        self.server = serve(self._handler, "127.0.0.1", 0, process_request=self._process)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.url = f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/subscribe"
 
+    def _process(self, conn, request):
+        self.requests.append(parse_qs(urlparse(request.path).query))
+        self._step = self.plan.pop(0) if self.plan else None
+        if self._step == "refuse":
+            return conn.respond(503, "busy\n")
+        return None
+
     def _handler(self, ws):
-        q = parse_qs(urlparse(ws.request.path).query)
-        self.requests.append(q)
+        step, q = self._step, self.requests[-1]
         cursor = int(q["cursor"][0]) if "cursor" in q else None
+        sent = 0
         for line in self.lines:
             t = _time(line)
             if cursor is not None and t is not None and t < cursor:
                 continue
+            if step is not None and sent == step[1]:
+                if step[0] == "abort":
+                    ws.close_socket()
+                else:
+                    ws.close(1012, "service restart")
+                return
             ws.send(line)
+            sent += 1
+        if self.after_send is not None:
+            self.after_send()
         if self.hold is not None:
             self.hold.wait(10)
 
@@ -68,8 +96,8 @@ class FakeJetstream:
 def jet():
     servers = []
 
-    def make(lines=LINES, hold=None):
-        s = FakeJetstream(lines, hold)
+    def make(lines=LINES, hold=None, plan=(), after_send=None):
+        s = FakeJetstream(lines, hold, plan, after_send)
         servers.append(s)
         return s
     yield make
@@ -103,12 +131,13 @@ def test_parse_event_never_raises():
 def test_watch_applies_the_recorded_stream(jet, tmp_path):
     srv = jet()
     with Store(tmp_path / "s.duckdb") as store:
-        s = watch(store, url=srv.url, batch_events=4)
+        s = watch(store, url=srv.url, batch_events=4, max_reconnects=0)
         follows, inter, accounts = _state(store)
         assert follows == sorted([(ALICE, BOB, True), (ALICE, CAROL, False), (BOB, ALICE, True)])
         assert inter == [(DAVE, ALICE, "repost", f"at://{ALICE}/app.bsky.feed.post/3l3pa5ghb3n2o")]
         assert accounts == 4
-        assert s["closed"] and s["messages"] == len(LINES)
+        assert s["closed"] and s["messages"] == len(LINES) and s["reconnects"] == 0
+        assert s["stopped"] == "reconnects_exhausted" and "closed" in s["error"]
         assert s["skipped"] == {"malformed": 2, "unknown_collection": 2, "other_kind": 2,
                                 "unresolved_delete": 1}
         assert s["follows_added"] == 3 and s["follows_removed"] == 1
@@ -125,7 +154,7 @@ def test_watch_applies_the_recorded_stream(jet, tmp_path):
 def test_replay_is_idempotent_and_resume_goes_back(jet, tmp_path):
     srv = jet()
     with Store(tmp_path / "s.duckdb") as store:
-        watch(store, url=srv.url)
+        watch(store, url=srv.url, max_reconnects=0)
         before = _state(store)
         cursor = store.stream_cursor(SOURCE)
         # the whole stream again, twice, in other batchings: nothing changes
@@ -138,7 +167,7 @@ def test_replay_is_idempotent_and_resume_goes_back(jet, tmp_path):
             assert a.totals["follows_added"] == 0 and a.totals["interactions_added"] == 0
         # a restart resumes stream_resume_back_s (5 s) before the saved cursor
         srv2 = jet()
-        s = watch(store, url=srv2.url, dids=[ALICE, BOB])
+        s = watch(store, url=srv2.url, dids=[ALICE, BOB], max_reconnects=0)
         assert int(srv2.requests[0]["cursor"][0]) == cursor - 5_000_000
         assert srv2.requests[0]["wantedDids"] == [ALICE, BOB]
         assert s["resumed_from"] == cursor - 5_000_000
@@ -199,9 +228,10 @@ def test_cli_watch(jet, tmp_path, capsys):
     # with --rescore: detection once, incremental scores, saved as a run
     srv2 = jet()
     assert main(["watch", "bluesky", "--url", srv2.url, "--db", db, "--rescore",
-                 "--json"]) == 0
+                 "--max-events", str(len(LINES)), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["run_id"] == 1 and doc["closed"]
+    assert doc["run_id"] == 1 and doc["stopped"] == "max_events" and not doc["closed"]
+    assert doc["saves"] == 1 and doc["rescores"] >= 1 and doc["reconnects"] == 0
     with Store(db, read_only=True) as store:
         names = set(store.run_scores(1).column("name").to_pylist())
     assert names == {"pagerank", "truerank", "reach"}
@@ -209,8 +239,211 @@ def test_cli_watch(jet, tmp_path, capsys):
     bad = tmp_path / "bad.txt"
     bad.write_text("alice\n")
     assert main(["watch", "bluesky", "--db", db, "--dids", str(bad)]) == 1
-    code = main(["watch", "bluesky", "--url", "ws://127.0.0.1:1/subscribe", "--db", db])
+    code = main(["watch", "bluesky", "--url", "ws://127.0.0.1:1/subscribe", "--db", db,
+                 "--max-reconnects", "0"])
     assert code == 1                              # nothing listens there
+    assert "ran out" in capsys.readouterr().err
+    for bad in (["--max-reconnects", "-1"], ["--save-every", "-1"], ["--url", "http://x"]):
+        assert main(["watch", "bluesky", "--db", db, "--max-reconnects", "0", *bad]) == 2
+
+
+# -- reconnects, saved scores, signals ------------------------------------------------------
+LAST_T = max(t for t in map(_time, LINES) if t)
+TOTALS = ("follows_added", "follows_removed", "interactions_added", "interactions_removed")
+
+
+def _full_state(store):
+    return _state(store) + (
+        store.sql_rows("SELECT repo, collection, rkey, removed_at IS NULL "
+                       "FROM record_subjects ORDER BY 1, 2, 3"),
+        store.sql_rows("SELECT count(*) FROM follows")[0][0])
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The store and summary after the recorded stream with no drop."""
+    srv = FakeJetstream(LINES)
+    try:
+        with Store(tmp_path_factory.mktemp("ref") / "s.duckdb") as store:
+            s = watch(store, url=srv.url, max_reconnects=0)
+            return _full_state(store), s
+    finally:
+        srv.close()
+
+
+def _until_end(stop):
+    def progress(s):
+        if s["cursor"] == LAST_T:
+            stop.set()
+    return progress
+
+
+def test_reconnects_after_drops_apply_each_event_once(jet, tmp_path, reference):
+    hold = threading.Event()
+    # a network error after 5 lines, a refused handshake, a server restart after 9 lines,
+    # a network error after 10, then the rest
+    srv = jet(hold=hold, plan=[("abort", 5), "refuse", ("close", 9), ("abort", 10)])
+    stop, waits, notes = threading.Event(), [], []
+    with Store(tmp_path / "s.duckdb") as store:
+        s = watch(store, url=srv.url, stop=stop, progress=_until_end(stop), batch_events=3,
+                  batch_seconds=0.05, sleep=waits.append, on_reconnect=notes.append,
+                  rng=random.Random(0), reconnect_base_s=1.0, reconnect_cap_s=1.5)
+        hold.set()
+        got = _full_state(store)
+        cursor = store.stream_cursor(SOURCE)
+    ref_state, ref = reference
+    assert got == ref_state                      # every event applied once, as with no drop
+    assert got[4] == 3                           # three follow rows, none twice
+    assert s["reconnects"] == 4 and len(waits) == 4 and s["stopped"] == "stop"
+    assert {k: s[k] for k in TOTALS} == {k: ref[k] for k in TOTALS}
+    assert cursor == LAST_T == s["cursor"]
+    # backoff: the refused handshake came second in a row (the cursor had not moved), so
+    # its wait doubled, capped; a connection that moved the cursor resets it
+    assert [n["in_row"] for n in notes] == [1, 2, 1, 1]
+    assert 0.5 <= waits[0] <= 1.0 and 0.75 <= waits[1] <= 1.5 and 0.5 <= waits[2] <= 1.0
+    assert notes[0]["reason"].startswith("connection closed")
+    assert notes[1]["reason"] == "handshake refused: HTTP 503"
+    # every reconnect resumed stream_resume_back_s before the cursor saved at the drop
+    for note, q in zip(notes, srv.requests[1:]):
+        assert int(q["cursor"][0]) == note["cursor"] - 5_000_000
+    assert len(srv.requests) == 5
+
+
+def test_reconnects_run_out_then_a_second_run_completes(jet, tmp_path, capsys, reference):
+    db = str(tmp_path / "s.duckdb")
+    srv = jet(plan=[("abort", 6)])
+    code = main(["watch", "bluesky", "--url", srv.url, "--db", db, "--max-reconnects", "0",
+                 "--json"])
+    assert code == 1
+    cap = capsys.readouterr()
+    doc = json.loads(cap.out)
+    assert doc["stopped"] == "reconnects_exhausted" and doc["closed"]
+    assert doc["reconnects"] == 0 and doc["error"].startswith("connection closed")
+    assert "--max-reconnects 0 ran out" in cap.err and "run the same command" in cap.err
+    with Store(db, read_only=True) as store:
+        assert store.stream_cursor(SOURCE) == doc["cursor"] == _time(LINES[5])
+        assert _full_state(store) != reference[0]
+    # the second run resumes 5 s before it: the whole recorded stream, applied once
+    srv2 = jet(hold=threading.Event())
+    assert main(["watch", "bluesky", "--url", srv2.url, "--db", db, "--max-events",
+                 str(len(LINES)), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["resumed_from"] == _time(LINES[5]) - 5_000_000
+    with Store(db, read_only=True) as store:
+        assert _full_state(store) == reference[0]
+        assert store.stream_cursor(SOURCE) == LAST_T
+
+
+class FakeScorer:
+    """The public face of IncrementalScores: follower counts per uid as the "score"."""
+
+    def __init__(self):
+        self.counts: dict[int, int] = {}
+        self.queue: list = []
+        self.rescores = 0
+
+    def observe(self, res):
+        if res["added"].size or res["removed"].size or res["new_uids"].size:
+            self.queue.append((res["added"], res["removed"], res["new_uids"]))
+
+    @property
+    def pending(self):
+        return len(self.queue)
+
+    def rescore(self):
+        for added, removed, new in self.queue:
+            for u in new:
+                self.counts.setdefault(int(u), 0)
+            for sign, pairs in ((1, added), (-1, removed)):
+                for src, dst in pairs:
+                    self.counts[int(dst)] = self.counts.get(int(dst), 0) + sign
+                    self.counts.setdefault(int(src), 0)
+        self.queue = []
+        self.rescores += 1
+
+    @property
+    def uids(self):
+        return np.array(sorted(self.counts), np.int64)
+
+    @property
+    def n(self):
+        return len(self.counts)
+
+    def scores(self):
+        return {"followers": np.array([self.counts[u] for u in sorted(self.counts)], float)}
+
+
+def _run_scores(store, run_id):
+    t = store.run_scores(run_id)
+    return dict(zip(t.column("account_id").to_pylist(), t.column("value").to_pylist()))
+
+
+class Killed(Exception):
+    pass
+
+
+def test_save_every_keeps_one_run_and_a_kill_loses_little(jet, tmp_path):
+    srv = jet()
+    with Store(tmp_path / "s.duckdb") as store:
+        sc = FakeScorer()
+        s = watch(store, url=srv.url, scorer=sc, batch_events=3, rescore_events=1,
+                  save_every=0, max_reconnects=0)
+        assert s["rescores"] == sc.rescores == 5 and s["saves"] == 6  # each, and the end
+        runs = store.runs_table().to_pylist()
+        assert [r["kind"] for r in runs] == ["stream"] and runs[0]["run_id"] == s["run_id"]
+        summary = json.loads(runs[0]["summary"])
+        assert summary["saves"] == 6 and summary["final"] and summary["cursor"] == LAST_T
+        assert _run_scores(store, s["run_id"]) == {ALICE: 1.0, BOB: 1.0, CAROL: 0.0,
+                                                   DAVE: 0.0}
+    # a watch killed after its third batch keeps the scores of its last save
+    for every, kept in ((0.0, True), (1e9, False)):
+        sc, seen = FakeScorer(), []
+
+        def progress(s):
+            seen.append(s["saves"])
+            if len(seen) == 3:
+                raise Killed
+        with Store(tmp_path / f"k{every}.duckdb") as store:
+            with pytest.raises(Killed):
+                watch(store, url=jet().url, scorer=sc, batch_events=3, rescore_events=1,
+                      save_every=every, max_reconnects=0, progress=progress)
+            runs = store.runs_table().to_pylist()
+            assert len(runs) == int(kept)
+            if kept:
+                assert json.loads(runs[0]["summary"])["final"] is False
+                # nine lines in three batches; the ninth is a replay of the first
+                assert json.loads(runs[0]["summary"])["cursor"] == _time(LINES[7])
+                assert _run_scores(store, runs[0]["run_id"]) == {
+                    ALICE: 1.0, BOB: 1.0, CAROL: 1.0, DAVE: 0.0}
+
+
+def test_ctrl_c_saves_cursor_and_scores(jet, tmp_path, capsys):
+    db = str(tmp_path / "s.duckdb")
+    # a first watch fills the store, so the scores cover its four accounts however many
+    # events the second one applies before the signal lands
+    assert main(["watch", "bluesky", "--url", jet().url, "--db", db, "--max-events", "9",
+                 "--json"]) == 0
+    capsys.readouterr()
+    hold = threading.Event()
+    srv = jet(hold=hold, after_send=lambda: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        code = main(["watch", "bluesky", "--url", srv.url, "--db", db, "--rescore",
+                     "--save-every", "0", "--json"])
+    finally:
+        hold.set()
+    assert code == 0
+    cap = capsys.readouterr()
+    doc = json.loads(cap.out)
+    assert doc["stopped"] == "stop" and doc["saves"] >= 1 and "stopped; the cursor" in cap.err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    with Store(db, read_only=True) as store:
+        assert store.stream_cursor(SOURCE) == doc["cursor"]
+        runs = store.runs_table().to_pylist()
+        assert [r["run_id"] for r in runs] == [doc["run_id"]]
+        assert json.loads(runs[0]["summary"])["final"]
+        t = store.run_scores(doc["run_id"])
+    assert t.num_rows == 3 * 4
+    assert set(t.column("name").to_pylist()) == {"pagerank", "truerank", "reach"}
 
 
 # -- incremental re-scoring ---------------------------------------------------------------

@@ -887,16 +887,23 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Bound on the largest absolute error of each incrementally updated "
             "PageRank-family score (the forward push stops when the residual guarantees "
             "it).", "issue 7: the same scores as a full recompute to 1e-6"),
-    Setting("stream_rowsum_residual", 1e-3,
+    Setting("stream_rowsum_residual", 0.05,
             "Largest residual, as a share of its teleport, left in the solution that "
             "bounds the row sums of (I - A)^-1 in the incremental push's error bound.",
-            "our choice: the bound then overstates those row sums by at most 0.1%"),
-    Setting("stream_push_local", 0.0,
-            "When positive, the incremental push stops at this per-account residual (as a "
-            "share of the mean score) after one sweep and reports the L1 bound it reached, "
-            "instead of enforcing stream_push_tol: local, faster, a weaker guarantee.",
-            "Zhang, Lofgren and Goel, KDD 2016 (a per-vertex residual threshold); 0 keeps "
-            "the guarantee"),
+            "our choice: the bound then overstates those row sums by at most 5.3%, and "
+            "that solution is pushed only when a change leaves more"),
+    Setting("stream_push_local", 1e-3,
+            "When positive, the incremental push stops once every account's residual is "
+            "at most this share of the mean score, and reports the error bounds reached "
+            "instead of enforcing stream_push_tol; 0 enforces stream_push_tol.",
+            "Zhang, Lofgren and Goel, KDD 2016 (a per-vertex residual threshold); 1e-3 "
+            "measured on the 50M-follow simulated platform: largest error 1.5e-8 after "
+            "10,000 new follows, a 4% of the cost of a full recompute"),
+    Setting("stream_detection", True,
+            "Update the detection of the accounts a stream batch touches (the per-account "
+            "part of the ensemble: trueclout.detect.incremental) and carry their new "
+            "weights into TrueRank and authentic reach.",
+            "issue 7: the stream updates detection and scores incrementally"),
     Setting("stream_overlay_share", 0.02,
             "Changed edges, as a share of all edges, above which the delta overlay is "
             "merged into the CSR.",
@@ -947,6 +954,24 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "platform).",
             "our choice: text can be searched for on the platform, which re-identifies its "
             "author, so the safe default drops it"),
+    # -- stream/jetstream.py, cli/watch.py: reconnects and saved scores (issue 7) ---------
+    Setting("stream_reconnect_base_s", 1.0,
+            "First wait in seconds before reconnecting to Jetstream after a drop; doubles "
+            "with each failed reconnect in a row.",
+            "our choice, as in the AWS architecture blog 'Exponential Backoff and Jitter' "
+            "(the same scheme as crawl_backoff_base_s)"),
+    Setting("stream_reconnect_cap_s", 60.0,
+            "Longest wait in seconds between reconnects to Jetstream.",
+            "our choice: a minute; Jetstream replays from the cursor, so waiting loses "
+            "nothing but freshness"),
+    Setting("stream_open_timeout_s", 10.0,
+            "Seconds allowed for the websocket opening handshake with Jetstream.",
+            "websockets library default (open_timeout=10)"),
+    Setting("stream_save_every_s", 300.0,
+            "With `watch --rescore`, save the current scores (after a re-score) once this "
+            "many seconds have passed since the last save, so a killed watch loses at most "
+            "this much; 0 saves after every re-score.",
+            "our choice: five minutes of scores at risk, a few saves an hour"),
 ]}
 
 

@@ -25,6 +25,10 @@ Replaying events is harmless: a create whose key is known, and a delete whose re
 already removed, change nothing. Returns the follow pairs it added and removed, for the
 incremental re-scoring (:mod:`trueclout.score.incremental`).
 
+:meth:`StreamStore.save_stream_run` saves a watch's incremental scores as one run of kind
+``stream``, replaced in place at each later save, so a long watch keeps one row in
+``runs`` whose scores are those of its last save.
+
 Examples
 --------
 >>> import pyarrow as pa
@@ -42,6 +46,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -160,6 +165,62 @@ class StreamStore:
         if not rows:
             return None
         return dict(zip([c[0] for c in cur.description], rows[0]))
+
+    def save_stream_run(self, run_id: int | None, params: dict, summary: dict,
+                        uids: np.ndarray, scores: dict[str, np.ndarray], *,
+                        kind: str = "stream", started_at: datetime | None = None) -> int:
+        """Save a watch's current scores: the first call (``run_id`` None) saves a new run
+        (:meth:`~trueclout.store.Store.save_run`); later calls replace that run's scores,
+        summary and ``finished_at`` in place, in one transaction. Returns the run id.
+
+        A long watch thus keeps one run in ``runs``, whose scores are those of its last
+        save, instead of adding a run per save.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> s = Store(":memory:")
+        >>> u = np.array([0, 1], np.int32)
+        >>> rid = s.save_stream_run(None, {}, {"saves": 1}, u, {"x": np.array([1.0, 2.0])})
+        >>> s.save_stream_run(rid, {}, {"saves": 2}, u, {"x": np.array([3.0, 4.0])}) == rid
+        True
+        >>> s.runs_table().num_rows, s.sql_rows("SELECT value FROM scores ORDER BY uid")
+        (1, [(3.0,), (4.0,)])
+        """
+        if self.read_only:
+            raise StoreError("the store is open read-only; cannot save the scores")
+        known = run_id is not None and self.con.execute(
+            "SELECT count(*) FROM runs WHERE run_id = ?", [int(run_id)]).fetchall()[0][0]
+        if not known:
+            return self.save_run(kind, params, summary, uids, scores, started_at=started_at)
+        uids = np.asarray(uids, dtype=np.int32)
+        for name, v in scores.items():
+            if np.asarray(v).shape != uids.shape:
+                raise ValueError(f"scores {name!r} must have one value per uid")
+        rid = int(run_id)
+        names = list(scores)
+        tab = pa.table({
+            "run_id": pa.array(np.full(uids.size * len(names), rid, np.int32)),
+            "uid": pa.array(np.tile(uids, len(names))),
+            "name": pa.array([n for n in names for _ in range(uids.size)], pa.string()),
+            "value": pa.array(np.concatenate([np.asarray(scores[n], np.float64)
+                                              for n in names]) if names
+                              else np.zeros(0), pa.float64())})
+        con = self.con
+        con.register("_stream_run_scores", tab)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("DELETE FROM scores WHERE run_id = ?", [rid])
+            con.execute("INSERT INTO scores SELECT * FROM _stream_run_scores")
+            con.execute("UPDATE runs SET finished_at = ?, summary = ? WHERE run_id = ?",
+                        [datetime.now(timezone.utc), json.dumps(summary, default=str), rid])
+            con.execute("COMMIT")
+        except BaseException:  # Ctrl-C included: the last save stays whole
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("_stream_run_scores")
+        return rid
 
     def apply_stream_batch(self, events: pa.Table, *, source: str, cursor: int | None,
                            platform: str = "bluesky", skipped: int = 0) -> dict[str, Any]:

@@ -15,9 +15,20 @@ idempotently, so the overlap is harmless), applies events in batches
 (:class:`~trueclout.stream.apply.StreamApplier`), hands each batch's follow changes to an
 optional incremental scorer (:class:`~trueclout.score.incremental.IncrementalScores`)
 and re-scores after ``stream_rescore_events`` events or ``stream_rescore_seconds``
-seconds. Ctrl-C (or ``stop``) ends it cleanly: the pending batch is applied and the
-cursor saved before it returns. A closed connection also ends it (run it again to
-resume).
+seconds; with a scorer, the scores are saved as one run of kind ``stream``, updated in
+place every ``stream_save_every_s`` seconds (after a re-score) and at the end. Ctrl-C (or
+``stop``) ends it cleanly: the pending batch is applied, the cursor saved, the scores
+re-scored and saved before it returns.
+
+A dropped connection (the server closes, a network error, a refused or failed handshake)
+does not end it: the pending batch is applied (saving the cursor), and after a wait of
+:func:`reconnect_delay` (capped exponential backoff with jitter, settings
+``stream_reconnect_base_s`` and ``stream_reconnect_cap_s``) it reconnects from the saved
+cursor, ``stream_resume_back_s`` seconds back as on a start; the replayed events change
+nothing. ``max_reconnects`` bounds the reconnects in a row that do not move the cursor
+forward (default unlimited; 0 stops at the first drop); when they run out the watch
+returns with ``stopped == "reconnects_exhausted"``, the cursor saved, and a later run
+resumes.
 
 Examples
 --------
@@ -27,15 +38,20 @@ Examples
 
 from __future__ import annotations
 
+import logging
+import random
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlencode
 
 from .. import config
 from ..errors import InputError, UsageError
-from .apply import APPLIED, SOURCE, StreamApplier, resume_cursor
+from .apply import APPLIED, StreamApplier, resume_cursor
+
+log = logging.getLogger(__name__)
 
 
 def jetstream_url(base: str | None = None, collections: Iterable[str] = (),
@@ -105,13 +121,61 @@ def read_dids(path: str | Path) -> list[str]:
     return out
 
 
+def reconnect_delay(attempt: int, base_s: float | None = None, cap_s: float | None = None,
+                    rng: random.Random | None = None) -> float:
+    """Seconds to wait before reconnect number ``attempt`` in a row (0 for the first after a
+    drop): ``min(cap_s, base_s * 2**attempt)`` scaled by a random factor in [0.5, 1]
+    ("equal jitter"; settings ``stream_reconnect_base_s``, ``stream_reconnect_cap_s``).
+
+    Examples
+    --------
+    >>> import random
+    >>> rng = random.Random(0)
+    >>> d = [reconnect_delay(k, 1.0, 10.0, rng) for k in range(6)]
+    >>> all(min(10.0, 2.0 ** k) / 2 <= x <= min(10.0, 2.0 ** k) for k, x in enumerate(d))
+    True
+    >>> reconnect_delay(3, 0.0, 60.0)
+    0.0
+    """
+    base = float(config.value("stream_reconnect_base_s", base_s))
+    cap = float(config.value("stream_reconnect_cap_s", cap_s))
+    delay = min(cap, base * 2.0 ** min(max(int(attempt), 0), 62))
+    return delay * (0.5 + 0.5 * (rng or random).random())
+
+
+def _why(exc: BaseException) -> str:
+    """Why a connection dropped or could not open, in plain words."""
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+    if isinstance(exc, ConnectionClosed):
+        return f"connection closed: {exc}"
+    if isinstance(exc, InvalidStatus):
+        return f"handshake refused: HTTP {exc.response.status_code}"
+    if isinstance(exc, InvalidHandshake):
+        return f"handshake failed: {exc}"
+    if isinstance(exc, TimeoutError):
+        return "timed out opening the connection"
+    return f"network error: {exc}"
+
+
+def _log_reconnect(info: dict) -> None:
+    log.warning("Jetstream: %s; reconnect %d (%d in a row) in %.1f s from cursor %s",
+                info["reason"], info["reconnects"], info["in_row"], info["delay"],
+                info["cursor"])
+
+
 def watch(store, *, url: str | None = None, collections: Iterable[str] | None = None,
           dids: Iterable[str] = (), max_events: int | None = None, scorer: Any = None,
           progress: Callable[[dict], None] | None = None,
           stop: threading.Event | None = None, batch_events: int | None = None,
-          rescore_events: int | None = None,
-          rescore_seconds: float | None = None) -> dict[str, Any]:
-    """Read Jetstream and apply its events to ``store`` until stopped.
+          batch_seconds: float | None = None, rescore_events: int | None = None,
+          rescore_seconds: float | None = None, save_every: float | None = None,
+          max_reconnects: int | None = None, reconnect_base_s: float | None = None,
+          reconnect_cap_s: float | None = None,
+          on_reconnect: Callable[[dict], None] | None = None,
+          sleep: Callable[[float], Any] | None = None,
+          rng: random.Random | None = None) -> dict[str, Any]:
+    """Read Jetstream and apply its events to ``store`` until stopped, reconnecting after
+    drops.
 
     Parameters
     ----------
@@ -123,25 +187,51 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
     dids : list of str
         ``wantedDids`` (all accounts when empty).
     max_events : int, optional
-        Stop after this many messages.
+        Stop after this many messages (replayed ones included).
     scorer : IncrementalScores, optional
-        Updated with each batch's follow changes; re-scored after ``rescore_events``
-        events or ``rescore_seconds`` seconds.
+        Anything with ``observe(batch)``, ``rescore()``, ``scores()``, ``uids`` and ``n``:
+        updated with each batch's follow changes, re-scored after ``rescore_events``
+        events or ``rescore_seconds`` seconds, and its scores saved as the run of kind
+        ``stream`` (:meth:`~trueclout.store.Store.save_stream_run`, one run updated in
+        place) after a re-score once ``save_every`` seconds (``stream_save_every_s``)
+        have passed since the last save, and at the end.
     progress : callable, optional
         Called with the running summary after every batch.
     stop : threading.Event, optional
-        Set it to stop cleanly (as Ctrl-C does).
+        Set it to stop cleanly (the CLI sets it on Ctrl-C and SIGTERM); it also cuts a
+        reconnect wait short.
+    batch_events, batch_seconds : optional
+        Batch size and longest wait before a partial batch is applied
+        (``stream_batch_events``, ``stream_batch_seconds``).
+    max_reconnects : int, optional
+        Reconnects allowed in a row without the cursor moving forward; None (default):
+        unlimited; 0: stop at the first drop.
+    reconnect_base_s, reconnect_cap_s : float, optional
+        Backoff of :func:`reconnect_delay` (``stream_reconnect_base_s``,
+        ``stream_reconnect_cap_s``).
+    on_reconnect : callable, optional
+        Called with ``{"reconnects", "in_row", "delay", "reason", "cursor"}`` before each
+        reconnect wait (default: a warning on the ``trueclout.stream.jetstream`` logger).
+    sleep : callable, optional
+        Waits that many seconds (default: ``stop.wait``, so a stop ends the wait).
+    rng : random.Random, optional
+        Source of the backoff's jitter.
 
     Returns
     -------
     dict
         ``messages``, ``applied``, ``skipped`` by reason, store totals, ``cursor``,
-        ``resumed_from``, ``rescores``, ``interrupted``, ``closed`` and ``url``.
+        ``resumed_from``, ``rescores``, ``saves``, ``run_id``, ``reconnects``,
+        ``stopped`` (``stop``, ``max_events``, ``interrupted`` or
+        ``reconnects_exhausted``), ``error`` (why the last connection dropped, when
+        reconnects ran out), ``interrupted``, ``closed`` and ``url``.
 
     Examples
     --------
-    >>> watch  # doctest: +ELLIPSIS
-    <function watch at ...>
+    >>> from trueclout.store import Store
+    >>> s = watch(Store(":memory:"), url="ws://127.0.0.1:1/subscribe", max_reconnects=0)
+    >>> s["stopped"], s["reconnects"], s["error"].startswith("network error")
+    ('reconnects_exhausted', 0, True)
     """
     from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
     from websockets.sync.client import connect
@@ -149,71 +239,136 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
     cols = parse_collections(",".join(collections) if collections is not None else None)
     if max_events is not None and max_events < 1:
         raise UsageError("--max-events must be at least 1", field="max_events")
+    if max_reconnects is not None and max_reconnects < 0:
+        raise UsageError("--max-reconnects must be at least 0", field="max_reconnects")
     n_rescore = int(config.value("stream_rescore_events", rescore_events))
     t_rescore = float(config.value("stream_rescore_seconds", rescore_seconds))
-    batch_s = float(config.get("stream_batch_seconds"))
-    start = resume_cursor(store.stream_cursor(SOURCE))
-    full = jetstream_url(url, cols, list(dids), start)
-    state = {"since": 0, "rescores": 0, "t_scored": time.monotonic()}
+    batch_s = float(config.value("stream_batch_seconds", batch_seconds))
+    every = float(config.value("stream_save_every_s", save_every))
+    if every < 0:
+        raise UsageError("--save-every must be at least 0", field="save_every")
+    base_s = float(config.value("stream_reconnect_base_s", reconnect_base_s))
+    cap_s = float(config.value("stream_reconnect_cap_s", reconnect_cap_s))
+    if base_s < 0 or cap_s < 0:
+        raise UsageError("the reconnect backoff (stream_reconnect_base_s, "
+                         "stream_reconnect_cap_s) must not be negative")
+    open_s = float(config.get("stream_open_timeout_s"))
+    stop = stop if stop is not None else threading.Event()
+    sleep = sleep or stop.wait
+    on_reconnect = on_reconnect or _log_reconnect
+    wanted = list(dids)
+    started = datetime.now(timezone.utc)
+    st: dict[str, Any] = {"since": 0, "rescores": 0, "saves": 0, "run_id": None,
+                          "t_scored": time.monotonic(), "t_saved": time.monotonic(),
+                          "messages": 0, "reconnects": 0, "stopped": None, "error": None}
 
     def on_batch(res: dict) -> None:
-        state["since"] += res["events"]
+        st["since"] += res["events"]
         if scorer is not None:
             scorer.observe(res)
-            due = state["since"] >= n_rescore or \
-                time.monotonic() - state["t_scored"] >= t_rescore
-            if due:
+            if st["since"] >= n_rescore or time.monotonic() - st["t_scored"] >= t_rescore:
                 rescore()
+                if time.monotonic() - st["t_saved"] >= every:
+                    save(final=False)
         if progress is not None:
             progress(summary())
 
     def rescore() -> None:
         scorer.rescore()
-        state["since"] = 0
-        state["rescores"] += 1
-        state["t_scored"] = time.monotonic()
+        st["since"] = 0
+        st["rescores"] += 1
+        st["t_scored"] = time.monotonic()
+
+    def save(final: bool) -> None:
+        import numpy as np
+        run = {"accounts": int(scorer.n), "events": applier.applied, "cursor": applier.cursor,
+               "rescores": st["rescores"], "saves": st["saves"] + 1, "final": final}
+        st["run_id"] = store.save_stream_run(
+            st["run_id"], {"collections": cols, "dids": len(wanted)}, run,
+            np.asarray(scorer.uids).astype(np.int32), scorer.scores(), started_at=started)
+        st["saves"] += 1
+        st["t_saved"] = time.monotonic()
 
     applier = StreamApplier(store, batch_events=batch_events, on_batch=on_batch)
-    messages = 0
-    interrupted = closed = False
+    first = resume_cursor(applier.cursor)
+    first_url = jetstream_url(url, cols, wanted, first)
 
     def summary() -> dict[str, Any]:
-        return {"url": full, "messages": messages, "resumed_from": start,
-                **applier.summary(), "rescores": state["rescores"],
-                "interrupted": interrupted, "closed": closed}
+        return {"url": first_url, "messages": st["messages"], "resumed_from": first,
+                **applier.summary(), "rescores": st["rescores"], "saves": st["saves"],
+                "run_id": st["run_id"], "reconnects": st["reconnects"],
+                "stopped": st["stopped"], "error": st["error"],
+                "interrupted": st["stopped"] == "interrupted",
+                "closed": st["stopped"] == "reconnects_exhausted"}
 
+    in_row = 0
     try:
-        ws = connect(full, open_timeout=10, max_size=None, proxy=None)
-    except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-        raise InputError(f"cannot connect to Jetstream at {full}: {exc}") from exc
-    try:
-        last = time.monotonic()
-        while max_events is None or messages < max_events:
-            if stop is not None and stop.is_set():
+        while True:
+            if stop.is_set():
+                st["stopped"] = "stop"
                 break
-            wait = max(batch_s - (time.monotonic() - last), 0.01)
+            if max_events is not None and st["messages"] >= max_events:
+                st["stopped"] = "max_events"
+                break
+            before = applier.cursor
+            full = jetstream_url(url, cols, wanted, resume_cursor(before))
+            why = None
             try:
-                msg = ws.recv(timeout=min(wait, 0.5))
-            except TimeoutError:
-                msg = None
-            except ConnectionClosed:
-                closed = True
+                ws = connect(full, open_timeout=open_s, max_size=None, proxy=None)
+            except InvalidURI as exc:
+                raise UsageError(f"not a websocket URL: {exc}", field="url") from exc
+            except (OSError, InvalidHandshake) as exc:  # TimeoutError is an OSError
+                why = _why(exc)
+            else:
+                try:
+                    last = time.monotonic()
+                    while max_events is None or st["messages"] < max_events:
+                        if stop.is_set():
+                            break
+                        wait = max(batch_s - (time.monotonic() - last), 0.01)
+                        try:
+                            msg = ws.recv(timeout=min(wait, 0.5))
+                        except TimeoutError:
+                            msg = None
+                        except (ConnectionClosed, OSError) as exc:
+                            why = _why(exc)
+                            break
+                        if msg is not None:
+                            st["messages"] += 1
+                            applier.add(msg)
+                        if time.monotonic() - last >= batch_s:
+                            if applier.pending or applier._pending_skips:
+                                applier.flush()
+                            last = time.monotonic()
+                finally:
+                    ws.close()
+                if why is None:
+                    continue                     # stopped, or max_events: said above
+            # a drop: apply what came (and save the cursor), then reconnect from it
+            if applier.pending or applier._pending_skips:
+                applier.flush()
+            if applier.cursor is not None and (before is None or applier.cursor > before):
+                in_row = 0                       # the connection moved the cursor on
+            if max_reconnects is not None and in_row >= max_reconnects:
+                st["stopped"], st["error"] = "reconnects_exhausted", why
                 break
-            if msg is not None:
-                messages += 1
-                applier.add(msg)
-            if time.monotonic() - last >= batch_s:
-                if applier.pending or applier._pending_skips:
-                    applier.flush()
-                last = time.monotonic()
+            delay = reconnect_delay(in_row, base_s, cap_s, rng)
+            in_row += 1
+            st["reconnects"] += 1
+            on_reconnect({"reconnects": st["reconnects"], "in_row": in_row, "delay": delay,
+                          "reason": why, "cursor": applier.cursor})
+            sleep(delay)
     except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        ws.close()
+        st["stopped"] = "interrupted"
     try:
         applier.flush()        # the pending batch, and the cursor, in one transaction
     except KeyboardInterrupt:  # a second Ctrl-C: the transaction rolled back; say so
-        interrupted = True
-    if scorer is not None and getattr(scorer, "pending", 0):
-        rescore()
+        st["stopped"] = "interrupted"
+    if scorer is not None:
+        try:
+            if getattr(scorer, "pending", 1):
+                rescore()
+            save(final=True)
+        except KeyboardInterrupt:  # the last periodic save stays whole
+            st["stopped"] = "interrupted"
     return summary()
