@@ -14,9 +14,11 @@ re-scoring after new follows against a full recompute.
    full run), :class:`~trueclout.score.incremental.IncrementalScores` starts from its
    scores, then ``--new-follows`` (10,000) random new follows (and ``--unfollows``) are
    applied incrementally (timed: detection of the touched accounts, then the scores), once
-   per push mode (``--modes``: ``local``, the default per-account threshold, and
-   ``bound``, which enforces the proven max-abs bound ``stream_push_tol``), each from a
-   copy of the same start. Three full recomputes to compare with: ``full_scores`` (the
+   per mode (``--modes``: ``local``, the default per-account threshold; ``local-nodetect``,
+   the same with detection held, i.e. the scores alone; ``bound``, which enforces the
+   proven max-abs bound ``stream_push_tol``), each from a copy of the same start after a
+   warm-up batch of 100 follows (a running watch has its kernels loaded); each timing,
+   and the full recompute's, is the best of ``--repeats`` (3). Three full recomputes to compare with: ``full_scores`` (the
    CSR rebuilt from the edges, then PageRank, TrueRank and authentic reach at the
    production tolerance over the same detection state: the harshest), ``rank_scores``
    (what ``rank`` computes after detection: trust model, TrueRank, PageRank, reach) and
@@ -156,7 +158,8 @@ def _apply_timed(inc, added, removed) -> tuple[dict, float]:
 
 def bench_incremental(follows: int, db: str | None, new_follows: int, unfollows: int,
                       tol: float | None = None, local: float | None = None,
-                      modes: tuple[str, ...] = ("local", "bound")) -> dict:
+                      modes: tuple[str, ...] = ("local", "local-nodetect", "bound"),
+                      repeats: int = 3) -> dict:
     import copy
 
     from trueclout import config
@@ -186,25 +189,37 @@ def bench_incremental(follows: int, db: str | None, new_follows: int, unfollows:
         src = np.repeat(np.arange(g.n), np.diff(g.out_indptr))
         k = rng.choice(src.size, unfollows, replace=False) if unfollows else np.zeros(0, int)
         removed = np.stack([src[k], g.out_indices[k]], 1)
+        warm = rng.integers(g.n, size=(120, 2))
+        warm = warm[warm[:, 0] != warm[:, 1]][:100]
         runs: dict[str, dict] = {}
-        ref = t_full = None
+        t_full = None
         for mode in modes:
-            inc = copy.deepcopy(start)
-            if mode == "bound":
-                inc.local = 0.0
-                inc.tol = float(config.value("stream_push_tol", tol))
-            else:
-                inc.local = float(config.value("stream_push_local", local))
-            st, t_inc = _apply_timed(inc, a, removed)
-            if ref is None:
-                t = time.perf_counter()
-                inc.full_scores(tol=None)      # production tolerance: what a full run costs
-                t_full = time.perf_counter() - t
-                ref = inc.full_scores(tol=1e-12)   # converged, for the accuracy
+            t_inc = np.inf
+            for _ in range(repeats):           # the best of a few: the machine is shared
+                inc = copy.deepcopy(start)
+                if mode == "bound":
+                    inc.local = 0.0
+                    inc.tol = float(config.value("stream_push_tol", tol))
+                else:
+                    inc.local = float(config.value("stream_push_local", local))
+                if mode == "local-nodetect":     # the scores alone, detection held
+                    inc.det = None
+                # a running watch: kernels compiled and loaded by an earlier batch
+                _apply_timed(inc, warm, np.zeros((0, 2), np.int64))
+                st, t1 = _apply_timed(inc, a, removed)
+                t_inc = min(t_inc, t1)
+            if t_full is None:
+                t_full = np.inf
+                for _ in range(repeats):
+                    t = time.perf_counter()
+                    inc.full_scores(tol=None)  # production tolerance: a full run's cost
+                    t_full = min(t_full, time.perf_counter() - t)
+            ref = inc.full_scores(tol=1e-12)   # converged, for the accuracy
             got = inc.scores()
             diff = {k: float(np.abs(got[k] - ref[k]).max()) for k in got}
-            rel = {k: float((np.abs(got[k] - ref[k]) / np.maximum(np.abs(ref[k]), 1e-300)
-                             )[ref[k] > 0].max()) for k in ("pagerank", "truerank")}
+            # relative, over accounts scoring at least a thousandth of the mean
+            rel = {k: float((np.abs(got[k] - ref[k]) / np.maximum(ref[k], 1e-300))[
+                ref[k] >= 1e-3 / inc.n].max()) for k in ("pagerank", "truerank")}
             rel["reach"] = float((np.abs(got["reach"] - ref["reach"])
                                   / np.maximum(np.abs(ref["reach"]), 1.0)).max())
             runs[mode] = {
@@ -227,6 +242,7 @@ def bench_incremental(follows: int, db: str | None, new_follows: int, unfollows:
             "unfollows": int(removed.shape[0]),
             "simulate_ingest_s": round(t_sim, 1), "detect_s": round(t_detect, 2),
             "init_s": round(t_init, 2), "full_scores_s": round(t_full, 3),
+            "repeats": repeats,
             "rank_scores_s": round(t_rank, 3), "modes": runs}
 
 
@@ -245,8 +261,12 @@ def main(argv: list[str] | None = None) -> dict:
                     help="bound mode's max-abs error bound (default: stream_push_tol)")
     ap.add_argument("--local", type=float, default=None,
                     help="local mode's per-account threshold (default: stream_push_local)")
-    ap.add_argument("--modes", default="local,bound",
-                    help="push modes to measure from the same start: local, bound")
+    ap.add_argument("--modes", default="local,local-nodetect,bound",
+                    help="modes to measure from the same start: local, local-nodetect "
+                         "(the scores alone), bound")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="time each incremental mode and the full recompute this many "
+                         "times and keep the best")
     ap.add_argument("--skip-apply", action="store_true")
     ap.add_argument("--skip-incremental", action="store_true")
     ap.add_argument("--json", action="store_true")
@@ -261,7 +281,8 @@ def main(argv: list[str] | None = None) -> dict:
         if not args.skip_incremental:
             res["incremental"] = bench_incremental(args.follows, args.db, args.new_follows,
                                                    args.unfollows, args.tol, args.local,
-                                                   tuple(args.modes.split(",")))
+                                                   tuple(args.modes.split(",")),
+                                                   args.repeats)
             if not args.json:
                 print("incremental:", json.dumps(res["incremental"]), flush=True)
     if args.json:

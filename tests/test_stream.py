@@ -468,7 +468,7 @@ def _close(inc, full, tol=1e-6):
 def test_incremental_matches_full_recompute(sim_ctx):
     from trueclout.score.incremental import IncrementalScores
     from trueclout.score.rank import rank_all
-    inc = IncrementalScores(sim_ctx, tol=1e-7)
+    inc = IncrementalScores(sim_ctx, tol=1e-7, recompute_share=1.0)
     base = rank_all(sim_ctx, which=("pagerank", "truerank", "reach"))
     got = inc.scores()
     for k in base:                               # it starts from the full run's scores
@@ -495,7 +495,7 @@ def test_incremental_matches_full_recompute(sim_ctx):
 
 def test_local_mode_keeps_within_its_reported_bound(sim_ctx):
     from trueclout.score.incremental import IncrementalScores
-    inc = IncrementalScores(sim_ctx, local=1e-2)
+    inc = IncrementalScores(sim_ctx, local=1e-2, recompute_share=1.0)
     added, removed = _random_changes(sim_ctx.graph, np.random.default_rng(5), 300, 100)
     st = inc.apply(added, removed)
     full, got = inc.full_scores(max_iter=120), inc.scores()
@@ -512,7 +512,7 @@ def test_stream_to_incremental_matches_store_graph(sim_score_store, sim_ctx, tmp
     sim_score_store.con.execute("CHECKPOINT")
     path = tmp_path / "copy.duckdb"
     shutil.copy(sim_score_store.path, path)
-    inc = IncrementalScores(sim_ctx, tol=1e-7)
+    inc = IncrementalScores(sim_ctx, tol=1e-7, recompute_share=1.0)
     ids = sim_ctx.graph.names.column("account_id").to_pylist()
     rng = np.random.default_rng(1)
     with Store(path) as store:

@@ -897,8 +897,22 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "at most this share of the mean score, and reports the error bounds reached "
             "instead of enforcing stream_push_tol; 0 enforces stream_push_tol.",
             "Zhang, Lofgren and Goel, KDD 2016 (a per-vertex residual threshold); 1e-3 "
-            "measured on the 50M-follow simulated platform: largest error 1.5e-8 after "
-            "10,000 new follows, a 4% of the cost of a full recompute"),
+            "measured on the 50M-follow simulated platform: largest error 1.8e-8 after "
+            "10,000 new follows, 3.4% of the time of a full recompute of the scores"),
+    Setting("stream_push_local_cap", 1e-9,
+            "Largest residual the local push leaves at an account, as a share of the total "
+            "score (the threshold is the smaller of this and stream_push_local times the "
+            "mean score): an absolute cap, since the 1e-6 target is absolute and a graph "
+            "with fewer accounts has larger scores.",
+            "measured (benchmarks/bench_stream.py, 10,000 new follows): SNAP ego-Twitter "
+            "(81k accounts) had a largest error of 1.2e-6 with the mean-relative threshold "
+            "alone, 1e-7 with this cap; the cap equals that threshold at 1M accounts"),
+    Setting("stream_recompute_share", 0.002,
+            "A stream batch that changes more than this share of the follows is scored by "
+            "solving the scores again (over the merged graph) instead of a local push.",
+            "measured (benchmarks/bench_stream.py, 10,000 new follows): 0.018% of the 50M-"
+            "follow platform's follows took 3-4% of a recompute by push; 0.57% of SNAP "
+            "ego-Twitter's and 3.4% of a 300k-follow platform's took 1-7 times a recompute"),
     Setting("stream_detection", True,
             "Update the detection of the accounts a stream batch touches (the per-account "
             "part of the ensemble: trueclout.detect.incremental) and carry their new "

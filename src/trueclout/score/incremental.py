@@ -37,7 +37,11 @@ order) at a per-account threshold ``eps``:
   mean score is large); the bounds it reaches are reported, not enforced. For PageRank (uniform teleport) it still proves a *relative*
   bound on every account: ``e ≤ z · ‖r‖∞ / (q₀ − ‖r‖∞)``, under 1% with the default.
   Measured on the 50M-follow simulated platform after 10,000 new follows: largest
-  absolute error 1.5e-8 (target 1e-6), about 4% of the cost of a full recompute.
+  absolute error 1.8e-8 (target 1e-6), 3.4% of the time of a full recompute of the
+  scores (``benchmarks/bench_stream.py``).
+* a batch that changes more than ``stream_recompute_share`` (0.2%) of the follows is
+  solved again over the merged graph (:meth:`IncrementalScores._recompute`): on smaller
+  graphs a push through that many changes costs more than a recompute.
 * ``bound`` (``stream_push_local`` = 0, or an explicit ``tol``): ``eps`` starts with ``G ·
   eps`` at 60% of ``stream_push_tol`` (1e-6) and falls in proportion to what the bound
   still misses, until the proven max-abs bound holds. ``G`` is set by the hubs, so the push
@@ -90,6 +94,7 @@ True
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numba
@@ -138,18 +143,21 @@ def _disc_out(ip, ix, pen, w):  # pragma: no cover - compiled
                 w[k] = np.float32(1.0 - p)
 
 
-@numba.njit(cache=True)
-def _scatter_rows(rows, coef, z, sign, r, ip, ix, w, use_w):  # pragma: no cover
-    # r[u] += sign * coef[v] * z[v] * w(v, u) over the rows v of one CSR
+@numba.njit(cache=True, nogil=True)
+def _scatter_rows(rows, cv, z, r, ip, ix, w, use_w):  # pragma: no cover - compiled
+    # r[u] += cv[i] * z[v] * w(v, u) over the rows v = rows[i] of one CSR
     for i in range(rows.shape[0]):
         v = rows[i]
-        c = sign * coef[v] * z[v]
+        if v + 1 >= ip.shape[0]:
+            continue
+        c = cv[i] * z[v]
         if c == 0.0:
             continue
-        for k in range(ip[v], ip[v + 1]):
-            if use_w:
+        if use_w:
+            for k in range(ip[v], ip[v + 1]):
                 r[ix[k]] += c * np.float64(w[k])
-            else:
+        else:
+            for k in range(ip[v], ip[v + 1]):
                 r[ix[k]] += c
 
 
@@ -221,6 +229,47 @@ def _push(a_ip, a_ix, a_w, a_use, b_ip, b_ix, b_w, b_use, o_ip, o_ix, o_w, coef,
     return pushes, work, levels
 
 
+@numba.njit(cache=True, nogil=True)
+def _vec_stats(z, r, q):  # pragma: no cover - compiled
+    # one pass: sum and max of z, positive and negative residual mass, max |r|, max q
+    zs = 0.0
+    zm = 0.0
+    pos = 0.0
+    neg = 0.0
+    rm = 0.0
+    qm = 0.0
+    for i in range(z.shape[0]):
+        zs += z[i]
+        if z[i] > zm:
+            zm = z[i]
+        ri = r[i]
+        if ri > 0.0:
+            pos += ri
+        else:
+            neg -= ri
+        if abs(ri) > rm:
+            rm = abs(ri)
+        if q[i] > qm:
+            qm = q[i]
+    return zs, zm, pos, neg, rm, qm
+
+
+@numba.njit(cache=True, nogil=True)
+def _above(r, eps):  # pragma: no cover - compiled
+    # the accounts whose |r| exceeds eps
+    k = 0
+    for i in range(r.shape[0]):
+        if abs(r[i]) > eps:
+            k += 1
+    out = np.empty(k, np.int32)
+    k = 0
+    for i in range(r.shape[0]):
+        if abs(r[i]) > eps:
+            out[k] = i
+            k += 1
+    return out
+
+
 # -- helpers -----------------------------------------------------------------------------
 def _keys(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return (np.asarray(src, np.int64) << _SHIFT) | np.asarray(dst, np.int64)
@@ -287,6 +336,10 @@ class _Solution:
         self.coef = np.concatenate([self.coef, np.zeros(k)])
         self.buffers()
 
+    def stats(self) -> tuple[float, float, float, float, float, float]:
+        """(Σz, max z, positive and negative residual mass, max |r|, max q)."""
+        return _vec_stats(self.z, self.r, self.q)
+
     def x(self) -> np.ndarray:
         s = float(self.z.sum())
         return self.z / s if s > 0 else self.z.copy()
@@ -316,6 +369,9 @@ class IncrementalScores:
     detection : bool, optional
         Update the detection of touched accounts and carry it into the scores
         (``stream_detection``, on).
+    recompute_share : float, optional
+        Solve the scores again instead of pushing when a batch changes more than this
+        share of the follows (``stream_recompute_share``, 0.2%).
 
     Attributes
     ----------
@@ -336,7 +392,8 @@ class IncrementalScores:
 
     def __init__(self, ctx, *, tol: float | None = None,
                  overlay_share: float | None = None, local: float | None = None,
-                 detection: bool | None = None) -> None:
+                 detection: bool | None = None, recompute_share: float | None = None
+                 ) -> None:
         from .rank import truerank_model
         t0 = time.perf_counter()
         self.tol = float(config.value("stream_push_tol", tol))
@@ -345,6 +402,9 @@ class IncrementalScores:
         self.local = (0.0 if tol is not None and local is None
                       else float(config.value("stream_push_local", local)))
         self.rowsum_residual = float(config.get("stream_rowsum_residual"))
+        self.local_cap = float(config.get("stream_push_local_cap"))
+        self.recompute_share = float(config.value("stream_recompute_share",
+                                                  recompute_share))
         self.threads = int(numba.get_num_threads())
         g = ctx.graph
         tr = truerank_model(ctx)
@@ -374,6 +434,7 @@ class IncrementalScores:
         self.out_deg = g.out_degree().astype(np.int64)
         # the delta overlay: sorted pair keys, change of existence and of TrueRank weight
         self.ov_keys = _EMPTY_I64.copy()
+        self._ov_csr: tuple | None = None          # the overlay as a CSR, for its keys
         self.ov_e = _EMPTY_F64.copy()
         self.ov_w = _EMPTY_F64.copy()
         self.touched_ = np.zeros(0, np.int32)
@@ -431,31 +492,48 @@ class IncrementalScores:
         np.cumsum(np.bincount(s, minlength=g.n)[:g.n], out=ip[1:])
         return ip, t[order], ww[order]
 
-    def _parts(self, name: str) -> tuple:
-        o_ip, o_ix, _ = _overlay_csr(self.ov_keys, self.ov_e, self.n)
-        o_w = self.ov_e if name == "pagerank" else self.ov_w
+    def _parts(self, name: str, overlay: bool = True) -> tuple:
+        o = self._overlay(name) if overlay else None
         if name == "pagerank":
             b = (np.zeros(self.n + 1, np.int64), _EMPTY_I32, _EMPTY_F64, False)
             a = (self.op, self.oi, _EMPTY_F32, False)
         else:
             b = (self.ip_i, self.ix_i, self.w_i, True)
             a = (self.op, self.oi, self.ow, True)
-        return a, b, (o_ip, o_ix, np.ascontiguousarray(o_w, np.float64))
+        return a, b, o
 
-    def _apply_rows(self, name: str, rows: np.ndarray, sign: float, r: np.ndarray) -> None:
+    def _overlay(self, name: str) -> tuple:
+        """The delta overlay as a CSR with ``name``'s weights (existence changes for
+        PageRank, TrueRank weight changes for the others)."""
+        key = (self.ov_keys.size, self.n)   # reset to None whenever the keys change
+        if self._ov_csr is None or self._ov_csr[0] != key:
+            self._ov_csr = (key,) + _overlay_csr(self.ov_keys, self.ov_e, self.n)[:2]
+        _, o_ip, o_ix = self._ov_csr
+        o_w = self.ov_e if name == "pagerank" else self.ov_w
+        return o_ip, o_ix, np.ascontiguousarray(o_w, np.float64)
+
+    def _apply_rows(self, name: str, rows: np.ndarray, cv: np.ndarray, r: np.ndarray, *,
+                    base: bool = True, overlay: Any = "current") -> None:
+        """``r[u] += cv[i] · z[v] · w(v, u)`` over the rows ``v = rows[i]`` of ``name``'s
+        operator without its coefficient: the base CSR parts (``base``) and an overlay
+        (``"current"``, one given by :meth:`_overlay`, or ``None``)."""
         s = self.sol[name]
-        a, b, o = self._parts(name)
+        a, b, _ = self._parts(name, overlay=False)
         rows = np.ascontiguousarray(rows, np.int64)
-        _scatter_rows(rows, s.coef, s.z, sign, r, a[0], a[1], a[2], a[3])
-        if b[1].size:
-            _scatter_rows(rows, s.coef, s.z, sign, r, b[0], b[1], b[2], b[3])
-        if o[1].size:
-            _scatter_rows(rows, s.coef, s.z, sign, r, o[0], o[1], o[2], True)
+        cv = np.ascontiguousarray(np.broadcast_to(cv, rows.shape), np.float64)
+        if base:
+            _scatter_rows(rows, cv, s.z, r, a[0], a[1], a[2], a[3])
+            if b[1].size:
+                _scatter_rows(rows, cv, s.z, r, b[0], b[1], b[2], b[3])
+        o = self._overlay(name) if isinstance(overlay, str) else overlay
+        if o is not None and o[1].size:
+            _scatter_rows(rows, cv, s.z, r, o[0], o[1], o[2], True)
 
     def _init_residual(self, name: str, s: _Solution) -> None:
         n = self.n
         ax = np.zeros(n)
-        self._apply_rows(name, np.arange(n), 1.0, ax)
+        rows = np.arange(n)
+        self._apply_rows(name, rows, s.coef[rows], ax)
         leak = max(1.0 - float(ax.sum()), 0.0)
         s.q = leak * s.p_hat
         s.q_scale = leak / max(s.prior_sum, 1e-300)     # teleport per unit of prior
@@ -466,11 +544,12 @@ class IncrementalScores:
         operator, from the uniform-teleport solution ``z ≈ q0 (I - A)^-1 1`` and its
         residual: ``max z / (q0 - max|r|)``."""
         s = self.sol["pagerank" if name == "pagerank" else "rowsum"]
-        q0 = float(s.q.max(initial=0.0))
-        rmax = float(np.abs(s.r).max(initial=0.0)) if guarded else 0.0
+        _, zmax, _, _, rmax, q0 = s.stats()
+        if not guarded:
+            rmax = 0.0
         if q0 <= rmax:
             return np.inf
-        return float(s.z.max(initial=0.0)) / (q0 - rmax)
+        return zmax / (q0 - rmax)
 
     def _bounds(self, name: str) -> tuple[float, float]:
         """(max-abs, L1) error bounds of ``name``'s normalised scores. With
@@ -483,17 +562,16 @@ class IncrementalScores:
         (‖e‖∞ + max x |Σe|) / (Σz - |Σe|)`` and ``‖x* - x‖₁ ≤ (‖e‖₁ + |Σe|) /
         (Σz - |Σe|)``."""
         s = self.sol[name]
-        S = max(float(s.z.sum()), 1e-300)
-        pos = float(s.r[s.r > 0].sum())
-        neg = -float(s.r[s.r < 0].sum())
+        S, zmax, pos, neg, rmax, _ = s.stats()
+        S = max(S, 1e-300)
         e1 = (pos + neg) / (1.0 - self.d)
         # Σe = Σ_u c_u r_u with column sums c_u of (I - A)^-1 in [1, 1/(1 - d)]
         hi = 1.0 / (1.0 - self.d)
         esum = max(abs(pos - neg * hi), abs(pos * hi - neg))
         if esum >= S:
             return np.inf, np.inf
-        xmax = float(s.z.max(initial=0.0)) / S
-        einf = self._gmax(name) * float(np.abs(s.r).max(initial=0.0))
+        xmax = zmax / S
+        einf = self._gmax(name) * rmax
         return (einf + xmax * esum) / (S - esum), (e1 + esum) / (S - esum)
 
     def _settle_all(self) -> dict[str, dict]:
@@ -502,7 +580,6 @@ class IncrementalScores:
         release the GIL)."""
         if self.threads < 2 or self.n < 50_000:
             return {k: self._settle(k) for k in self.sol}
-        from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(1) as ex:
             fut = ex.submit(self._settle, "pagerank")
             out = {k: self._settle(k) for k in ("rowsum", "truerank")}
@@ -518,17 +595,21 @@ class IncrementalScores:
             return {"pushes": 0, "work": 0, "rounds": 0}
         a, b, o = self._parts(name)
         local = self.local > 0 and name != "rowsum"
-        S = max(float(s.z.sum()), 1e-300)
-        loose = self.rowsum_residual * float(s.q.max(initial=0.0))
+        S, _, _, _, rmax, qmax = s.stats()
+        S = max(S, 1e-300)
+        loose = self.rowsum_residual * qmax
         eps = np.inf
         if name == "rowsum":       # only its largest entry is used: a loose threshold
             eps = loose
         elif local:                # one pass at a per-vertex threshold; bound reported,
             # and no residual left that alone could move a score by tol: a residual r at
             # u moves z_v by M_vu r <= M_vv r <= r / (1 - d^2) (a walk returns in >= 2 steps)
-            eps = min(self.local * S / self.n, self.tol * (1.0 - self.d ** 2) * S)
+            eps = min(self.local * S / self.n, self.tol * (1.0 - self.d ** 2) * S,
+                      self.local_cap * S)
         pushes = work = rounds = levels = 0
         from_g = False
+        if rmax <= eps and (name == "rowsum" or local):
+            rounds = 1                 # nothing above the threshold: no pass
         while rounds < 60:
             if name == "rowsum" or local:
                 if rounds == 1:
@@ -546,7 +627,7 @@ class IncrementalScores:
                 else:                    # then lower it as far as the bound misses
                     eps = eps * min(0.5, 0.8 * self.tol / bound)
             if DEBUG: print(name, rounds, eps, self._bounds(name), self._gmax(name))
-            seeds = np.flatnonzero(np.abs(s.r) > eps).astype(np.int32)
+            seeds = _above(s.r, eps)
             if seeds.size:
                 p, w, lv = _push(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], o[0],
                                  o[1], o[2], s.coef, s.z, s.r, seeds, eps, s.inq, s.front,
@@ -569,10 +650,8 @@ class IncrementalScores:
         A) y ≥ |r|`` and ``|e| ≤ y``: each ``z_v`` is off by at most that share, and the
         normalisation by ``|Σe| / Σz`` more."""
         s = self.sol["pagerank"]
-        q0 = float(s.q.max(initial=0.0))
-        rmax = float(np.abs(s.r).max(initial=0.0))
-        S = max(float(s.z.sum()), 1e-300)
-        pos, neg = float(s.r[s.r > 0].sum()), -float(s.r[s.r < 0].sum())
+        S, _, pos, neg, rmax, q0 = s.stats()
+        S = max(S, 1e-300)
         hi = 1.0 / (1.0 - self.d)
         esum = max(abs(pos - neg * hi), abs(pos * hi - neg)) / S
         if q0 <= rmax or esum >= 1:
@@ -722,38 +801,91 @@ class IncrementalScores:
         # every ordered pair whose weight may change: the pair and its reverse
         pairs = np.unique(np.concatenate([keys, _keys(dst, src)]))
         e_old, w_old = self._weights(pairs)
-        rows = np.unique(_split(pairs)[0]).astype(np.int64)
-        for name in self.sol:                        # r -= old columns of the rows
-            self._apply_rows(name, rows, -1.0, self.sol[name].r)
+        # the columns that change: PageRank's at the sources (out-degree); TrueRank's
+        # also at the targets that follow their source back when the source carries a
+        # farm penalty (the reciprocal discount of that follow changes)
+        back = (self._exists(_keys(dst, src)) > 0) & (self.pen[src] > 0)
+        rows_of = {"pagerank": np.unique(src).astype(np.int64)}
+        rows_of["truerank"] = rows_of["rowsum"] = np.unique(
+            np.concatenate([src, dst[back]])).astype(np.int64)
+        c_old = {k: self.sol[k].coef[rows_of[k]].copy() for k in self.sol}
+        o_old = {k: self._overlay(k) for k in ("pagerank", "truerank")}
+        o_old["rowsum"] = o_old["truerank"]
+        # a batch too large for a local update: the scores are solved again (below)
+        recompute = keys.size > self.recompute_share * max(self.m_base, 1)
+        # PageRank's share runs on a second thread (the kernels release the GIL)
+        pool = (ThreadPoolExecutor(1) if self.threads >= 2 and self.n >= 50_000
+                and not recompute else None)
+        own = ("rowsum", "truerank") if pool else tuple(self.sol)
+
+        def columns(names):
+            # r += (A' - A) z over the changed columns: the base rows once with the
+            # change of coefficient, the overlay rows out with the old one, in with the new
+            for name in names if not recompute else ():
+                sol, rows = self.sol[name], rows_of[name]
+                c_new = sol.coef[rows]
+                self._apply_rows(name, rows, c_new - c_old[name], sol.r, overlay=None)
+                self._apply_rows(name, rows, -c_old[name], sol.r, base=False,
+                                 overlay=o_old[name])
+                self._apply_rows(name, rows, c_new, sol.r, base=False)
         # overlay: the existence change, then the TrueRank weight change it implies
         ukeys, vals = _union(self.ov_keys, np.stack([self.ov_e, self.ov_w], 1), pairs)
         vals[np.searchsorted(ukeys, keys), 0] += d
         self.ov_keys, self.ov_e = ukeys, np.ascontiguousarray(vals[:, 0])
+        self._ov_csr = None
         e_new, w_new = self._weights(pairs)
         vals[np.searchsorted(ukeys, pairs), 1] += w_new - w_old
         keep = (vals[:, 0] != 0) | (vals[:, 1] != 0)
         self.ov_keys = ukeys[keep]
+        self._ov_csr = None
         self.ov_e = np.ascontiguousarray(vals[keep, 0])
         self.ov_w = np.ascontiguousarray(vals[keep, 1])
         np.add.at(self.out_deg, src, d.astype(np.int64))
         np.add.at(self.in_deg, dst, d.astype(np.int64))
-        for s in self.sol.values():
-            np.add.at(s.norm, src, d)
-            s.refresh_coef(rows)
-        for name in self.sol:                        # r += new columns of the rows
-            self._apply_rows(name, rows, 1.0, self.sol[name].r)
+        for name, sol in self.sol.items():
+            np.add.at(sol.norm, src, d)
+            sol.refresh_coef(rows_of[name])
+
+        def pagerank_job():
+            columns(("pagerank",))
+            return self._settle("pagerank")
+        fut = pool.submit(pagerank_job) if pool else None
+        columns(own)
         psrc, pdst = _split(pairs)
         np.add.at(self.reach, pdst, self.a[psrc] * (w_new - w_old))
         self.touched_ = np.unique(np.concatenate([src, dst])).astype(np.int32)
-        if self.det is not None:
+        if self.det is not None:                     # TrueRank's and reach's weights
             stats["detection"] = self._redetect()
-        stats.update(self._settle_all())
+        if recompute:
+            stats.update(self._recompute())
+        for name in ("rowsum", "truerank") if pool else tuple(self.sol):
+            stats[name] = self._settle(name)
+        if pool is not None:
+            stats["pagerank"] = fut.result()
+            pool.shutdown()
         if self.ov_keys.size > self.overlay_share * max(self.m_base, 1):
             self.merge()
             stats["merged"] = True
         stats["seconds"] = time.perf_counter() - t0
         self.stats_ = stats
         return stats
+
+    def _recompute(self) -> dict[str, Any]:
+        """Solve the three scores again over the current graph (the overlay merged, the
+        production tolerance) and restart their residuals: cheaper than a push when a
+        batch changes more than ``stream_recompute_share`` of the follows."""
+        t0 = time.perf_counter()
+        self.merge()
+        full = self.full_scores(tol=None, rowsum=True)
+        tr = self.sol["truerank"]
+        tr.prior_sum = float(self.voter.sum())
+        tr.p_hat = self.voter / max(tr.prior_sum, 1e-300)
+        for name, sol in self.sol.items():
+            sol.z = np.asarray(full[name], np.float64).copy()
+            sol.coef = sol._coef(sol.give, sol.norm)
+            self._init_residual(name, sol)
+        self.reach = np.asarray(full["reach"], np.float64).copy()
+        return {"recomputed": True, "recompute_seconds": round(time.perf_counter() - t0, 4)}
 
     def _redetect(self) -> dict[str, Any]:
         """Update the detection of the touched accounts
@@ -765,7 +897,8 @@ class IncrementalScores:
         t0 = time.perf_counter()
         t = self.touched_
         tab = self.det.update(t, self.in_deg[t], self.out_deg[t])
-        out: dict[str, Any] = {"touched": int(t.size), "changed": int(tab.num_rows)}
+        out: dict[str, Any] = {"touched": int(t.size), "changed": int(tab.num_rows),
+                               "update_seconds": round(time.perf_counter() - t0, 4)}
         if tab.num_rows:
             v = np.asarray(tab.column("vertex"), np.int64)
             auth = np.asarray(tab.column("authenticity"), np.float64)
@@ -776,24 +909,22 @@ class IncrementalScores:
             self.a[v] = a_new
             moved = v[da[v] != 0]
             if moved.size:                   # reach: exact, over the current follows
-                one = np.ones(self.n)
-                _scatter_rows(moved, da, one, 1.0, self.reach, self.op, self.oi, self.ow,
-                              True)
+                one, dm = np.ones(self.n), np.ascontiguousarray(da[moved])
+                _scatter_rows(moved, dm, one, self.reach, self.op, self.oi, self.ow, True)
                 if self.ov_keys.size:
-                    o_ip, o_ix, o_w = _overlay_csr(self.ov_keys, self.ov_w, self.n)
-                    _scatter_rows(moved, da, one, 1.0, self.reach, o_ip, o_ix, o_w, True)
+                    o_ip, o_ix, o_w = self._overlay("truerank")
+                    _scatter_rows(moved, dm, one, self.reach, o_ip, o_ix, o_w, True)
             ch = voter_new != self.voter[v]
             rows, new = v[ch], voter_new[ch]
             if rows.size:
-                for name in ("truerank", "rowsum"):
-                    self._apply_rows(name, rows, -1.0, self.sol[name].r)
                 dv = new - self.voter[rows]
                 self.voter[rows] = new
-                for name in ("truerank", "rowsum"):
+                for name in ("truerank", "rowsum"):    # columns scaled: one pass
                     sol = self.sol[name]
+                    c0 = sol.coef[rows].copy()
                     sol.give[rows] = new
                     sol.refresh_coef(rows)
-                    self._apply_rows(name, rows, 1.0, sol.r)
+                    self._apply_rows(name, rows, sol.coef[rows] - c0, sol.r)
                 tr = self.sol["truerank"]      # its teleport follows the voter weight
                 tr.q[rows] += tr.q_scale * dv
                 tr.r[rows] += tr.q_scale * dv
@@ -835,6 +966,7 @@ class IncrementalScores:
         self.op, self.oi = op, np.ascontiguousarray(dst, np.int32)
         self.ow = self._disc(self.op, self.oi)
         self.m_base = int(self.oi.shape[0])
+        self._ov_csr = None
         self.ov_keys, self.ov_e, self.ov_w = _EMPTY_I64.copy(), _EMPTY_F64.copy(), \
             _EMPTY_F64.copy()
 
@@ -873,13 +1005,17 @@ class IncrementalScores:
             out.append((ip, ix, w, sc))
         return out
 
-    def full_scores(self, graph=None, *, tol: float = 1e-12,
-                    max_iter: int | None = None) -> dict[str, np.ndarray]:
+    def full_scores(self, graph=None, *, tol: float | None = 1e-12,
+                    max_iter: int | None = None, rowsum: bool = False
+                    ) -> dict[str, np.ndarray]:
         """The same scores recomputed from scratch (converged: ``tol`` 1e-12) over the
         same detection state, in this object's vertex order.
 
         Parameters
         ----------
+        rowsum : bool, optional
+            Also solve TrueRank's operator with a uniform teleport (``"rowsum"``, the
+            solution the error bound reads).
         graph : FollowGraph, optional
             Recompute over this graph (e.g. rebuilt from the store after the stream;
             its accounts must be those of this object, matched by uid) instead of this
@@ -925,4 +1061,8 @@ class IncrementalScores:
                        norm=norm, n=n, **kw)
               if n and self.voter.sum() > 0 else np.zeros(n))
         reach = in_sum(ip, ii, self.a, disc) if n else np.zeros(0)
-        return {"pagerank": pr, "truerank": tr, "reach": reach}
+        out = {"pagerank": pr, "truerank": tr, "reach": reach}
+        if rowsum:        # TrueRank's operator with a uniform teleport (the error bound)
+            out["rowsum"] = (pagerank(layers=[(ip, ii, disc)] + layers_i, give=self.voter,
+                                      norm=norm, n=n, **kw) if n else np.zeros(0))
+        return out
