@@ -73,3 +73,17 @@ def test_large_batch_is_solved_again_and_pushes_go_on_from_there(sim_ctx):
     st = inc.apply(small, np.zeros((0, 2), np.int64))
     assert "recomputed" not in st and st["pagerank"]["pushes"] > 0
     _close(inc, inc.full_scores(max_iter=150))
+
+
+def test_recompute_after_new_accounts(sim_ctx):
+    g = sim_ctx.data.graph
+    rng = np.random.default_rng(4)
+    inc = IncrementalScores(sim_ctx, tol=1e-7, recompute_share=1.0)
+    new = np.stack([rng.integers(g.n, size=30), g.n + np.arange(30)], 1)
+    inc.apply(new, np.zeros((0, 2), np.int64))          # 30 new accounts, pushed
+    assert inc.n == g.n + 30
+    inc.recompute_share = 0.0
+    big = rng.integers(inc.n, size=(500, 2))
+    st = inc.apply(big[big[:, 0] != big[:, 1]], np.zeros((0, 2), np.int64))
+    assert st["recomputed"]
+    _close(inc, inc.full_scores(max_iter=150))

@@ -877,9 +877,10 @@ class IncrementalScores:
         t0 = time.perf_counter()
         self.merge()
         full = self.full_scores(tol=None, rowsum=True)
-        tr = self.sol["truerank"]
-        tr.prior_sum = float(self.voter.sum())
-        tr.p_hat = self.voter / max(tr.prior_sum, 1e-300)
+        for name, sol in self.sol.items():      # teleports over today's accounts
+            prior = self.voter if name == "truerank" else np.ones(self.n)
+            sol.prior_sum = float(prior.sum())
+            sol.p_hat = prior / max(sol.prior_sum, 1e-300)
         for name, sol in self.sol.items():
             sol.z = np.asarray(full[name], np.float64).copy()
             sol.coef = sol._coef(sol.give, sol.norm)
