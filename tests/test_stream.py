@@ -418,6 +418,7 @@ def test_save_every_keeps_one_run_and_a_kill_loses_little(jet, tmp_path):
 
 
 def test_ctrl_c_saves_cursor_and_scores(jet, tmp_path, capsys):
+    before = signal.getsignal(signal.SIGINT)   # whatever an earlier test set
     db = str(tmp_path / "s.duckdb")
     # a first watch fills the store, so the scores cover its four accounts however many
     # events the second one applies before the signal lands
@@ -435,7 +436,7 @@ def test_ctrl_c_saves_cursor_and_scores(jet, tmp_path, capsys):
     cap = capsys.readouterr()
     doc = json.loads(cap.out)
     assert doc["stopped"] == "stop" and doc["saves"] >= 1 and "stopped; the cursor" in cap.err
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    assert signal.getsignal(signal.SIGINT) is before  # put back
     with Store(db, read_only=True) as store:
         assert store.stream_cursor(SOURCE) == doc["cursor"]
         runs = store.runs_table().to_pylist()
