@@ -71,9 +71,11 @@ def watch_bluesky(
         "drop). Waits back off exponentially with jitter (settings "
         "stream_reconnect_base_s, stream_reconnect_cap_s)."),
     rescore: bool = typer.Option(
-        False, "--rescore/--no-rescore", help="Fit detection once at the start, update "
-        "PageRank, TrueRank and authentic reach incrementally as follows change, and save "
-        "them as one run of kind stream, updated in place."),
+        False, "--rescore/--no-rescore", help="Fit detection once at the start, then, as "
+        "follows change, update the detection of the touched accounts and PageRank, "
+        "TrueRank and authentic reach incrementally (settings stream_push_local, "
+        "stream_detection, stream_recompute_share), and save them as one run of kind "
+        "stream, updated in place."),
     save_every: Optional[float] = typer.Option(
         None, "--save-every", help="With --rescore: save the scores after a re-score once "
         "this many seconds have passed since the last save (default: setting "
