@@ -39,7 +39,7 @@ order) at a per-account threshold ``eps``:
   Measured on the 50M-follow simulated platform after 10,000 new follows: largest
   absolute error 1.8e-8 (target 1e-6), 3.4% of the time of a full recompute of the
   scores (``benchmarks/bench_stream.py``).
-* a batch that changes more than ``stream_recompute_share`` (0.2%) of the follows is
+* a batch that changes more than ``stream_recompute_share`` (1%) of the follows is
   solved again over the merged graph (:meth:`IncrementalScores._recompute`): on smaller
   graphs a push through that many changes costs more than a recompute.
 * ``bound`` (``stream_push_local`` = 0, or an explicit ``tol``): ``eps`` starts with ``G ·
@@ -371,7 +371,7 @@ class IncrementalScores:
         (``stream_detection``, on).
     recompute_share : float, optional
         Solve the scores again instead of pushing when a batch changes more than this
-        share of the follows (``stream_recompute_share``, 0.2%).
+        share of the follows (``stream_recompute_share``, 1%).
 
     Attributes
     ----------
