@@ -221,3 +221,27 @@ def test_toy_graph_without_classifier():
     inc = IncrementalDetection(ctx)
     t = inc.update([3, 3], [0, 0], [2500, 2])                       # the last counts win
     assert t.num_rows == 0 and inc.category[3] == "real"
+
+
+def test_rows_that_cross_no_split_are_not_predicted_and_nothing_changes(sim_ctx):
+    """Only rows whose changed features cross a split threshold of the trees are
+    predicted again; the verdicts equal those of predicting every row."""
+    from trueclout.detect.incremental import split_cuts
+    ctx = sim_ctx
+    g = ctx.data.graph
+    cuts = split_cuts(ctx.ensemble.members_["classifier"])
+    assert cuts and all(np.all(np.diff(t) > 0) for t in cuts.values())
+    fast, every = IncrementalDetection(ctx), IncrementalDetection(ctx)
+    every._cuts = None
+    rng = np.random.default_rng(11)
+    v = rng.choice(g.n, 2000, replace=False)
+    din, dout = g.in_degree()[v], g.out_degree()[v]
+    for step in range(3):                       # small and large count changes
+        fo = din + rng.integers(0, 2 + 40 * step, v.size)
+        fi = dout + rng.integers(0, 2 + 400 * step, v.size)
+        a, b = fast.update(v, fo, fi), every.update(v, fo, fi)
+        assert a.equals(b)
+        assert np.array_equal(fast.authenticity, every.authenticity)
+        assert np.array_equal(fast.weight, every.weight)
+        assert every.stats_["predicted"] == v.size
+        assert 0 < fast.stats_["predicted"] < v.size

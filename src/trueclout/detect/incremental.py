@@ -110,6 +110,58 @@ def _int_array(x: Any, name: str) -> np.ndarray:
     return a
 
 
+def split_cuts(detector: Any) -> dict[int, np.ndarray] | None:
+    """Per feature column: the sorted thresholds on which a fitted classifier member's
+    trees split (``None`` when its trees cannot be read, or split on categories).
+
+    Two rows on the same side of every threshold of every column (and with the same
+    missing values) get the same prediction from every tree, so the same calibrated
+    authenticity: :meth:`IncrementalDetection.update` predicts only rows that cross one.
+
+    Examples
+    --------
+    >>> split_cuts(object()) is None
+    True
+    """
+    try:
+        model = detector.model_
+        cols = np.asarray(model.columns_)
+        feats, thr = [], []
+        for cc in model.calibrated_.calibrated_classifiers_:
+            est = cc.estimator
+            cat = getattr(est, "is_categorical_", None)
+            if cat is not None and np.any(cat):
+                return None
+            for trees in est._predictors:
+                for tree in trees:
+                    nodes = tree.nodes
+                    inner = nodes["is_leaf"] == 0
+                    if np.any(nodes["is_categorical"][inner]):
+                        return None
+                    feats.append(cols[nodes["feature_idx"][inner]])
+                    thr.append(np.asarray(nodes["num_threshold"][inner], np.float64))
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return None
+    if not feats:
+        return {}
+    f, t = np.concatenate(feats), np.concatenate(thr)
+    return {int(c): np.unique(t[f == c]) for c in np.unique(f)}
+
+
+def _same_side(cuts: dict[int, np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rows of ``a`` and ``b`` on the same side of every cut (NaN alike)."""
+    same = np.ones(a.shape[0], bool)
+    for c, t in cuts.items():
+        x, y = a[:, c].astype(np.float64), b[:, c].astype(np.float64)
+        moved = ~((x == y) | (np.isnan(x) & np.isnan(y)))
+        if not moved.any():
+            continue
+        xm, ym = x[moved], y[moved]
+        ok = (np.isnan(xm) == np.isnan(ym)) & (np.searchsorted(t, xm) == np.searchsorted(t, ym))
+        same[np.flatnonzero(moved)[~ok]] = False
+    return same
+
+
 class IncrementalDetection:
     """The ensemble's per-account verdicts, kept up to date under count changes.
 
@@ -192,6 +244,7 @@ class IncrementalDetection:
         clf = ens.members_.get("classifier")
         self._clf = clf if clf is not None and hasattr(clf, "features_") else None
         self.features = None
+        self._cuts = split_cuts(self._clf) if self._clf is not None else None
         if self._clf is not None:
             self.features = np.array(self._clf.features_, dtype=np.float32, copy=True)
             self._aligned["classifier"] = np.array(self._aligned["classifier"], copy=True)
@@ -295,6 +348,7 @@ class IncrementalDetection:
         old = v < self.n_fitted
         w, fo, fi = v[old], fo[old].astype(np.float64), fi[old].astype(np.float64)
         extra = {k: x[old] for k, x in extra.items()}
+        predicted = 0
         prev = (self.authenticity[w].copy(), self.category[w].copy(),
                 self.suspicious[w].copy(), self.weight[w].copy())
         if w.size:
@@ -314,15 +368,22 @@ class IncrementalDetection:
                     with np.errstate(invalid="ignore", divide="ignore"):
                         X[:, _COL["graph_reciprocity"]] = np.where(
                             fi > 0, rec / np.maximum(fi, 1), np.nan)
-                self.features[w] = X
                 clf = self._clf
                 ok = judgeable(X)
-                auth = clf.model_.authenticity(X) if w.size else np.zeros(0)
-                score = np.where(ok, 1.0 - auth, 0.0)
-                aligned["classifier"] = align_to_threshold(score, clf.threshold_)
-                labels["classifier"] = (score >= clf.threshold_).astype(np.int8)
+                # only rows that cross a split of the trees can change their prediction
+                redo = np.ones(w.size, bool)
+                if self._cuts is not None:
+                    before = self.features[w]
+                    redo = ~_same_side(self._cuts, before, X) | (ok != judgeable(before))
+                self.features[w] = X
+                r = np.flatnonzero(redo)
+                auth = clf.model_.authenticity(X[r]) if r.size else np.zeros(0)
+                score = np.where(ok[r], 1.0 - auth, 0.0)
+                aligned["classifier"][r] = align_to_threshold(score, clf.threshold_)
+                labels["classifier"][r] = (score >= clf.threshold_).astype(np.int8)
                 self._aligned["classifier"][w] = aligned["classifier"]
                 self._labels["classifier"][w] = labels["classifier"]
+                predicted = int(r.size)
             din, dout = self._din[w], self._dout[w]
             followed = self._followed_fit[w] & (din > 0)
             in_graph = (din > 0) | (dout > 0)
@@ -362,9 +423,10 @@ class IncrementalDetection:
             "category_changed": int((self.category[w] != prev[1]).sum()),
             "flagged": int((self.suspicious[w] & ~prev[2]).sum()),
             "cleared": int((~self.suspicious[w] & prev[2]).sum()),
-            "seconds": time.perf_counter() - t0,
+            "predicted": predicted, "seconds": time.perf_counter() - t0,
         }
         return table
 
 
-__all__ = ["IncrementalDetection", "HELD_FEATURES", "HELD_MEMBERS", "UPDATE_SCHEMA"]
+__all__ = ["IncrementalDetection", "HELD_FEATURES", "HELD_MEMBERS", "UPDATE_SCHEMA",
+           "split_cuts"]
