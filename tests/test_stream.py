@@ -540,3 +540,32 @@ def test_stream_to_incremental_matches_store_graph(sim_score_store, sim_ctx, tmp
         g = build_graph(store)
     assert g.n == inc.n
     _close(inc, inc.full_scores(g, max_iter=120))
+
+
+def test_full_every_refits_from_the_store(jet, tmp_path):
+    """With a schedule, a re-score is a new fit from the store: the new scorer sees every
+    applied follow, and the summary counts the fits."""
+    from trueclout.errors import UsageError
+    srv = jet()
+    fits, seen = [], []
+
+    def refit():                                   # reads the store, as the CLI's does
+        seen.append(store.counts()["follows"])
+        sc = FakeScorer()
+        fits.append(sc)
+        return sc
+    with Store(tmp_path / "s.duckdb") as store:
+        first = FakeScorer()
+        s = watch(store, url=srv.url, scorer=first, batch_events=3, rescore_events=1,
+                  save_every=0, max_reconnects=0, refit=refit, full_every=1e-9)
+        assert s["refits"] == len(fits) == s["rescores"] >= 2
+        assert first.rescores == 0                 # every re-score was a new fit
+        assert seen[0] > 0 and seen == sorted(seen)  # each fit saw the applied batches
+        # no schedule: plain re-scores
+        sc = FakeScorer()
+        s = watch(store, url=jet().url, scorer=sc, batch_events=3, rescore_events=1,
+                  max_reconnects=0, refit=refit, full_every=0)
+        assert s["refits"] == 0
+    with pytest.raises(UsageError):
+        with Store(tmp_path / "t.duckdb") as store:
+            watch(store, url=srv.url, full_every=-1)

@@ -982,6 +982,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("stream_open_timeout_s", 10.0,
             "Seconds allowed for the websocket opening handshake with Jetstream.",
             "websockets library default (open_timeout=10)"),
+    Setting("stream_full_every_s", 86400.0,
+            "With `watch --rescore`, fit detection and the scores again from the store "
+            "(the full run) once this many seconds have passed since the last fit; 0 "
+            "never.",
+            "our choice: daily, as the batch ranking runs; on the 50M-follow platform a "
+            "fit takes about 70 s (detection 55 s, the starting scores 15 s)"),
     Setting("stream_save_every_s", 300.0,
             "With `watch --rescore`, save the current scores (after a re-score) once this "
             "many seconds have passed since the last save, so a killed watch loses at most "

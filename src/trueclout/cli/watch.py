@@ -70,6 +70,12 @@ def watch_bluesky(
         "between, after the connection drops (default: unlimited; 0: stop at the first "
         "drop). Waits back off exponentially with jitter (settings "
         "stream_reconnect_base_s, stream_reconnect_cap_s)."),
+    full_every: Optional[float] = typer.Option(
+        None, "--full-every", help="With --rescore: fit detection and the scores again "
+        "from the store once this many seconds have passed since the last fit, so what "
+        "the incremental updates hold (the graph-global detectors, trust) catches up "
+        "(default: setting stream_full_every_s, 86400; 0: never). The stream waits "
+        "meanwhile and resumes from the socket or, after a drop, from the cursor."),
     rescore: bool = typer.Option(
         False, "--rescore/--no-rescore", help="Fit detection once at the start, then, as "
         "follows change, update the detection of the touched accounts and PageRank, "
@@ -103,6 +109,8 @@ def watch_bluesky(
         raise UsageError("--max-reconnects must be at least 0", field="max_reconnects")
     if save_every is not None and save_every < 0:
         raise UsageError("--save-every must be at least 0", field="save_every")
+    if full_every is not None and full_every < 0:
+        raise UsageError("--full-every must be at least 0", field="full_every")
     wanted = read_dids(dids) if dids is not None else []
 
     def progress(s: dict) -> None:
@@ -110,7 +118,8 @@ def watch_bluesky(
                   f"+{s.get('follows_added', 0):,}/-{s.get('follows_removed', 0):,}  "
                   f"interactions +{s.get('interactions_added', 0):,}  skipped "
                   f"{sum(s['skipped'].values()):,}  reconnects {s['reconnects']}" +
-                  (f"  rescores {s['rescores']}  saves {s['saves']}" if rescore else ""),
+                  (f"  rescores {s['rescores']}  refits {s['refits']}  saves {s['saves']}"
+                   if rescore else ""),
                   highlight=False)
 
     def reconnecting(r: dict) -> None:
@@ -118,16 +127,18 @@ def watch_bluesky(
                   f"in {r['delay']:.1f} s from cursor {r['cursor']}", highlight=False)
 
     with Store(_db(db)) as store, stop_on_signals(threading.Event()) as stop:
-        scorer = None
+        scorer = fit = None
         if rescore:
-            from ..score.context import score_context
-            from ..score.incremental import IncrementalScores
-            err.print("fitting detection and the starting scores ...")
-            scorer = IncrementalScores(score_context(store))
+            def fit():
+                from ..score.context import score_context
+                from ..score.incremental import IncrementalScores
+                err.print("fitting detection and the starting scores ...")
+                return IncrementalScores(score_context(store))
+            scorer = fit()
         summary = watch(store, url=url, collections=cols, dids=wanted,
                         max_events=max_events, scorer=scorer, progress=progress,
                         stop=stop, save_every=save_every, max_reconnects=max_reconnects,
-                        on_reconnect=reconnecting)
+                        on_reconnect=reconnecting, refit=fit, full_every=full_every)
     failed = summary["stopped"] == "reconnects_exhausted"
     if failed:
         err.print(f"[red]error:[/red] the connection to Jetstream dropped "

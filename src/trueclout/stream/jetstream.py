@@ -173,7 +173,8 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
           reconnect_cap_s: float | None = None,
           on_reconnect: Callable[[dict], None] | None = None,
           sleep: Callable[[float], Any] | None = None,
-          rng: random.Random | None = None) -> dict[str, Any]:
+          rng: random.Random | None = None, refit: Callable[[], Any] | None = None,
+          full_every: float | None = None) -> dict[str, Any]:
     """Read Jetstream and apply its events to ``store`` until stopped, reconnecting after
     drops.
 
@@ -216,12 +217,17 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
         Waits that many seconds (default: ``stop.wait``, so a stop ends the wait).
     rng : random.Random, optional
         Source of the backoff's jitter.
+    refit : callable, optional
+        Returns a new scorer fitted from the store as it stands (the full run: detection
+        of every detector, then the scores); called in place of a re-score once
+        ``full_every`` seconds (``stream_full_every_s``) have passed since the last fit,
+        so what the incremental updates hold (graph-global detectors, trust) catches up.
 
     Returns
     -------
     dict
         ``messages``, ``applied``, ``skipped`` by reason, store totals, ``cursor``,
-        ``resumed_from``, ``rescores``, ``saves``, ``run_id``, ``reconnects``,
+        ``resumed_from``, ``rescores``, ``refits``, ``saves``, ``run_id``, ``reconnects``,
         ``stopped`` (``stop``, ``max_events``, ``interrupted`` or
         ``reconnects_exhausted``), ``error`` (why the last connection dropped, when
         reconnects ran out), ``interrupted``, ``closed`` and ``url``.
@@ -253,6 +259,9 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
         raise UsageError("the reconnect backoff (stream_reconnect_base_s, "
                          "stream_reconnect_cap_s) must not be negative")
     open_s = float(config.get("stream_open_timeout_s"))
+    full_s = float(config.value("stream_full_every_s", full_every))
+    if full_s < 0:
+        raise UsageError("--full-every must be at least 0", field="full_every")
     stop = stop if stop is not None else threading.Event()
     sleep = sleep or stop.wait
     on_reconnect = on_reconnect or _log_reconnect
@@ -260,6 +269,7 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
     started = datetime.now(timezone.utc)
     st: dict[str, Any] = {"since": 0, "rescores": 0, "saves": 0, "run_id": None,
                           "t_scored": time.monotonic(), "t_saved": time.monotonic(),
+                          "t_fit": time.monotonic(), "refits": 0,
                           "messages": 0, "reconnects": 0, "stopped": None, "error": None}
 
     def on_batch(res: dict) -> None:
@@ -274,7 +284,13 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
             progress(summary())
 
     def rescore() -> None:
-        scorer.rescore()
+        nonlocal scorer
+        if refit is not None and full_s > 0 and time.monotonic() - st["t_fit"] >= full_s:
+            scorer = refit()                 # the store holds every applied batch
+            st["refits"] += 1
+            st["t_fit"] = time.monotonic()
+        else:
+            scorer.rescore()
         st["since"] = 0
         st["rescores"] += 1
         st["t_scored"] = time.monotonic()
@@ -297,6 +313,7 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
         return {"url": first_url, "messages": st["messages"], "resumed_from": first,
                 **applier.summary(), "rescores": st["rescores"], "saves": st["saves"],
                 "run_id": st["run_id"], "reconnects": st["reconnects"],
+                "refits": st["refits"],
                 "stopped": st["stopped"], "error": st["error"],
                 "interrupted": st["stopped"] == "interrupted",
                 "closed": st["stopped"] == "reconnects_exhausted"}
