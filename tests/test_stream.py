@@ -393,6 +393,7 @@ def test_save_every_keeps_one_run_and_a_kill_loses_little(jet, tmp_path):
         assert [r["kind"] for r in runs] == ["stream"] and runs[0]["run_id"] == s["run_id"]
         summary = json.loads(runs[0]["summary"])
         assert summary["saves"] == 6 and summary["final"] and summary["cursor"] == LAST_T
+        assert runs[0]["status"] == "ok"
         assert _run_scores(store, s["run_id"]) == {ALICE: 1.0, BOB: 1.0, CAROL: 0.0,
                                                    DAVE: 0.0}
     # a watch killed after its third batch keeps the scores of its last save
@@ -411,6 +412,7 @@ def test_save_every_keeps_one_run_and_a_kill_loses_little(jet, tmp_path):
             assert len(runs) == int(kept)
             if kept:
                 assert json.loads(runs[0]["summary"])["final"] is False
+                assert runs[0]["status"] == "running"     # killed: not marked complete
                 # nine lines in three batches; the ninth is a replay of the first
                 assert json.loads(runs[0]["summary"])["cursor"] == _time(LINES[7])
                 assert _run_scores(store, runs[0]["run_id"]) == {

@@ -174,7 +174,9 @@ class StreamStore:
         summary and ``finished_at`` in place, in one transaction. Returns the run id.
 
         A long watch thus keeps one run in ``runs``, whose scores are those of its last
-        save, instead of adding a run per save.
+        save, instead of adding a run per save. Its ``status`` is ``running`` until a
+        save whose summary says ``final`` (the watch's last), then ``ok``: a killed
+        watch's run stays ``running``.
 
         Examples
         --------
@@ -186,13 +188,19 @@ class StreamStore:
         True
         >>> s.runs_table().num_rows, s.sql_rows("SELECT value FROM scores ORDER BY uid")
         (1, [(3.0,), (4.0,)])
+        >>> _ = s.save_stream_run(rid, {}, {"final": True}, u, {"x": np.array([3.0, 4.0])})
+        >>> s.sql_rows("SELECT status FROM runs")
+        [('ok',)]
         """
         if self.read_only:
             raise StoreError("the store is open read-only; cannot save the scores")
         known = run_id is not None and self.con.execute(
             "SELECT count(*) FROM runs WHERE run_id = ?", [int(run_id)]).fetchall()[0][0]
+        status = "ok" if summary.get("final", False) else "running"
         if not known:
-            return self.save_run(kind, params, summary, uids, scores, started_at=started_at)
+            rid = self.save_run(kind, params, summary, uids, scores, started_at=started_at)
+            self.con.execute("UPDATE runs SET status = ? WHERE run_id = ?", [status, rid])
+            return rid
         uids = np.asarray(uids, dtype=np.int32)
         for name, v in scores.items():
             if np.asarray(v).shape != uids.shape:
@@ -212,8 +220,9 @@ class StreamStore:
         try:
             con.execute("DELETE FROM scores WHERE run_id = ?", [rid])
             con.execute("INSERT INTO scores SELECT * FROM _stream_run_scores")
-            con.execute("UPDATE runs SET finished_at = ?, summary = ? WHERE run_id = ?",
-                        [datetime.now(timezone.utc), json.dumps(summary, default=str), rid])
+            con.execute("UPDATE runs SET finished_at = ?, summary = ?, status = ? "
+                        "WHERE run_id = ?", [datetime.now(timezone.utc),
+                                             json.dumps(summary, default=str), status, rid])
             con.execute("COMMIT")
         except BaseException:  # Ctrl-C included: the last save stays whole
             con.execute("ROLLBACK")
