@@ -114,7 +114,6 @@ _MASK = np.int64(0xFFFFFFFF)
 
 #: Scores kept up to date.
 SCORES = ("pagerank", "truerank", "reach")
-DEBUG = False
 
 
 # -- numba kernels -----------------------------------------------------------------------
@@ -551,6 +550,12 @@ class IncrementalScores:
             return np.inf
         return zmax / (q0 - rmax)
 
+    def _esum(self, pos: float, neg: float) -> float:
+        """Bound on ``|Σe|`` from the positive and negative residual masses: ``Σe = Σ_u
+        c_u r_u`` with the column sums ``c_u`` of ``(I - A)^-1`` in ``[1, 1/(1 - d)]``."""
+        hi = 1.0 / (1.0 - self.d)
+        return max(abs(pos - neg * hi), abs(pos * hi - neg))
+
     def _bounds(self, name: str) -> tuple[float, float]:
         """(max-abs, L1) error bounds of ``name``'s normalised scores. With
         ``e = z* - z = (I - A)^-1 r``: ``‖e‖∞ ≤ Gmax ‖r‖∞`` (all entries of
@@ -565,9 +570,7 @@ class IncrementalScores:
         S, zmax, pos, neg, rmax, _ = s.stats()
         S = max(S, 1e-300)
         e1 = (pos + neg) / (1.0 - self.d)
-        # Σe = Σ_u c_u r_u with column sums c_u of (I - A)^-1 in [1, 1/(1 - d)]
-        hi = 1.0 / (1.0 - self.d)
-        esum = max(abs(pos - neg * hi), abs(pos * hi - neg))
+        esum = self._esum(pos, neg)
         if esum >= S:
             return np.inf, np.inf
         xmax = zmax / S
@@ -626,7 +629,6 @@ class IncrementalScores:
                     from_g = True
                 else:                    # then lower it as far as the bound misses
                     eps = eps * min(0.5, 0.8 * self.tol / bound)
-            if DEBUG: print(name, rounds, eps, self._bounds(name), self._gmax(name))
             seeds = _above(s.r, eps)
             if seeds.size:
                 p, w, lv = _push(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], o[0],
@@ -652,8 +654,7 @@ class IncrementalScores:
         s = self.sol["pagerank"]
         S, _, pos, neg, rmax, q0 = s.stats()
         S = max(S, 1e-300)
-        hi = 1.0 / (1.0 - self.d)
-        esum = max(abs(pos - neg * hi), abs(pos * hi - neg)) / S
+        esum = self._esum(pos, neg) / S
         if q0 <= rmax or esum >= 1:
             return float("inf")
         rel = rmax / (q0 - rmax)
