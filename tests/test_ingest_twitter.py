@@ -120,7 +120,8 @@ CSV_HEADER = ('"id","name","screen_name","statuses_count","followers_count","fri
 
 
 def test_twitter_csv_cresci_layout(tmp_path):
-    p = tmp_path / "users.csv"
+    (tmp_path / "cresci-2015").mkdir()
+    p = tmp_path / "cresci-2015" / "users.csv"  # the labels' source is the set's folder
     p.write_text(CSV_HEADER
                  + '"1","Ann","ann","20","5","3","1","0","Fri Apr 06 10:58:22 +0000 2007",'
                    '"http://a","it","Rome","Roma",,,,"1","line one\nline two",'

@@ -55,6 +55,16 @@ INTERACTION_KINDS = ("like", "repost", "reply", "mention", "quote")
 #: the rest are ground-truth roles the simulator plants for evaluation.
 LABELS = ("human", "fake", "bot", "farm", "pod", "customer", "fast_growth")
 
+#: Other words labelled data sets use for the same classes, mapped to :data:`LABELS`
+#: (case-insensitive): the Botometer bot repository writes ``bot``/``human``, the MIB
+#: sets ``genuine``, the social honeypot (Lee et al. 2011) ``polluter``/``legitimate``,
+#: InstaFake ``real``/``fake``.
+LABEL_SYNONYMS = {
+    "real": "human", "genuine": "human", "legitimate": "human", "legit": "human",
+    "polluter": "bot", "content_polluter": "bot", "spambot": "bot", "spammer": "bot",
+    "fake_follower": "fake", "bought": "fake",
+}
+
 _DATA_FIELDS: dict[str, list[pa.Field]] = {
     "accounts": [
         pa.field("platform", STR), pa.field("account_id", STR), pa.field("handle", STR),

@@ -125,18 +125,23 @@ FEATURES: tuple[Feature, ...] = (
     Feature("has_name", "name", "text", 0, "display name is not empty"),
     Feature("default_profile_image", "image", "profile", -1,
             "the account kept the default avatar (1) or not (0)"),
+    Feature("protected", "private", "profile", +1,
+            "the account is private (protected) (1) or public (0)"),
     Feature("completeness", "description", "text", +1,
             "mean of has_description, has_url, has_location"),
     # -- name, handle, description ----------------------------------------------------
     Feature("name_length", "name", "text", 0, "characters in the display name"),
     Feature("name_digits", "name", "text", 0, "digits in the display name"),
     Feature("name_words", "name", "text", 0, "words (space-separated) in the display name"),
-    Feature("handle_length", "handle", "text", 0, "characters in the handle"),
-    Feature("handle_digits", "handle", "text", 0, "digits in the handle"),
+    Feature("handle_length", "handle", "text", 0,
+            "characters in the handle (or extra.handle_length where the source gives "
+            "only the length)"),
+    Feature("handle_digits", "handle", "text", 0,
+            "digits in the handle (or extra.handle_digits)"),
     Feature("handle_upper", "handle", "text", 0, "capital letters in the handle"),
     Feature("handle_underscore", "handle", "text", 0, "underscores in the handle"),
     Feature("description_length", "description", "text", 0,
-            "characters in the description (0 when empty)"),
+            "characters in the description (0 when empty; or extra.description_length)"),
     # -- graph ----------------------------------------------------------------------
     Feature("graph_log_in_degree", "graph_degree", "graph", 0,
             "log1p(followers in the follow graph)"),
@@ -188,7 +193,7 @@ MODEL_FEATURES: tuple[str, ...] = tuple(
 
 #: Version of the feature schema: a saved model records it and refuses to load under
 #: another one. Bump ``_SCHEMA_REVISION`` when a computation changes without a rename.
-_SCHEMA_REVISION = 1
+_SCHEMA_REVISION = 2
 FEATURE_SCHEMA: str = hashlib.sha256(
     (str(_SCHEMA_REVISION) + "|" + "|".join(FEATURE_NAMES)).encode()).hexdigest()[:16]
 
@@ -302,6 +307,40 @@ def _count(col: pa.Array, pattern: str) -> np.ndarray:
 def _length(col: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.utf8_length(col), 0).to_numpy(zero_copy_only=False
                                                           ).astype(np.float64)
+
+
+#: Keys of ``extra`` that give a length or count where a source has no text (the social
+#: honeypot's and InstaFake's handle and description lengths).
+EXTRA_LENGTHS = ("handle_length", "handle_digits", "description_length")
+
+
+def extra_lengths(data: DetectionData) -> dict[str, np.ndarray]:
+    """Per account, the :data:`EXTRA_LENGTHS` found in its ``extra`` JSON (NaN where
+    absent), for sources that publish lengths instead of texts.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from trueclout.graph.toy import toy_graph
+    >>> prof = pa.table({"extra": ['{"handle_length": 8, "description_length": 0}'] + [None] * 5})
+    >>> L = extra_lengths(DetectionData.from_graph(toy_graph(), prof))
+    >>> L["handle_length"][:2].tolist(), float(L["description_length"][0])
+    ([8.0, nan], 0.0)
+    """
+    out = {k: np.full(data.n, np.nan) for k in EXTRA_LENGTHS}
+    if "extra" not in data.profiles.column_names:
+        return out
+    col = data.profiles.column("extra")
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if col.null_count == len(col):
+        return out
+    col = col.cast(pa.string())
+    for k in EXTRA_LENGTHS:
+        m = pc.extract_regex(col, rf'"{k}":\s*(?P<v>\d+)')
+        v = pc.struct_field(m, "v")
+        out[k] = pc.cast(v, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+    return out
 
 
 def _platform_codes(data: DetectionData) -> np.ndarray:
@@ -459,11 +498,16 @@ def account_features(data: DetectionData) -> tuple[np.ndarray, list[str]]:
         p = _present(col)
         p[~_source_has(p, codes, known_f)] = np.nan
         present[c] = p
+    lengths = extra_lengths(data)
+    only_len = np.isnan(present["description"]) & ~np.isnan(lengths["description_length"])
+    present["description"] = np.where(only_len, lengths["description_length"] > 0,
+                                      present["description"])
     cols["has_description"] = present["description"]
     cols["has_url"] = present["url"]
     cols["has_location"] = present["location"]
     cols["has_name"] = present["name"]
     cols["default_profile_image"] = data.column("default_profile_image")
+    cols["protected"] = data.column("protected")
     stack = np.vstack([present["description"], present["url"], present["location"]])
     known_parts = (~np.isnan(stack)).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -483,8 +527,12 @@ def account_features(data: DetectionData) -> tuple[np.ndarray, list[str]]:
     else:
         for key in ("handle_length", "handle_digits", "handle_upper", "handle_underscore"):
             cols[key] = nan.copy()
+    for key in ("handle_length", "handle_digits"):
+        cols[key] = np.where(np.isnan(cols[key]), lengths[key], cols[key])
     cols["description_length"] = (np.where(np.isnan(present["description"]), np.nan,
                                            _length(desc)) if desc is not None else nan.copy())
+    cols["description_length"] = np.where(only_len, lengths["description_length"],
+                                          cols["description_length"])
 
     # -- graph -----------------------------------------------------------------------------
     g = data.graph
@@ -561,5 +609,5 @@ def account_features(data: DetectionData) -> tuple[np.ndarray, list[str]]:
 
 
 __all__ = ["Feature", "FEATURES", "FEATURE_NAMES", "MODEL_FEATURES", "FEATURE_SCHEMA",
-           "COUNTS", "account_features", "burst_counts", "feature_table", "profile_counts",
+           "COUNTS", "EXTRA_LENGTHS", "account_features", "extra_lengths", "burst_counts", "feature_table", "profile_counts",
            "with_counts"]

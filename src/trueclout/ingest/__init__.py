@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
-from . import edgelist, generic, snap, twitter, twitter_csv  # noqa: F401  (register)
+from . import (botrepo, edgelist, generic, honeypot, instafake,  # noqa: F401  (register)
+               labels, snap, twitter, twitter_csv)
 from ._io import check_readable, is_empty
 from .base import REGISTRY, Chunk, ReadOptions, Reader, register
 from .detect import Source, content_hash, detect_format, expand_sources

@@ -46,6 +46,10 @@ class ReadOptions:
         Target number of rows per yielded batch.
     table : str or None
         For generic formats: the domain table the file holds, when it cannot be guessed.
+    label_source : str or None
+        The ``source`` of the labels a labelled data set carries (MIB group codes, a bot
+        repository's ``.tsv``, ...); ``None`` lets the reader name it after the data set:
+        the folder that holds the file, or the folder a reader claims whole.
 
     Examples
     --------
@@ -56,6 +60,7 @@ class ReadOptions:
     platform: str | None = None
     batch_rows: int = 262144
     table: str | None = None
+    label_source: str | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -73,6 +78,25 @@ class Chunk:
     table: str
     batch: pa.RecordBatch
     source: str
+
+
+def set_name(path: Path | str, options: "ReadOptions") -> str:
+    """The name of the data set a labelled source belongs to: ``options.label_source``,
+    else the name of the folder that holds the file (or of the folder itself, for a
+    reader that reads a folder whole).
+
+    Examples
+    --------
+    >>> set_name("data/cresci-2017/users_fake_followers.csv", ReadOptions())
+    'cresci-2017'
+    >>> set_name("x/botwiki-2019", ReadOptions(label_source="mine"))
+    'mine'
+    """
+    if options.label_source:
+        return options.label_source
+    p = Path(path)
+    p = p if p.is_dir() else p.parent
+    return p.resolve().name or str(p)
 
 
 class Reader:
@@ -97,6 +121,11 @@ class Reader:
         for a folder.
         """
         return 0.0
+
+    def refusal(self, path: Path, head: bytes) -> str | None:
+        """Why this reader will not guess ``path`` although it nearly fits (an ambiguous
+        file), or None. Named in the error when no format is recognised."""
+        return None
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Chunk]:
         """Yield the chunks of ``path``."""

@@ -122,8 +122,20 @@ def detect_format(path: Path | str) -> str:
     best = max(scores.items(), key=lambda kv: kv[1], default=(None, 0.0))
     if best[0] is None or best[1] < MIN_CONFIDENCE:
         what = "folder layout" if path.is_dir() else "file format"
+        head = b"" if path.is_dir() else read_head(path)
+        why = [f"{name}: {r}" for name, reader in REGISTRY.items()
+               if (r := _refusal(reader, path, head))]
+        if why:
+            raise InputError(f"ambiguous {what}: {'; '.join(why)}", path=str(path))
         raise InputError(f"unknown {what}; known formats: {_known()}", path=str(path))
     return best[0]
+
+
+def _refusal(reader, path: Path, head: bytes) -> str | None:
+    try:
+        return reader.refusal(path, head)
+    except Exception:  # a reader that cannot tell has no reason to give
+        return None
 
 
 def _is_doc(p: Path) -> bool:

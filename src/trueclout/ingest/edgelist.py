@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 from ..model import conform
 from ._io import Batcher, StreamBroken, error_row, iter_line_blocks
 from .base import Chunk, ReadOptions, Reader, register
+from .labels import label_column_share
 from .normalize import constant, decode_utf8, first_error, parse_timestamps
 
 
@@ -207,6 +208,8 @@ def sniff_edges(head: bytes) -> float:
     lines = lines[:50]
     if not lines:
         return 0.0
+    if label_column_share(head)[0] > 0:
+        return 0.0  # a label list, or a file that mixes ids and labels: never an edge list
     numeric = True
     for ln in lines:
         parts = ln.split()
@@ -244,6 +247,14 @@ class EdgelistReader(Reader):
         if score and name.endswith((".edges", ".edgelist", ".el", ".txt", ".tsv")):
             score += 0.15
         return score
+
+    def refusal(self, path: Path, head: bytes) -> str | None:
+        share, lines = label_column_share(head)
+        if 0 < share < 1:
+            return (f"{round(100 * share)}% of the first {lines} lines have a label word "
+                    "(bot, human, fake, ...) in the second column and the others do not: "
+                    "neither an edge list nor a label list; give --format")
+        return None
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Chunk]:
         path = Path(path)

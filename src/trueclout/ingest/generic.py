@@ -50,7 +50,7 @@ from ._columns import to_batch
 from ._csv import iter_csv, read_header, sniff_delimiter
 from ._io import PARQUET_MAGIC, Batcher, error_row, iter_json_values, read_head
 from .base import Chunk, ReadOptions, Reader, register
-from .normalize import clean_strings, constant, decode_utf8, json_objects
+from .normalize import canonical_labels, clean_strings, constant, decode_utf8, json_objects
 
 #: File name endings of generic files (after an optional ``.gz``) and their kind.
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".tab": "csv", ".parquet": "parquet",
@@ -255,7 +255,7 @@ def label_rows(account_ids: pa.Array, labels: pa.Array, lines: pa.Array, platfor
     n = int(pa.compute.sum(keep).as_py() or 0)
     return conform("labels", {
         "platform": platform.filter(keep), "account_id": account_ids.filter(keep),
-        "label": pa.compute.utf8_lower(labels.filter(keep)),
+        "label": canonical_labels(labels.filter(keep)),
         "source": constant(source, n), "_line": lines.filter(keep)}, n)
 
 

@@ -34,17 +34,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..model import TS
+from ..model import LABEL_SYNONYMS, LABELS, TS
 
 #: Tokens that mean "no value" in text sources, compared after stripping whitespace.
 NULL_TOKENS: tuple[str, ...] = ("", "NULL", "null", "None", "none", "NaN", "nan", "\\N")
 
-_TRUE = ["1", "true", "t", "yes", "y"]
-_FALSE = ["0", "false", "f", "no", "n"]
+# "1.0"/"0.0": flags that went through a float column (the rebuilt Cresci 2015 BAS set)
+_TRUE = ["1", "1.0", "true", "t", "yes", "y"]
+_FALSE = ["0", "0.0", "false", "f", "no", "n"]
 
 _TWITTER_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 _RE_TWITTER = r"^[A-Za-z]{3} [A-Za-z]{3} \d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} \d{4}$"
 _RE_EPOCH = r"^[+-]?\d{1,12}(\.\d*)?$"
+#: Epoch milliseconds: 13 digits, optionally with a Java ``long`` suffix ``L`` (the MIB
+#: dumps of Cresci et al. 2017 write ``1183552203000L``). 13 digits of seconds would be
+#: past the year 33,000, so the two cannot be confused.
+_RE_EPOCH_MS = r"^[+-]?\d{13}L?$"
 _RE_ISO = (r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
            r"\s*(Z|z|UTC|GMT|[+-]\d{2}(:?\d{2})?)?$")
 _RE_ZONE = r"(Z|z|UTC|GMT|[+-]\d{2}(:?\d{2})?)$"
@@ -249,7 +254,8 @@ def clean_strings(values, null_tokens: Iterable[str] = ("",), strip: bool = True
 
 def parse_bools(values, field: str, empty_false: bool = False,
                 null_tokens: Iterable[str] = NULL_TOKENS) -> tuple[pa.Array, pa.Array]:
-    """Parse booleans: ``1/0``, ``true/false``, ``t/f``, ``yes/no`` in any case.
+    """Parse booleans: ``1/0`` (also ``1.0/0.0``), ``true/false``, ``t/f``, ``yes/no`` in
+    any case.
 
     Parameters
     ----------
@@ -420,6 +426,8 @@ def parse_timestamps(values, field: str = "created_at",
     ['2020-01-02T01:04:05+00:00', '2015-01-01T00:00:00+00:00', None, None]
     >>> e.to_pylist()[3]
     "observed_at: unparseable date 'soon'"
+    >>> parse_timestamps(["1183552203000L"])[0].to_pylist()[0].isoformat()
+    '2007-07-04T12:30:03+00:00'
     """
     values = as_array(values)
     n = len(values)
@@ -447,7 +455,7 @@ def parse_timestamps(values, field: str = "created_at",
     out = pa.nulls(n, TS)
     # one pass per format, each over the values that look like that format
     for pattern, parse in ((_RE_ISO, _parse_iso), (_RE_TWITTER, _parse_twitter),
-                           (_RE_EPOCH, _parse_epoch)):
+                           (_RE_EPOCH, _parse_epoch), (_RE_EPOCH_MS, _parse_epoch_ms)):
         mask = pc.and_(present, pc.fill_null(pc.match_substring_regex(raw, pattern), False))
         k = pc.sum(mask).as_py() or 0
         if not k:
@@ -464,11 +472,45 @@ def _parse_twitter(s: pa.Array) -> pa.Array:
     return pc.strptime(s, format=_TWITTER_FORMAT, unit="us", error_is_null=True).cast(TS)
 
 
+def _parse_epoch_ms(s: pa.Array) -> pa.Array:
+    digits = pc.utf8_rtrim(s, characters="L")
+    return pc.multiply(digits.cast(pa.int64()), 1_000).cast(TS)
+
+
 def _parse_epoch(s: pa.Array) -> pa.Array:
     if not pc.any(pc.match_substring(s, ".")).as_py():
         return pc.multiply(s.cast(pa.int64()), 1_000_000).cast(TS)
     us = pc.round(pc.multiply(s.cast(pa.float64()), 1e6))
     return us.cast(pa.int64()).cast(TS)
+
+
+def canonical_labels(values) -> pa.Array:
+    """Labels in the project's words: lower-cased, trimmed, synonyms of
+    :data:`trueclout.model.LABEL_SYNONYMS` mapped (``genuine`` -> ``human``, ``polluter``
+    -> ``bot``); unknown words are kept as they are, for validation to refuse.
+
+    Examples
+    --------
+    >>> canonical_labels(["Bot", " genuine", "alien", None]).to_pylist()
+    ['bot', 'human', 'alien', None]
+    """
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(as_array(values).cast(pa.string())))
+    keys = pa.array(list(LABEL_SYNONYMS))
+    idx = pc.index_in(text, value_set=keys)
+    mapped = pc.take(pa.array(list(LABEL_SYNONYMS.values())), idx)
+    return pc.if_else(pc.is_valid(idx), mapped, text)
+
+
+def is_label_word(word: str) -> bool:
+    """Whether ``word`` names a label (:data:`~trueclout.model.LABELS` or a synonym).
+
+    Examples
+    --------
+    >>> is_label_word("Human"), is_label_word("12345")
+    (True, False)
+    """
+    w = word.strip().lower()
+    return w in LABELS or w in LABEL_SYNONYMS
 
 
 def parse_lists(values, field: str,

@@ -3,16 +3,19 @@
 Columns are mapped as in :data:`trueclout.ingest.twitter.V1_FIELDS` (``id`` or
 ``id_str`` → account_id, ``screen_name`` → handle, ``friends_count`` →
 following_count, ``statuses_count`` → posts_count, ``favourites_count`` → likes_count),
-plus ``updated`` (the time the profile was fetched) → observed_at. Every other column is
-kept, as JSON text, in ``extra``.
+plus the time the profile was collected → observed_at: ``crawled_at`` where the dump has
+it (Cresci et al. 2017), else ``updated``. Every other column is kept, as JSON text, in
+``extra``. ``created_at`` may also be epoch milliseconds with a Java ``L`` suffix
+(``1183552203000L``, in the 2017 dumps).
 
 Missing values, as these dumps write them: ``NULL`` or an empty field is a missing
 value; booleans are ``"1"`` or empty, and empty means **false** (the dump left out
 false values, so ``verified`` is false, not unknown).
 
-Labels. A ``dataset`` column holding the group codes of the MIB data set (Cresci et al.
-2015, "Fame for sale", Decision Support Systems 80) gives ``labels`` rows with source
-``cresci-2015`` (:data:`CRESCI_GROUPS`):
+Labels, with the data set's name as their source (:func:`~trueclout.ingest.base.set_name`:
+the folder that holds the file, unless the load names another). A ``dataset`` column
+holding the group codes of the MIB data set (Cresci et al. 2015, "Fame for sale",
+Decision Support Systems 80) gives ``labels`` rows (:data:`CRESCI_GROUPS`):
 
 =====  =========================================================  ======
 code   group                                                      label
@@ -24,8 +27,13 @@ FSF    followers bought from fastfollowerz.com                    fake
 TWT    followers bought from twittertechnology.com                fake
 =====  =========================================================  ======
 
-An unknown code gives a labels row with ``_error`` set. A generic ``label`` column gives
-labels rows too, with the file name as source.
+An unknown code gives a labels row with ``_error`` set. A file of ids and group codes
+alone (``id,dataset``, such as the BAS set's ``FAK_user_ids.csv``) gives labels only.
+Without a ``dataset`` column, the
+file's MIB group name gives every row its label (Cresci et al. 2017, "The paradigm-shift
+of social spambots": ``users_<group>.csv`` or ``<group>.csv/users.csv``;
+:data:`MIB_GROUPS`). A generic ``label`` column gives labels rows too, with the file name
+as source.
 
 Platform: the ``platform`` option, else ``"twitter"``.
 
@@ -43,8 +51,8 @@ Examples
 ([5, None], [False, True])
 >>> a.column("extra").to_pylist()
 ['{"time_zone": "Rome"}', None]
->>> l.column("label").to_pylist(), l.column("source").to_pylist()
-(['human', 'fake'], ['cresci-2015', 'cresci-2015'])
+>>> l.column("label").to_pylist(), l.column("source").to_pylist() == [p.parent.name] * 2
+(['human', 'fake'], True)
 """
 
 from __future__ import annotations
@@ -60,7 +68,7 @@ from ..model import conform
 from ._columns import to_batch
 from ._csv import iter_csv, read_header, sniff_delimiter
 from ._io import Batcher, error_row, read_head
-from .base import Chunk, ReadOptions, Reader, register
+from .base import Chunk, ReadOptions, Reader, register, set_name
 from .generic import is_harmless, label_rows
 from .normalize import clean_strings, constant, decode_utf8, error_messages, json_objects
 from .twitter import V1_FIELDS
@@ -68,17 +76,51 @@ from .twitter import V1_FIELDS
 #: MIB group code (Cresci et al. 2015) → label.
 CRESCI_GROUPS = {"E13": "human", "TFP": "human", "INT": "fake", "FSF": "fake", "TWT": "fake"}
 
-#: Source of the labels that come from CRESCI_GROUPS.
-CRESCI_SOURCE = "cresci-2015"
+#: MIB group (Cresci et al. 2017; the name of a ``users_<group>.csv`` file or of a
+#: ``<group>.csv/`` folder) → label. ``genuine_acconts`` is the misspelling of a widely
+#: mirrored copy.
+MIB_GROUPS = {
+    "genuine_accounts": "human", "genuine_acconts": "human", "fake_followers": "fake",
+    **{f"social_spambots_{i}": "bot" for i in (1, 2, 3)},
+    **{f"traditional_spambots_{i}": "bot" for i in (1, 2, 3, 4)},
+}
 
 #: CSV column → accounts column.
 CSV_FIELDS = {**V1_FIELDS, "id": "account_id", "updated": "observed_at"}
+#: Columns that say when the profile was collected, best first.
+OBSERVED_COLUMNS = ("crawled_at", "updated")
 
 _NULLS = ("", "NULL")
 
 
+def mib_group_label(path: Path) -> str | None:
+    """The label that a MIB file's group name gives each of its rows, or None.
+
+    Examples
+    --------
+    >>> mib_group_label(Path("cresci-2017/users_social_spambots_2.csv"))
+    'bot'
+    >>> mib_group_label(Path("genuine_accounts.csv/users.csv"))
+    'human'
+    >>> mib_group_label(Path("users.csv")) is None
+    True
+    """
+    stem = path.name.lower()
+    for suffix in (".gz", ".csv"):
+        stem = stem[:-len(suffix)] if stem.endswith(suffix) else stem
+    if stem.startswith("users_") and stem[6:] in MIB_GROUPS:
+        return MIB_GROUPS[stem[6:]]
+    parent = path.parent.name.lower()
+    if stem == "users" and parent.endswith(".csv") and parent[:-4] in MIB_GROUPS:
+        return MIB_GROUPS[parent[:-4]]
+    return None
+
+
 def _columns_plan(path: Path, names: list[str]) -> tuple[dict[str, str], list[str]]:
     mapped: dict[str, str] = {}
+    observed = next((c for c in OBSERVED_COLUMNS if c in names), None)
+    if observed is not None:
+        mapped[observed] = "observed_at"
     for n in names:
         col = CSV_FIELDS.get(n)
         if col is None or col in mapped.values():
@@ -95,7 +137,7 @@ def _columns_plan(path: Path, names: list[str]) -> tuple[dict[str, str], list[st
 
 
 def cresci_labels(account_ids: pa.Array, codes: pa.Array, lines: pa.Array,
-                  platform: pa.Array) -> pa.RecordBatch:
+                  platform: pa.Array, source: str = "cresci-2015") -> pa.RecordBatch:
     """``labels`` rows from MIB group codes; rows without a code give no label.
 
     Examples
@@ -117,7 +159,7 @@ def cresci_labels(account_ids: pa.Array, codes: pa.Array, lines: pa.Array,
                          f" (known: {', '.join(CRESCI_GROUPS)})")
     return conform("labels", {
         "platform": platform.filter(keep), "account_id": account_ids.filter(keep),
-        "label": label, "source": constant(CRESCI_SOURCE, n),
+        "label": label, "source": constant(source, n),
         "_line": lines.filter(keep), "_error": err}, n)
 
 
@@ -143,7 +185,16 @@ def sniff_twitter_csv(path: Path, head: bytes) -> float:
         return 0.9
     if "screen_name" in names:
         return 0.6
+    if _labels_only(names):
+        return 0.6
     return 0.0
+
+
+def _labels_only(names: set[str] | list[str]) -> bool:
+    """A file of ids and MIB group codes (or labels), no profile: a label file."""
+    names = set(names)
+    return bool(names & {"id", "id_str"}) and bool(names & {"dataset", "label"}) \
+        and names <= {"id", "id_str", "dataset", "label"}
 
 
 class TwitterCsvReader(Reader):
@@ -175,6 +226,8 @@ class TwitterCsvReader(Reader):
         delim = sniff_delimiter(path, head)
         names = read_header(path, head, delim)
         mapped, extra = _columns_plan(path, names)
+        group_label = mib_group_label(path)
+        labels_only = _labels_only(names)  # ids with group codes: labels, no profiles
         platform = options.platform or self.default_platform
         src = str(path)
         out = Batcher("accounts", src, options.batch_rows)
@@ -194,18 +247,24 @@ class TwitterCsvReader(Reader):
                     cols["extra"] = json_objects(texts, n)
                 batch = to_batch("accounts", cols, n, lines=lines, platform=platform,
                                  null_tokens=_NULLS, empty_false=True, errors=errs)
-                yield from out.add(batch)
+                if not labels_only:
+                    yield from out.add(batch)
                 ids, plat = batch.column("account_id"), batch.column("platform")
                 if "dataset" in part.columns:
                     t, _ = decode_utf8(part.columns["dataset"], "dataset")
                     yield from labels.add(cresci_labels(ids, clean_strings(t, _NULLS), lines,
-                                                        plat))
+                                                        plat, set_name(path, options)))
+                elif group_label is not None and "label" not in part.columns:
+                    yield from labels.add(label_rows(ids, constant(group_label, n), lines,
+                                                     plat, set_name(path, options)))
                 if "label" in part.columns:
                     t, _ = decode_utf8(part.columns["label"], "label")
                     yield from labels.add(label_rows(ids, clean_strings(t, _NULLS), lines,
                                                      plat, path.name))
             for line, msg in part.bad:
-                yield from out.add(error_row("accounts", line, msg, platform=platform))
+                yield from (labels if labels_only else out).add(
+                    error_row("labels" if labels_only else "accounts", line, msg,
+                              platform=platform))
         yield from out.flush()
         yield from labels.flush()
 

@@ -54,6 +54,9 @@ ACCOUNT_REFS: dict[str, tuple[str, ...]] = {
     "labels": ("account_id",), "account_terms": ("account_id",),
 }
 
+#: Labels that contradict ``human`` when one source gives both to the same account.
+CONFLICTING_LABELS = ("fake", "bot", "farm")
+
 #: Rows gathered before one INSERT into a staging table.
 _STAGE_ROWS = 262_144
 
@@ -337,6 +340,8 @@ class Loader:
         stg = f"stg_{table}"
         cols = data_columns(table)
         raw = "to_json(struct_pack(" + ", ".join(f"{_q(c)} := r.{_q(c)}" for c in cols) + "))"
+        if table == "labels":
+            self._mark_conflicting_labels()
         con.execute(f"ALTER TABLE {stg} ADD COLUMN _dup BOOLEAN DEFAULT false")
         con.execute(f"""
             INSERT INTO rejects
@@ -378,6 +383,25 @@ class Loader:
             con.execute("DROP TABLE _dups")
         con.execute("DROP TABLE _dupkeys")
         return {"read": n, "accepted": n - bad - dups, "rejected": bad + dups, "new": 0}
+
+    def _mark_conflicting_labels(self) -> None:
+        """An account labelled both human and inauthentic (fake, bot, farm) by one source
+        within a load: every such row becomes a reject, so the set's verdict on it is
+        neither guessed nor lost silently."""
+        human = _lit("human")
+        bad = ", ".join(_lit(x) for x in CONFLICTING_LABELS)
+        self.con.execute(f"""
+            UPDATE stg_labels r SET _error = 'label: conflicting labels within source '
+                || k.src || ': ' || k.labels
+            FROM (SELECT l.platform, l.account_id, coalesce(l.source, s.name) AS src,
+                         string_agg(DISTINCT l.label, ', ' ORDER BY l.label) AS labels
+                  FROM stg_labels l JOIN stg_sources s ON s.id = l._src
+                  WHERE l._error IS NULL
+                  GROUP BY ALL
+                  HAVING bool_or(l.label = {human}) AND bool_or(l.label IN ({bad}))) k,
+                 stg_sources s
+            WHERE s.id = r._src AND r._error IS NULL AND r.platform = k.platform
+              AND r.account_id = k.account_id AND coalesce(r.source, s.name) = k.src""")
 
     # -- step 3: move -------------------------------------------------------------------
     def _resolve_accounts(self, ing: int, staged: dict[str, int]) -> tuple[int, int]:
