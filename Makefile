@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEMO_OUT ?= trueclout-demo
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test bench bench-quick install install-test clean
+.PHONY: demo test bench bench-quick install install-test clean model eval
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,16 @@ bench-quick: $(VENV)/.installed-bench
 .PHONY: bench-xl
 bench-xl: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_xl.py $(XL_ARGS)
+
+# the shipped authenticity model and its card, rebuilt from the labelled sets of
+# ../shared/data (seeded: the same data give the same file); see detect/README.md
+SHARED_DATA ?= ../shared/data
+model: $(VENV)/.installed
+	$(BIN)/python -m trueclout.detect.default --data $(SHARED_DATA)
+
+# leave-one-source-out on every labelled set of ../shared/data: eval-results/sources.{json,md}
+eval: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_sources.py --data $(SHARED_DATA) --out eval-results
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .hypothesis build src/*.egg-info

@@ -49,13 +49,13 @@ _RANK = textwrap.dedent("""
             peaks[phase[0]] = max(peaks.get(phase[0], 0), rss)
             time.sleep(0.005)
     args = json.loads(sys.argv[1])
-    from trueclout.detect.classifier import default_model
+    from trueclout.detect.default import default_model
     from trueclout.detect.data import DetectionData
     from trueclout.detect.ensemble import EnsembleDetector
     from trueclout.score.context import ScoreContext
     from trueclout.score.rank import RANKINGS, rank_all, ranking_table, trust_model
     from trueclout.store import Store
-    model = default_model()  # trained and cached before the clock starts
+    model = default_model()  # read before the clock starts
     store = Store(args["db"], read_only=True)
     base = proc.memory_info().rss
     threading.Thread(target=sample, daemon=True).start()

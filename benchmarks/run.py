@@ -92,10 +92,10 @@ _CHILD = textwrap.dedent("""
         out["edges"] = ig.ecount()
         out["igraph"] = igraph.__version__
     elif step == "detect":
-        from trueclout.detect.classifier import default_model
+        from trueclout.detect.default import default_model
         from trueclout.detect.data import DetectionData
         from trueclout.detect.ensemble import EnsembleDetector
-        model = default_model()  # trained and cached before the clock starts
+        model = default_model()  # read before the clock starts
         store = Store(args["db"], read_only=True)
         base = proc.memory_info().rss
         threading.Thread(target=sample, daemon=True).start()
@@ -239,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
                                                  sim=results["sim"])
         import bench_fraudar
         results["fraudar"] = bench_fraudar.run(quick=args.quick)
+        import bench_sources  # leave-one-source-out on the labelled real data sets
+        results["sources"] = bench_sources.run(quick=args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -327,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
                   "B/edge (targets 0.05 s/it, 4x networkit, 6x igraph, 20 B/edge)"),
                  (f"networkx PageRank ({nxr['edges']:,} edges)", f"{nxr['s_per_iter']:.3f} s/it",
                   f"ours/networkx = {nxr['ratio_ours_over_networkx']:.3f}")]
-    for key in ("platform", "fraudar"):
+    for key in ("platform", "fraudar", "sources"):
         if results.get(key):
             rows += sys.modules[f"bench_{key}"].rows(results[key])
     width = max(len(r[0]) for r in rows)

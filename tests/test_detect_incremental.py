@@ -10,7 +10,7 @@ import pytest
 
 from trueclout.detect import classifier as classifier_module
 from trueclout.detect.base import BaseDetector
-from trueclout.detect.classifier import SupervisedDetector
+from trueclout.detect.supervised import SupervisedDetector
 from trueclout.detect.data import DetectionData
 from trueclout.detect.ensemble import EnsembleDetector, neutral_ensemble
 from trueclout.detect.features import FEATURE_NAMES, account_features

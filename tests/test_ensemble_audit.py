@@ -37,7 +37,7 @@ def ensemble(sim_data):
 
 
 def _detector_classes():
-    from trueclout.detect.classifier import SupervisedDetector
+    from trueclout.detect.supervised import SupervisedDetector
     from trueclout.detect.farm import FarmDetector
     from trueclout.detect.growth import GrowthDetector
     from trueclout.detect.lockstep import CopyCatchDetector, LockstepDetector

@@ -4,9 +4,12 @@
 and its :class:`~trueclout.detect.data.DetectionData` and returns one JSON-ready dict:
 
 - ``audience``: each follower's category (real, fake, bot, mass_follower, farm,
-  inactive; pod members count as farm) and the shares with 95% intervals (see
-  :mod:`trueclout.audit_stats` for the bootstrap and the stratified sampling design used
-  when only part of the followers is known);
+  inactive, uncertain; pod members count as farm) and the shares with 95% intervals (see
+  :mod:`trueclout.audit_stats` for the Bayesian bootstrap and the stratified sampling
+  design used when only part of the followers is known), and
+  ``fake_share_corrected``: the classifier's fake share corrected for its measured
+  sensitivity and specificity (Rogan-Gladen), with an interval that carries both the
+  sampling and the error-rate uncertainty;
 - ``engagement``: likes, reposts, replies, mentions and quotes received, the share from
   suspicious accounts, and whether the account sits in an engagement pod;
 - ``growth``: the follower-count series, the anomalous periods with the estimated
@@ -34,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .audit_stats import CATEGORIES, audience_quality_score, composition, share_ci
+from .audit_stats import (CATEGORIES, audience_quality_score, composition, corrected_share,
+                          share_ci)
 from .errors import UsageError
 
 _AUDIENCE_OF = {"pod": "farm", "customer": "real"}
@@ -162,6 +166,7 @@ def audit_account(data, ensemble, account: str | int, *, n_boot: int | None = No
         fts = np.where(raw > -2**31, raw, np.nan)
     comp = composition(cats, follow_ts=fts, population=population, n_boot=n_boot, seed=seed)
     sampled = population > known
+    corrected = classifier_correction(ensemble, followers, n_boot=n_boot, seed=seed)
     method = ("All followers are known: percentile bootstrap over followers."
               if not sampled else
               f"{known:,} of {population:,} followers are known: a sample, stratified by "
@@ -176,7 +181,7 @@ def audit_account(data, ensemble, account: str | int, *, n_boot: int | None = No
         by_kind[kind] = {"total": int(srcs.size),
                          "suspicious_share": float(flagged[srcs].mean()) if srcs.size else 0.0}
     srcs = np.concatenate(all_src) if all_src else np.zeros(0, np.int64)
-    eng_ci = share_ci(~flagged[srcs], n_boot=n_boot, seed=seed)
+    eng_ci = share_ci(~flagged[srcs])
     pods = ensemble.members_.get("pods")
     in_pod = bool(pods is not None and pods.labels_[v])
     engagement = {"total": int(srcs.size),
@@ -211,7 +216,8 @@ def audit_account(data, ensemble, account: str | int, *, n_boot: int | None = No
                     "category": str(ensemble.category_[v]),
                     "flags": ensemble.top_reasons(v)},
         "audience": {"known_followers": known, "population": population, "sampled": sampled,
-                     "composition": comp, "method": method},
+                     "composition": comp, "method": method,
+                     "fake_share_corrected": corrected},
         "engagement": engagement,
         "growth": growth,
         "aqs": aqs,
@@ -222,10 +228,36 @@ def audit_account(data, ensemble, account: str | int, *, n_boot: int | None = No
     }
 
 
+def classifier_correction(ensemble, followers: np.ndarray, *, n_boot: int | None = None,
+                          seed: int = 0) -> dict | None:
+    """The share of fakes among the followers the classifier decided, corrected for its
+    error rates measured on held-out sources (:func:`~trueclout.audit_stats.corrected_share`),
+    or None when the ensemble has no classifier.
+
+    Examples
+    --------
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> classifier_correction(neutral_ensemble(), np.arange(3)) is None
+    True
+    """
+    clf = ensemble.members_.get("classifier") if hasattr(ensemble, "members_") else None
+    model = getattr(clf, "model_", None)
+    if clf is None or model is None or not hasattr(clf, "field_set_"):
+        return None
+    fol = np.asarray(followers, dtype=np.int64)
+    decided = fol[np.asarray(clf.judged_)[fol] & ~np.asarray(clf.uncertain_)[fol]]
+    rates = {name: m.evaluation for name, m in model.models_.items()}
+    out = corrected_share(np.asarray(clf.labels_)[decided] > 0, clf.field_set_[decided],
+                          rates, n_draws=n_boot, seed=seed)
+    out["uncertain"] = int(np.asarray(clf.uncertain_)[fol].sum())
+    return out
+
+
 def _reasons(comp: dict, eng: dict, growth: dict, ensemble, v: int) -> list[str]:
     out: list[tuple[float, str]] = []
     words = {"fake": "fake or bought", "bot": "bots", "mass_follower": "mass-followers",
-             "farm": "follow-back farmers or pod members", "inactive": "inactive"}
+             "farm": "follow-back farmers or pod members", "inactive": "inactive",
+             "uncertain": "profiles the classifier could not judge"}
     for cat in CATEGORIES[1:]:
         c = comp[cat]
         if c["share"] >= 0.05 and c["count"] >= 3:

@@ -32,6 +32,31 @@ err = Console(stderr=True, soft_wrap=True)
 DbOption = typer.Option(None, "--db", help="DuckDB store (default: $TRUECLOUT_DB or "
                         "./trueclout.duckdb).", show_default=False)
 JsonOption = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+ModelOption = typer.Option(
+    None, "--model", help="Authenticity model: a file from `trueclout train`, `default` (the "
+    "shipped model, trained on public labelled data sets; the default) or `simulator` "
+    "(trained on the simulator's ground truth).", show_default=False)
+
+
+def _model(model: Optional[str]) -> Optional[str]:
+    """Check ``--model``: a built-in name or an existing file.
+
+    Examples
+    --------
+    >>> _model(None), _model("simulator")
+    (None, 'simulator')
+    >>> _model("/nonexistent.json")
+    Traceback (most recent call last):
+    ...
+    trueclout.errors.UsageError: model file /nonexistent.json does not exist (built-in models: default, simulator)
+    """
+    from ..detect.default import BUILTIN_MODELS
+    if model is None or model in BUILTIN_MODELS:
+        return model
+    if not Path(model).is_file():
+        raise UsageError(f"model file {model} does not exist (built-in models: "
+                         f"{', '.join(BUILTIN_MODELS)})")
+    return model
 
 
 def _db(db: Optional[Path]) -> str:

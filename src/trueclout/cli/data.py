@@ -33,8 +33,10 @@ def ingest(
     label: Optional[str] = typer.Option(None, "--label",
                                         help="Tag every account in the load with this label "
                                              "(human, fake, bot, farm, ...)."),
-    label_source: Optional[str] = typer.Option(None, "--label-source",
-                                               help="Source of --label (default: file name)."),
+    label_source: Optional[str] = typer.Option(
+        None, "--label-source", help="Source of the labels the load gives: those of --label "
+        "(default: the file name) and those a labelled data set carries (default: the data "
+        "set's folder name, e.g. cresci-2017)."),
     platform: Optional[str] = typer.Option(None, "--platform",
                                            help="Platform that scopes account ids when the "
                                                 "source does not say."),
@@ -56,8 +58,8 @@ def ingest(
         from ..model import LABELS
         if label not in LABELS:
             raise UsageError(f"unknown label {label!r}; known labels: {', '.join(LABELS)}")
-    if label_source is not None and label is None:
-        raise UsageError("--label-source needs --label")
+    if label_source is not None and not label_source.strip():
+        raise UsageError("--label-source must not be empty")
     t0 = time.perf_counter()
     pz = None
     if pseudonymize:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, _check_out, _db, _print_json, _progress,
+from .common import (DbOption, JsonOption, ModelOption, _model, _check_out, _db, _print_json, _progress,
                      _stage_progress, _write_eval, _write_table, app, eval_app, out)
 
 
@@ -35,8 +35,10 @@ def _detection(store, model, as_json: bool, stage_prefix: str = ""):
 
 
 def detection_table(data, ens):
-    """Per-account detection output: platform, account_id, authenticity, predicted_label,
-    category and the top three reasons.
+    """Per-account detection output: platform, account_id, authenticity, predicted_label
+    (real, fake, bot, farm, pod or uncertain), category, field_set (the profile fields
+    the classifier decided from) and the top three reasons (why an account is flagged,
+    or why the classifier abstained).
 
     Examples
     --------
@@ -45,9 +47,14 @@ def detection_table(data, ens):
     """
     import numpy as np
     import pyarrow as pa
+    from ..detect.ensemble import predicted_labels
+    clf = ens.members_.get("classifier")
+    unsure = getattr(clf, "uncertain_reasons_", None)
     reasons = [[], [], []]
     for v in range(data.n):
         rs = ens.top_reasons(v) if ens.labels_[v] else []
+        if not rs and ens.category_[v] == "uncertain" and unsure is not None:
+            rs = [unsure[v]]
         for k in range(3):
             reasons[k].append(rs[k] if k < len(rs) else None)
     names = data.graph.names
@@ -55,8 +62,10 @@ def detection_table(data, ens):
         "platform": names.column("platform").cast(pa.string()),
         "account_id": names.column("account_id"),
         "authenticity": pa.array(np.round(ens.authenticity_, 4)),
-        "predicted_label": pa.array(np.where(ens.labels_ > 0, "fake", "real")),
+        "predicted_label": pa.array(predicted_labels(ens.labels_, ens.category_), pa.string()),
         "category": pa.array(ens.category_.astype(str)),
+        "field_set": pa.array(getattr(clf, "field_set_", np.full(data.n, "", object)),
+                              pa.string()),
         "reason_1": pa.array(reasons[0], pa.string()),
         "reason_2": pa.array(reasons[1], pa.string()),
         "reason_3": pa.array(reasons[2], pa.string()),
@@ -65,34 +74,49 @@ def detection_table(data, ens):
 
 
 
-@app.command(help="Train the authenticity classifier on the store's labels.")
+@app.command(help="Train the authenticity classifier on every labelled source of the "
+                  "store (or those of --labels-source); calibrated and measured "
+                  "leave-one-source-out. Writes a JSON model file (no code inside).")
 def train(
-    model_out: Path = typer.Option(..., "--model-out", help="Where to save the model."),
+    model_out: Path = typer.Option(..., "--model-out", help="Where to save the model "
+                                   "(JSON; gzip-compressed when the name ends in .gz)."),
     labels_source: Optional[List[str]] = typer.Option(
         None, "--labels-source", help="Use only labels from these sources (repeatable)."),
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
-    from ..detect.classifier import train_model
+    from ..detect.model_card import held_out_table
+    from ..detect.training import train_model
     from ..store import Store
-    with Store(_db(db), read_only=True) as store:
+    if model_out.exists() and model_out.is_dir():
+        raise UsageError(f"--model-out {model_out} is a folder")
+    with Store(_db(db), read_only=True) as store, _stage_progress(not as_json,
+                                                                  "training") as cb:
         _, report = train_model(store, label_sources=labels_source or None,
-                                model_out=model_out)
-    report = {**report, "model": str(model_out)}
+                                model_out=model_out,
+                                progress=lambda fs, i, n: cb(f"{fs} {i}/{n}"))
     if as_json:
         _print_json(report)
-    else:
-        for k, v in report.items():
-            if not isinstance(v, (dict, list)):
-                out.print(f"{k}: {v}")
-        out.print(f"model written to {model_out}")
+        return
+    acc = report["accounts"]
+    out.print(f"trained on {acc['real']:,} humans and {acc['fake']:,} fakes or bots from "
+              f"{len(report['sources'])} sources ({acc['conflicting']:,} labelled both ways "
+              f"left out) in {report['seconds']:.0f} s")
+    t = Table(title="field sets (pooled over held-out sources)")
+    for c in ("field set", "humans", "fakes", "AUC", "sensitivity", "specificity"):
+        t.add_column(c)
+    for name, r in report["field_sets"].items():
+        t.add_row(name, f"{r['real']:,}", f"{r['fake']:,}", str(r["auc"]),
+                  str(r["sensitivity"]), str(r["specificity"]))
+    out.print(t)
+    out.print(held_out_table(report["held_out"]), markup=False)
+    out.print(f"model written to {model_out}")
 
 
 @app.command(help="Score every account: authenticity (1 = real), predicted label, category "
                   "and the top three reasons, from the classifier and the graph detectors.")
 def detect(
-    model: Optional[Path] = typer.Option(None, "--model", help="Model from `trueclout train` "
-                                         "(default: trained on the simulator, cached)."),
+    model: Optional[str] = ModelOption,
     out_path: Optional[Path] = typer.Option(None, "--out", help="Write every account to "
                                             "FILE.csv or FILE.parquet."),
     top: int = typer.Option(10, "--top", help="Most suspicious accounts to print."),
@@ -101,10 +125,9 @@ def detect(
 ) -> None:
     from ..store import Store
     _check_out(out_path)
-    if model is not None and not model.exists():
-        raise UsageError(f"model file {model} does not exist")
+    model = _model(model)
     with Store(_db(db), read_only=True) as store:
-        data, ens = _detection(store, str(model) if model else None, as_json)
+        data, ens = _detection(store, model, as_json)
     table = detection_table(data, ens)
     if out_path is not None:
         _write_table(table, out_path)
@@ -136,7 +159,7 @@ def detect(
                   "engagement authenticity, bought growth, Audience Quality Score, reasons.")
 def audit(
     account: str = typer.Argument(..., help="platform:account_id, an account id, or @handle."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Classifier model file."),
+    model: Optional[str] = ModelOption,
     html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained "
                                         "HTML page here."),
     aggregate_only: bool = typer.Option(False, "--aggregate-only", help="Leave out every "
@@ -147,10 +170,9 @@ def audit(
 ) -> None:
     from ..audit import audit_account
     from ..store import Store
-    if model is not None and not model.exists():
-        raise UsageError(f"model file {model} does not exist")
+    model = _model(model)
     with Store(_db(db), read_only=True) as store:
-        data, ens = _detection(store, str(model) if model else None, as_json)
+        data, ens = _detection(store, model, as_json)
     report = audit_account(data, ens, account, db=_db(db))
     if aggregate_only:
         from ..privacy import aggregate_only as _aggregate
@@ -178,6 +200,16 @@ def _print_audit(a: dict) -> None:
         t.add_row(cat, f"{100 * c['share']:.1f}%",
                   f"{100 * c['lo']:.1f}-{100 * c['hi']:.1f}%", f"{c['estimated']:,}")
     out.print(t)
+    fc = a["audience"].get("fake_share_corrected")
+    if fc:
+        if fc.get("corrected") is not None:
+            out.print(f"fake share among the {fc['accounts']:,} profiles the classifier judged: "
+                      f"{100 * fc['observed']:.1f}% flagged, {100 * fc['corrected']:.1f}% "
+                      f"(95% CI {100 * fc['lo']:.1f}-{100 * fc['hi']:.1f}%) corrected for its "
+                      "error on held-out sources (Rogan-Gladen)")
+        else:
+            out.print(f"fake share among the {fc['accounts']:,} profiles the classifier judged: "
+                      f"{100 * fc['observed']:.1f}% flagged; not corrected: {fc.get('reason')}")
     e = a["engagement"]
     out.print(f"engagement: {e['total']:,} received, {100 * e['authentic_share']:.1f}% from "
               f"authentic accounts{'; in an engagement pod' if e['in_pod'] else ''}")
@@ -191,6 +223,26 @@ def _print_audit(a: dict) -> None:
 
 
 
+
+
+@eval_app.command("sources", help="Leave-one-source-out: for each labelled source of the "
+                  "store, AUC, MCC, fakes caught, humans flagged and calibration error of a "
+                  "model that never saw it, with in-set cross-validation for contrast.")
+def eval_sources(
+    db: Optional[Path] = DbOption,
+    labels_source: Optional[List[str]] = typer.Option(
+        None, "--labels-source", help="Only these sources (repeatable)."),
+    out_dir: Path = typer.Option(Path("eval-results"), "--out", help="Folder for "
+                                 "sources.json and sources.md."),
+    in_set: bool = typer.Option(True, "--in-set/--no-in-set", help="Also run in-set "
+                                "cross-validation (slower)."),
+    as_json: bool = JsonOption,
+) -> None:
+    from ..detect.evaluate_sources import evaluate_sources, markdown_sources
+    from ..store import Store
+    with Store(_db(db), read_only=True) as store, _stage_progress(not as_json) as cb:
+        result = evaluate_sources(store, labels_source or None, in_set=in_set, progress=cb)
+    _write_eval(result, markdown_sources(result), out_dir, "sources", as_json)
 
 
 @eval_app.command("detection", help="Run the detection evaluations: Cresci 2015 CV, "

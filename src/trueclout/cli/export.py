@@ -20,7 +20,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, _check_out, _db, _print_json, _progress,
+from .common import (DbOption, JsonOption, ModelOption, _model, _check_out, _db, _print_json, _progress,
                      _write_table, app, out)
 
 BackendOption = typer.Option("local", "--backend", help="local (numba over CSR, default) "
@@ -35,7 +35,7 @@ def export(
                                  "are replaced)."),
     detection: bool = typer.Option(True, "--detection/--no-detection", help="Fit detection "
                                    "and write detection.parquet."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Classifier model file."),
+    model: Optional[str] = ModelOption,
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:

@@ -11,12 +11,12 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, _check_out, _db, _print_json, _progress,
+from .common import (DbOption, JsonOption, ModelOption, _model, _check_out, _db, _print_json, _progress,
                      _write_table, app, out)
 
 
 @contextmanager
-def score_context_cli(db: Optional[Path], model: Optional[Path], as_json: bool):
+def score_context_cli(db: Optional[Path], model: Optional[str], as_json: bool):
     """Open the store read-only, read it and fit detection (progress on standard error),
     and yield the ScoreContext with the store still open (topics read terms from it on
     demand); the shared start of ``rank``, ``find``, ``overlap``, ``plan`` and ``suggest``.
@@ -29,10 +29,9 @@ def score_context_cli(db: Optional[Path], model: Optional[Path], as_json: bool):
     from ..score.context import ScoreContext
     from ..store import Store
     from .detect import _detection
-    if model is not None and not model.exists():
-        raise UsageError(f"model file {model} does not exist")
+    model = _model(model)
     with Store(_db(db), read_only=True) as store:
-        data, ens = _detection(store, str(model) if model else None, as_json)
+        data, ens = _detection(store, model, as_json)
         ctx = ScoreContext.from_data(data, ens)
         ctx.store = store
         yield ctx
@@ -49,7 +48,7 @@ def rank(
     top: int = typer.Option(20, "--top", help="Accounts to print (the --out file holds all)."),
     out_path: Optional[Path] = typer.Option(None, "--out", help="Write every account to "
                                             "FILE.csv or FILE.parquet."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Classifier model file."),
+    model: Optional[str] = ModelOption,
     save: bool = typer.Option(True, "--save/--no-save", help="Save the scores as a run in the "
                               "store (runs and scores tables)."),
     backend: str = typer.Option("local", "--backend", help="local (default) or spark: "

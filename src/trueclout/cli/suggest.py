@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, _check_out, _print_json, _progress,
+from .common import (DbOption, JsonOption, ModelOption, _model, _check_out, _print_json, _progress,
                      _stage_progress, _write_eval, _write_table, app, err, eval_app, out)
 
 #: Most suggestions one user may ask for.
@@ -54,7 +54,7 @@ def suggest(
     topics: bool = typer.Option(False, "--topics", help="Mix in topic similarity "
                                 "(SimClusters interests; on SNAP it changed recall@20 by "
                                 "+0.002)."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Classifier model file."),
+    model: Optional[str] = ModelOption,
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:

@@ -1,70 +1,74 @@
 """The supervised authenticity classifier: calibrated P(real) per account, with reasons.
 
-:class:`AuthenticityClassifier` is gradient-boosted trees (scikit-learn's
-``HistGradientBoostingClassifier``, which takes NaN natively) inside
-``CalibratedClassifierCV``. It learns from the columns :data:`MODEL_FEATURES` of the
-matrix that :func:`~trueclout.detect.features.account_features` computes, and returns
-``authenticity`` = P(real).
+:class:`AuthenticityClassifier` keeps one model per field set
+(:mod:`trueclout.detect.fieldsets`): gradient-boosted trees (scikit-learn's
+``HistGradientBoostingClassifier``, stored as :class:`~trueclout.detect.trees.TreeEnsemble`
+arrays) over the profile features that the field set's fields give, then a Platt
+sigmoid that turns their raw score into P(fake). Each account is decided by the first
+field set whose required features it knows, so a missing field is never evidence.
 
-Choices that make it hold on other populations (see ``detect/README.md``):
+Choices that make it hold on sources it never saw (see ``detect/README.md``):
 
-* **Equal priors.** Both classes get the same total weight in training and calibration,
-  so ``authenticity`` is P(real) for an account drawn from a population that is half
-  real and half fake, a function of the likelihood ratio only. The threshold (0.5 by
-  default, ``classifier_threshold``) is then the likelihood ratio 1 and does not depend
-  on the share of fakes of the training set. With a known share ``pi`` of fakes in a
-  population, P(real) there is ``a(1-pi) / (a(1-pi) + (1-a)pi)``.
-* **Monotonic constraints** from the ``direction`` column of the feature table: more
-  followers per following, a description, a URL can never make an account look *more*
-  fake. A model cannot learn a data set's quirks against them.
-* **Missing-view copy.** Each training row is also seen with the graph and activity
-  features removed and each optional profile field (likes, listed, age, text, avatar)
-  removed with probability 1/4, as sources without them look.
-* **"Later" copy.** Each training row is also seen as if observed 0-8 years later: real
-  accounts grow in proportion (their ratios stay), fakes gain followers and posts faster
-  than followings, as fakes sold years later do (issue 3).
-* **Sigmoid calibration** (``classifier_calibration``): isotonic's flat ends tie the
-  accounts of another source at 0 or 1 and lose their order.
+* **Calibrated on held-out sources.** When the training rows come from several labelled
+  sources, the sigmoid is fitted to *out-of-source* scores: each source's rows are
+  scored by trees trained without that source (leave-one-source-out; Hays et al. 2023
+  show why in-set accuracy says little), with a slope shared by the sources and the
+  mean of their own intercepts (:func:`fit_sigmoid`). Authenticity is then a
+  probability for a source the model has not seen. The same held-out scores give each field set's
+  measured error rates (sensitivity and specificity at the threshold, with counts),
+  which the audit uses to correct its fake shares (Rogan and Gladen 1978).
+* **Equal priors, balanced sources.** Both classes carry the same total weight, so
+  authenticity is a function of the likelihood ratio and the threshold (0.5) does not
+  depend on a training set's share of fakes. Within a class, each source's weight grows
+  with the square root of its size (``classifier_source_weighting``), so 17,882 porn
+  bots do not drown 469 verified volunteers.
+* **Monotonic constraints** from the feature table's ``direction``: more followers per
+  following, a description, a URL, a private account can never make an account look more
+  fake; the default avatar never more real.
+* **Optional fields removed at random** in a copy of every row, block by block, so the
+  model works without them and their absence says nothing.
+* **Abstaining.** A profile whose features fall outside what the field set's model was
+  trained on (``classifier_ood_features`` or more features beyond the training range,
+  in a direction the trees cannot extrapolate) is ``uncertain``: a third verdict with
+  its reason, not a confident call.
 
-The copies of a row always fall into the same calibration fold, and the original rows
-carry half of the training weight.
-
-Reasons (:meth:`AuthenticityClassifier.explain`) are computed by *group replacement*:
-for each group of features (follow ratio, description, handle, ...) the group's values
-are replaced by those of the median training human (for an account predicted fake) or of
-the median training fake (for an account predicted real), and the change of the model's
-log-odds is that group's contribution. The groups with the largest contributions, in the
-direction of the prediction, are worded from the account's own values.
+Reasons (:meth:`AuthenticityClassifier.explain`) come by *group replacement*: each
+feature group is set to the median training human's values (for an account predicted
+fake) or the median fake's (for one predicted real); the change in raw score is the
+group's contribution, and the strongest groups are worded from the account's own
+values (:mod:`trueclout.detect.reasons`).
 
 Examples
 --------
 >>> X, y = toy_training_set()        # 20 real accounts, then 20 bought followers
->>> clf = AuthenticityClassifier(max_iter=20, folds=2).fit(X, y)
+>>> clf = AuthenticityClassifier(max_iter=20).fit(X, y)
 >>> a = clf.authenticity(X)
 >>> bool(a[:20].min() > 0.5 and a[20:].max() < 0.5)
 True
->>> sorted(clf.explain(X[-1:])[0])
-['follows 344 accounts but has 17 followers (ratio 0.05)', 'no link in the profile']
+>>> clf.explain(X[-1:])[0][0]
+'follows 344 accounts but has 17 followers (ratio 0.05)'
 """
 
 from __future__ import annotations
 
-import hashlib
+import gzip
+import json
 import os
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import pyarrow as pa
 
 from .. import __version__, config
-from ..errors import InputError, NotFittedError, UsageError
-from .base import BaseDetector
-from .data import DetectionData
-from .features import (COUNTS, FEATURE_NAMES, FEATURE_SCHEMA, FEATURES, MODEL_FEATURES,
-                       account_features, profile_counts, with_counts)
+from ..errors import InputError, UsageError
+from .base import Estimator
+from .features import FEATURE_NAMES, FEATURE_SCHEMA, FEATURES, with_counts
+from .fieldsets import BY_NAME, FIELD_SETS, FieldSet, choose_field_sets
+from .reasons import phrase
+from .trees import TreeEnsemble
 
 #: Labels that train the classifier as fake (positive) and as real (negative).
 POSITIVE_LABELS = ("fake", "bot", "farm")
@@ -72,53 +76,21 @@ NEGATIVE_LABELS = ("human",)
 
 #: Format tag and version of a saved model file.
 MODEL_FORMAT = "trueclout-authenticity"
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT_VERSION = 2
 
-#: Feature groups for which the reasons are worded; others (missing-value indicators)
-#: are never a reason.
+#: The classifier's verdicts.
+VERDICTS = ("real", "fake", "uncertain")
+
+#: Feature groups never given as a reason.
 _SILENT_GROUPS = ("missing",)
-#: Feature groups dropped together with the graph in the augmented copy.
-_GRAPH_KINDS = ("graph", "activity")
-#: Optional profile fields dropped at random in the augmented copy: features, indicator.
-_DROPPABLE = {
-    "likes": (("log_likes", "likes_per_post", "likes_per_day"), "missing_likes"),
-    "listed": (("log_listed", "listed_share", "listed_per_day"), "missing_listed"),
-    "age": (("log_age_days", "posts_per_day", "followers_per_day", "following_per_day",
-             "likes_per_day", "listed_per_day"), "missing_age"),
-    "text": (("has_description", "has_url", "has_location", "completeness",
-              "description_length"), "missing_text"),
-    "image": (("default_profile_image",), "missing_image"),
-}
-_DROP_PROBABILITY = 0.25
-#: Share of the training weight on the rows as they are; the copies share the rest.
+#: Share of the training weight on the rows as they are; the masked copy has the rest.
 _ORIGINAL_SHARE = 0.5
-#: The "later" copy: years added to every account's age; growth of the counts of real
-#: accounts (one factor per account); growth of the fakes' counts, per count.
-_LATER_YEARS = (0.0, 8.0)
-_LATER_REAL_GROWTH = (0.5, 10.0)
-_LATER_FAKE_GROWTH = {"followers": (1.0, 30.0), "posts": (1.0, 30.0), "following": (1.0, 3.0)}
+#: Quantiles of the training values that bound a field set's known range.
+_RANGE_QUANTILES = (0.001, 0.999)
 
 
-def _fmt_int(x: float) -> str:
-    return f"{int(round(float(x))):,}"
-
-
-def _plural(x: float, word: str) -> str:
-    return f"{_fmt_int(x)} {word}{'' if int(round(float(x))) == 1 else 's'}"
-
-
-def _predict_threads():
-    """Limit the trees' OpenMP threads while predicting (``classifier_fit_threads``).
-
-    Measured: on two shared cores, per-call thread start-up made many small predictions
-    (the reasons) 5 to 50 times slower than one thread.
-    """
-    import contextlib
-    threads = int(config.get("classifier_fit_threads"))
-    if threads <= 0:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-    return threadpool_limits(limits=threads, user_api="openmp")
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
 
 
 def _column_medians(X: np.ndarray) -> np.ndarray:
@@ -132,553 +104,17 @@ def _column_medians(X: np.ndarray) -> np.ndarray:
     return out
 
 
-class AuthenticityClassifier:
-    """Calibrated gradient-boosted trees that give P(real) per account.
-
-    Parameters
-    ----------
-    features : sequence of str, optional
-        Names of the feature columns the model learns from; default
-        :data:`~trueclout.detect.features.MODEL_FEATURES`. The matrix given to
-        :meth:`fit` always holds every column of
-        :data:`~trueclout.detect.features.FEATURE_NAMES`.
-    calibration : {"isotonic", "sigmoid"}, optional
-        Setting ``classifier_calibration`` by default.
-    folds : int, optional
-        Calibration folds (``classifier_folds``); fewer when a class is smaller.
-    max_iter, learning_rate, max_leaf_nodes, min_samples_leaf : optional
-        Of the boosted trees (settings ``classifier_*``).
-    max_features : float, optional
-        Share of the features each split may choose from (``classifier_max_features``);
-        below 1 the trees must spread over many features instead of the one that
-        separates the training set best.
-    monotonic : bool
-        Constrain the features that have a direction in the feature table.
-    augment : bool
-        Train on the missing-view copy too (see the module docstring).
-    later : bool
-        Train on the "later" copy too (see the module docstring).
-    threshold : float, optional
-        Authenticity at or below which an account is predicted fake
-        (``classifier_threshold``).
-    random_state : int
-
-    Attributes
-    ----------
-    calibrated_ : CalibratedClassifierCV
-    features_ : list of str
-        Names of the columns used.
-    threshold_ : float
-    reference_ : dict
-        ``real`` and ``fake``: the median training row of each class (all columns).
-    n_real_, n_fake_ : int
-        Training accounts of each class.
-    feature_schema_ : str
-        :data:`~trueclout.detect.features.FEATURE_SCHEMA` at training time.
+def predicted_fake(authenticity: np.ndarray, threshold: float) -> np.ndarray:
+    """Boolean: authenticity at or below ``threshold`` (the same rule as the detector's
+    ``labels_``, which flags ``1 - authenticity >= 1 - threshold``).
 
     Examples
     --------
-    >>> AuthenticityClassifier(folds=3).get_params()["folds"]
-    3
-    >>> AuthenticityClassifier().threshold_
-    Traceback (most recent call last):
-    ...
-    trueclout.errors.NotFittedError: AuthenticityClassifier is not fitted yet; call fit first
+    >>> predicted_fake(np.array([0.2, 0.5, 0.9]), 0.5).tolist()
+    [True, True, False]
     """
-
-    def __init__(self, *, features: Sequence[str] | None = None,
-                 calibration: str | None = None, folds: int | None = None,
-                 max_iter: int | None = None, learning_rate: float | None = None,
-                 max_leaf_nodes: int | None = None, min_samples_leaf: int | None = None,
-                 max_features: float | None = None, monotonic: bool = True,
-                 augment: bool = True, later: bool = True, threshold: float | None = None,
-                 random_state: int = 0) -> None:
-        self.features = features
-        self.calibration = calibration
-        self.folds = folds
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.max_leaf_nodes = max_leaf_nodes
-        self.min_samples_leaf = min_samples_leaf
-        self.max_features = max_features
-        self.monotonic = monotonic
-        self.augment = augment
-        self.later = later
-        self.threshold = threshold
-        self.random_state = random_state
-
-    # -- sklearn plumbing --------------------------------------------------------------
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor's keyword arguments.
-
-        Examples
-        --------
-        >>> sorted(AuthenticityClassifier().get_params())[:3]
-        ['augment', 'calibration', 'features']
-        """
-        import inspect
-        sig = inspect.signature(type(self).__init__)
-        return {k: getattr(self, k) for k in sig.parameters if k != "self"}
-
-    def set_params(self, **params: Any) -> "AuthenticityClassifier":
-        """Set constructor arguments (scikit-learn's ``clone`` uses it).
-
-        Examples
-        --------
-        >>> AuthenticityClassifier().set_params(folds=4).folds
-        4
-        """
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise UsageError(f"unknown parameter {k!r}")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        changed = {k: v for k, v in self.get_params().items()
-                   if v is not None and not (k in ("monotonic", "augment") and v)
-                   and not (k == "random_state" and v == 0)}
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
-
-    def __getattr__(self, name: str) -> Any:
-        if name.endswith("_") and not name.startswith("__"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
-        raise AttributeError(name)
-
-    def _cfg(self, name: str) -> Any:
-        v = getattr(self, name)
-        return config.get(f"classifier_{name}") if v is None else v
-
-    # -- fitting -----------------------------------------------------------------------
-    def _check_X(self, X: Any) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES):
-            raise UsageError(f"expected a matrix of {len(FEATURE_NAMES)} feature columns "
-                             f"(account_features), got shape {X.shape}")
-        return X
-
-    def _augmented(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        A = X.copy()
-        col = {nm: j for j, nm in enumerate(FEATURE_NAMES)}
-        for f in FEATURES:
-            if f.kind in _GRAPH_KINDS:
-                A[:, col[f.name]] = np.nan
-        A[:, col["missing_graph"]] = 1.0
-        A[:, col["missing_activity"]] = 1.0
-        for feats, indicator in _DROPPABLE.values():
-            drop = rng.random(len(A)) < _DROP_PROBABILITY
-            for nm in feats:
-                A[drop, col[nm]] = np.nan
-            A[drop, col[indicator]] = 1.0
-        return A
-
-    def _later(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """The rows as if observed years later: every account is older; real accounts
-        grow in proportion (their ratios stay); fakes gain followers and posts faster
-        than followings, as fakes sold years later do."""
-        c = profile_counts(X)
-        n = len(y)
-        fake = y == 1
-        years = rng.uniform(*_LATER_YEARS, n)
-
-        def grow(lo, hi):
-            return np.exp(rng.uniform(np.log(lo), np.log(hi), n))
-
-        common = grow(*_LATER_REAL_GROWTH)
-        changes = {"age": c["age"] + 365.25 * years}
-        for k in COUNTS:
-            changes[k] = (c[k] + 1.0) * common - 1.0
-        for k, (lo, hi) in _LATER_FAKE_GROWTH.items():
-            changes[k] = np.where(fake, (c[k] + 1.0) * grow(lo, hi) - 1.0, changes[k])
-        return with_counts(X, **changes)
-
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "AuthenticityClassifier":
-        """Train and calibrate on feature matrix ``X`` and labels ``y`` (1 = fake).
-
-        Parameters
-        ----------
-        X : array, shape (n, len(FEATURE_NAMES))
-            From :func:`~trueclout.detect.features.account_features`.
-        y : array of int
-            1 for fake (or bot, farm), 0 for real.
-        sample_weight : array, optional
-            Multiplies the equal-prior class weights.
-
-        Returns
-        -------
-        self
-        """
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.ensemble import HistGradientBoostingClassifier
-        from sklearn.model_selection import StratifiedKFold
-
-        X = self._check_X(X)
-        y = np.asarray(y).astype(np.int64).ravel()
-        if y.shape[0] != X.shape[0]:
-            raise UsageError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-        if not np.isin(y, (0, 1)).all():
-            raise UsageError("y must hold 0 (real) and 1 (fake) only")
-        n_fake, n_real = int((y == 1).sum()), int((y == 0).sum())
-        if min(n_fake, n_real) < 2:
-            raise UsageError(f"training needs at least 2 real and 2 fake accounts, got "
-                             f"{n_real} real and {n_fake} fake")
-        feats = list(MODEL_FEATURES if self.features is None else self.features)
-        unknown = [f for f in feats if f not in FEATURE_NAMES]
-        if unknown:
-            raise UsageError(f"unknown features: {', '.join(unknown)}")
-        method = self._cfg("calibration")
-        if method not in ("isotonic", "sigmoid"):
-            raise UsageError(f"calibration must be isotonic or sigmoid, got {method!r}")
-        folds = int(min(self._cfg("folds"), n_fake, n_real))
-        folds = max(folds, 2)
-        # a column never known in training carries nothing (and trips the tree binner)
-        feats = [f for f in feats if not np.isnan(X[:, FEATURE_NAMES.index(f)]).all()]
-        if not feats:
-            raise UsageError("every feature the model would use is unknown in training")
-        cols = np.array([FEATURE_NAMES.index(f) for f in feats])
-        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
-        w = w * np.where(y == 1, 0.5 / max(w[y == 1].sum(), 1e-12),
-                         0.5 / max(w[y == 0].sum(), 1e-12)) * len(y)
-        rng = np.random.default_rng(self.random_state)
-        skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-        base_splits = list(skf.split(np.zeros(len(y)), y))
-        views = [X]
-        if self.augment:
-            views.append(self._augmented(X, rng))
-        if self.later:
-            views.append(self._later(X, y, rng))
-        k, n = len(views), len(y)
-        Xa = np.vstack(views)
-        ya = np.tile(y, k)
-        share = [1.0] if k == 1 else [_ORIGINAL_SHARE] + [(1 - _ORIGINAL_SHARE) / (k - 1)] * (k - 1)
-        wa = np.concatenate([w * s for s in share])
-        splits = [(np.concatenate([tr + i * n for i in range(k)]),
-                   np.concatenate([te + i * n for i in range(k)])) for tr, te in base_splits]
-        direction = {f.name: f.direction for f in FEATURES}
-        cst = [-direction[f] if self.monotonic else 0 for f in feats]
-        est = HistGradientBoostingClassifier(
-            max_iter=int(self._cfg("max_iter")), learning_rate=float(self._cfg("learning_rate")),
-            max_leaf_nodes=int(self._cfg("max_leaf_nodes")),
-            min_samples_leaf=int(self._cfg("min_samples_leaf")),
-            max_features=float(self._cfg("max_features")), monotonic_cst=cst,
-            early_stopping=False, random_state=self.random_state)
-        cal = CalibratedClassifierCV(estimator=est, method=method, cv=splits, ensemble=True)
-        threads = int(config.get("classifier_fit_threads"))
-        if threads > 0:
-            from threadpoolctl import threadpool_limits
-            with threadpool_limits(limits=threads, user_api="openmp"):
-                cal.fit(Xa[:, cols], ya, sample_weight=wa)
-        else:
-            cal.fit(Xa[:, cols], ya, sample_weight=wa)
-        self.calibrated_ = cal
-        self.features_ = feats
-        self.columns_ = cols
-        self.threshold_ = float(config.get("classifier_threshold") if self.threshold is None
-                                else self.threshold)
-        self.reference_ = {"real": _column_medians(X[y == 0]),
-                           "fake": _column_medians(X[y == 1])}
-        self.n_real_, self.n_fake_ = n_real, n_fake
-        self.feature_schema_ = FEATURE_SCHEMA
-        self.folds_ = folds
-        self.splits_ = base_splits
-        return self
-
-    # -- prediction --------------------------------------------------------------------
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Calibrated ``[P(real), P(fake)]`` per row, under equal priors.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X, y = toy_training_set()
-        >>> p = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y).predict_proba(X)
-        >>> p.shape, bool(np.allclose(p.sum(axis=1), 1))
-        ((40, 2), True)
-        """
-        X = self._check_X(X)
-        with _predict_threads():
-            p = self.calibrated_.predict_proba(X[:, self.columns_])
-        classes = list(self.calibrated_.classes_)
-        out = np.empty((X.shape[0], 2))
-        out[:, 0] = p[:, classes.index(0)]
-        out[:, 1] = p[:, classes.index(1)]
-        return out
-
-    def authenticity(self, X: Any) -> np.ndarray:
-        """P(real) per row, in [0, 1].
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X, y = toy_training_set()
-        >>> a = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y).authenticity(X)
-        >>> bool(a[0] > a[-1])
-        True
-        """
-        return np.clip(self.predict_proba(X)[:, 0], 0.0, 1.0)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """1 (fake) where authenticity is at or below ``threshold_``, else 0.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X, y = toy_training_set()
-        >>> AuthenticityClassifier(max_iter=5, folds=2).fit(X, y).predict(X)[[0, -1]].tolist()
-        [0, 1]
-        """
-        return predicted_fake(self.authenticity(X), self.threshold_).astype(np.int8)
-
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Uncalibrated log-odds of fake, averaged over the calibration folds' models.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X, y = toy_training_set()
-        >>> d = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y).decision_function(X)
-        >>> bool(d[-1] > d[0])
-        True
-        """
-        X = self._check_X(X)
-        return self._raw(X[:, self.columns_])
-
-    def _raw(self, Xm: np.ndarray) -> np.ndarray:
-        total = np.zeros(Xm.shape[0])
-        ccs = self.calibrated_.calibrated_classifiers_
-        with _predict_threads():
-            for cc in ccs:
-                total += cc.estimator.decision_function(Xm)
-        return total / len(ccs)
-
-    # -- reasons -----------------------------------------------------------------------
-    def contributions(self, X: Any, towards: str = "auto") -> tuple[np.ndarray, list[str]]:
-        """Per row and feature group: how much the group pushes the prediction.
-
-        Parameters
-        ----------
-        X : array
-            Feature matrix (all columns).
-        towards : {"auto", "fake", "real"}
-            ``fake``: log-odds lost when the group takes the median real account's values
-            (positive = evidence of fake). ``real``: log-odds gained when it takes the
-            median fake's values (positive = evidence of real). ``auto``: ``fake`` for
-            rows predicted fake, ``real`` for the others.
-
-        Returns
-        -------
-        C : array, shape (n, len(groups))
-            NaN where the row knows none of the group's features.
-        groups : list of str
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X, y = toy_training_set()
-        >>> clf = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y)
-        >>> C, groups = clf.contributions(X[-1:])
-        >>> groups[int(np.nanargmax(C[0]))]
-        'follow_ratio'
-        """
-        X = self._check_X(X)
-        feats = self.features_
-        group_of = {f.name: f.group for f in FEATURES}
-        groups: list[str] = []
-        for f in feats:
-            g = group_of[f]
-            if g not in groups and g not in _SILENT_GROUPS:
-                groups.append(g)
-        Xm = X[:, self.columns_]
-        base = self._raw(Xm)
-        if towards == "auto":
-            fake = predicted_fake(self.authenticity(X), self.threshold_)
-        elif towards in ("fake", "real"):
-            fake = np.full(X.shape[0], towards == "fake")
-        else:
-            raise UsageError(f"towards must be auto, fake or real, got {towards!r}")
-        ref_real = self.reference_["real"][self.columns_]
-        ref_fake = self.reference_["fake"][self.columns_]
-        C = np.full((X.shape[0], len(groups)), np.nan)
-        # every group's replacement in one matrix, so the trees run once over all of them
-        parts, where = [], []
-        for gi, g in enumerate(groups):
-            js = [j for j, f in enumerate(feats) if group_of[f] == g]
-            known = ~np.isnan(Xm[:, js]).all(axis=1)
-            if not known.any():
-                continue
-            alt = Xm[known].copy()
-            fk = fake[known]
-            for j in js:
-                alt[:, j] = np.where(fk, ref_real[j], ref_fake[j])
-            parts.append(alt)
-            where.append((gi, known))
-        if parts:
-            raw = self._raw(np.concatenate(parts))
-            at = 0
-            for gi, known in where:
-                k = int(known.sum())
-                delta = raw[at:at + k] - base[known]
-                at += k
-                C[known, gi] = np.where(fake[known], -delta, delta)
-        return C, groups
-
-    def explain(self, X: Any, top: int = 3, towards: str = "auto") -> list[list[str]]:
-        """The ``top`` reasons per row, in plain words, strongest first.
-
-        Reasons point the way of the prediction (``towards="auto"``): why an account
-        looks fake, or why it looks real. See :meth:`contributions` for the method.
-
-        Returns
-        -------
-        list of list of str
-            At least one reason per row.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X, y = toy_training_set()
-        >>> clf = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y)
-        >>> clf.explain(X[-1:])[0][0]
-        'follows 344 accounts but has 17 followers (ratio 0.05)'
-        """
-        X = self._check_X(X)
-        C, groups = self.contributions(X, towards=towards)
-        if towards == "auto":
-            fake = predicted_fake(self.authenticity(X), self.threshold_)
-        else:
-            fake = np.full(X.shape[0], towards == "fake")
-        col = {nm: j for j, nm in enumerate(FEATURE_NAMES)}
-        out: list[list[str]] = []
-        Cz = np.where(np.isnan(C), -np.inf, C)
-        order = np.argsort(-Cz, axis=1, kind="stable")[:, :max(top, 1)]
-        for i in range(X.shape[0]):
-            row = X[i]
-            reasons: list[str] = []
-            for gi in order[i]:
-                if not Cz[i, gi] > 1e-6:
-                    break
-                text = _phrase(groups[gi], row, col, bool(fake[i]))
-                if text and text not in reasons:
-                    reasons.append(text)
-            if not reasons:
-                reasons.append("its profile as a whole resembles bought or automated accounts"
-                               if fake[i] else
-                               "its profile as a whole resembles genuine accounts")
-            out.append(reasons[:top])
-        return out
-
-    # -- persistence -------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the fitted model to ``path`` (joblib), stamped with its feature schema.
-
-        Only load model files you trust: they are pickles.
-
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> AuthenticityClassifier().save(os.path.join(tempfile.mkdtemp(), "m.joblib"))
-        Traceback (most recent call last):
-        ...
-        trueclout.errors.NotFittedError: AuthenticityClassifier is not fitted yet; call fit first
-        """
-        import joblib
-        import sklearn
-
-        self.calibrated_  # raises NotFittedError before fit
-        payload = {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
-                   "feature_schema": self.feature_schema_, "features": list(FEATURE_NAMES),
-                   "trueclout": __version__, "sklearn": sklearn.__version__,
-                   "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                   "model": self}
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-        os.close(fd)
-        try:
-            joblib.dump(payload, tmp, compress=3)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "AuthenticityClassifier":
-        """Read a model written by :meth:`save`; refuse one of another feature schema.
-
-        Examples
-        --------
-        >>> AuthenticityClassifier.load("/nonexistent/model.joblib")
-        Traceback (most recent call last):
-        ...
-        trueclout.errors.InputError: /nonexistent/model.joblib: no such model file
-        """
-        import joblib
-
-        p = Path(path)
-        if not p.is_file():
-            raise InputError("no such model file", path=str(p))
-        try:
-            payload = joblib.load(p)
-        except Exception as exc:  # noqa: BLE001 - any unpickling failure is bad input
-            raise InputError(f"not a trueclout model file ({type(exc).__name__}: {exc})",
-                             path=str(p)) from exc
-        if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
-            raise InputError("not a trueclout authenticity model file", path=str(p))
-        if payload.get("format_version") != MODEL_FORMAT_VERSION:
-            raise InputError(f"model file format version {payload.get('format_version')} is "
-                             f"not {MODEL_FORMAT_VERSION}; retrain with this trueclout",
-                             path=str(p))
-        if payload.get("feature_schema") != FEATURE_SCHEMA:
-            raise InputError(
-                f"model was trained on feature schema {payload.get('feature_schema')} "
-                f"(trueclout {payload.get('trueclout')}), this trueclout computes "
-                f"{FEATURE_SCHEMA}; retrain it with `trueclout train`", path=str(p))
-        model = payload["model"]
-        if not isinstance(model, cls):
-            raise InputError("model file holds no AuthenticityClassifier", path=str(p))
-        return model
-
-
-#: The reason given for an account the classifier does not judge.
-NO_PROFILE_REASON = "no profile data: the classifier does not judge it"
-
-
-def judgeable(X: np.ndarray) -> np.ndarray:
-    """Rows with at least one known profile feature (count, age, text or avatar).
-
-    The classifier judges profiles; graph features only add to them. An account known
-    only from follows (an edge list such as SNAP ego-Twitter) gets no verdict from it:
-    on a sampled graph, few followers and no follow-back are no sign of a fake.
-
-    Examples
-    --------
-    >>> X = np.full((2, len(FEATURE_NAMES)), np.nan, np.float32)
-    >>> X[0, FEATURE_NAMES.index("has_url")] = 1.0
-    >>> judgeable(X).tolist()
-    [True, False]
-    """
-    cols = [j for j, f in enumerate(FEATURES) if f.kind in ("profile", "text")]
-    return ~np.isnan(np.asarray(X)[:, cols]).all(axis=1)
-
-
-def toy_training_set() -> tuple[np.ndarray, np.ndarray]:
-    """A toy training set for examples: 20 real accounts (200 followers, 344 following,
-    a URL) and 20 bought followers (17 followers, 344 following, no URL); y = 1 for fake.
-
-    Examples
-    --------
-    >>> X, y = toy_training_set()
-    >>> X.shape[0], int(y.sum())
-    (40, 20)
-    """
-    from .features import with_counts
-
-    y = np.r_[np.zeros(20, np.int64), np.ones(20, np.int64)]
-    X = np.zeros((40, len(FEATURE_NAMES)), np.float32)
-    X[:, FEATURE_NAMES.index("has_url")] = 1.0 - y
-    X[:, FEATURE_NAMES.index("log_age_days")] = np.log1p(1000.0)
-    X = with_counts(X, followers=np.where(y == 1, 17.0, 200.0), following=np.full(40, 344.0))
-    return X, y
+    a = np.asarray(authenticity, dtype=np.float64)
+    return (1.0 - a) >= (1.0 - float(threshold))
 
 
 def prior_threshold(threshold: float, prior: float | None) -> float:
@@ -705,618 +141,1083 @@ def prior_threshold(threshold: float, prior: float | None) -> float:
     return t * p / (t * p + (1.0 - t) * (1.0 - p))
 
 
-def predicted_fake(authenticity: np.ndarray, threshold: float) -> np.ndarray:
-    """Boolean: authenticity at or below ``threshold`` (the same rule as the detector's
-    ``labels_``, which flags ``1 - authenticity >= 1 - threshold``).
-
-    Examples
-    --------
-    >>> predicted_fake(np.array([0.2, 0.5, 0.9]), 0.5).tolist()
-    [True, True, False]
-    """
-    a = np.asarray(authenticity, dtype=np.float64)
-    return (1.0 - a) >= (1.0 - float(threshold))
-
-
-# -- wording ------------------------------------------------------------------------------
-def _v(row: np.ndarray, col: dict[str, int], name: str) -> float:
-    return float(row[col[name]])
-
-
-def _count_of(row, col, name) -> float:
-    return float(np.expm1(_v(row, col, name)))
-
-
-def _phrase(group: str, row: np.ndarray, col: dict[str, int], fake: bool) -> str:
-    """Plain words for one feature group of one account, from its own values."""
-    nan = np.isnan
-    if group == "follow_ratio":
-        fr, fo = _count_of(row, col, "log_followers"), _count_of(row, col, "log_following")
-        if nan(fr) or nan(fo):
-            return ""
-        ratio = (fr + 0.0) / max(fo, 1.0)
-        if fo > fr:
-            return (f"follows {_plural(fo, 'account')} but has {_plural(fr, 'follower')} "
-                    f"(ratio {ratio:.2f})")
-        return (f"has {_plural(fr, 'follower')} and follows {_plural(fo, 'account')} "
-                f"(ratio {ratio:.1f})")
-    if group == "posts":
-        posts = _count_of(row, col, "log_posts")
-        rate = _count_of(row, col, "posts_per_day")
-        if nan(posts):
-            return ""
-        if nan(rate):
-            return f"has posted {_plural(posts, 'time')}"
-        return f"has posted {_plural(posts, 'time')} ({rate:.2f} a day)"
-    if group == "likes":
-        likes, posts = _count_of(row, col, "log_likes"), _count_of(row, col, "log_posts")
-        if nan(likes):
-            return ""
-        if likes < 0.5:
-            return "has never liked a post"
-        if not nan(posts):
-            return f"has liked {_plural(likes, 'post')} and written {_fmt_int(posts)}"
-        return f"has liked {_plural(likes, 'post')}"
-    if group == "listed":
-        listed, fr = _count_of(row, col, "log_listed"), _count_of(row, col, "log_followers")
-        if nan(listed):
-            return ""
-        if listed < 0.5:
-            return ("is on nobody's lists" if nan(fr) else
-                    f"is on nobody's lists despite {_plural(fr, 'follower')}")
-        return f"is on {_plural(listed, 'list')}"
-    if group == "age":
-        age = _count_of(row, col, "log_age_days")
-        if nan(age):
-            return ""
-        return f"account is {_plural(age, 'day')} old"
-    if group == "description":
-        has = _v(row, col, "has_description")
-        if nan(has):
-            return ""
-        if has < 0.5:
-            return "no description"
-        parts = []
-        if _v(row, col, "has_url") < 0.5:
-            parts.append("no link")
-        if _v(row, col, "has_location") < 0.5:
-            parts.append("no location")
-        length = _v(row, col, "description_length")
-        text = f"description of {_fmt_int(length)} characters"
-        if fake and parts:
-            return f"{text}, {' and '.join(parts)}"
-        return text
-    if group == "url":
-        has = _v(row, col, "has_url")
-        if nan(has):
-            return ""
-        return "no link in the profile" if has < 0.5 else "links a website in the profile"
-    if group == "location":
-        has = _v(row, col, "has_location")
-        if nan(has):
-            return ""
-        return "no location in the profile" if has < 0.5 else "gives a location"
-    if group == "image":
-        v = _v(row, col, "default_profile_image")
-        if nan(v):
-            return ""
-        return "keeps the default profile image" if v > 0.5 else "has its own profile image"
-    if group == "name":
-        has = _v(row, col, "has_name")
-        if nan(has):
-            return ""
-        if has < 0.5:
-            return "no display name"
-        d = _v(row, col, "name_digits")
-        if d >= 1:
-            return f"display name has {_plural(d, 'digit')}"
-        w = _v(row, col, "name_words")
-        return (f"display name of {_fmt_int(w)} word{'s' if w != 1 else ''}, "
-                f"{_fmt_int(_v(row, col, 'name_length'))} characters")
-    if group == "handle":
-        length = _v(row, col, "handle_length")
-        if nan(length):
-            return ""
-        d, u = _v(row, col, "handle_digits"), _v(row, col, "handle_upper")
-        us = _v(row, col, "handle_underscore")
-        if d >= 1:
-            return f"handle has {_fmt_int(d)} digit{'s' if d != 1 else ''}"
-        if u < 0.5 and us < 0.5:
-            return f"handle is {_fmt_int(length)} lower-case letters"
-        bits = []
-        if u >= 0.5:
-            bits.append(f"{_fmt_int(u)} capital{'s' if u != 1 else ''}")
-        if us >= 0.5:
-            bits.append(f"{_fmt_int(us)} underscore{'s' if us != 1 else ''}")
-        return f"handle has {' and '.join(bits)}"
-    if group == "graph_degree":
-        i, o = _count_of(row, col, "graph_log_in_degree"), _count_of(row, col,
-                                                                     "graph_log_out_degree")
-        if nan(i):
-            return ""
-        return (f"in the follow graph it follows {_plural(o, 'account')} and has "
-                f"{_plural(i, 'follower')}")
-    if group == "reciprocity":
-        r = _v(row, col, "graph_reciprocity")
-        if nan(r):
-            return ""
-        if r <= 0:
-            return "none of the accounts it follows follows it back"
-        return f"{r:.0%} of the accounts it follows follow it back"
-    if group == "burst":
-        b_in, b_out = _v(row, col, "graph_in_burst"), _v(row, col, "graph_out_burst")
-        if not nan(b_out) and (nan(b_in) or b_out >= b_in):
-            return f"made up to {b_out:.0%} of its follows within one day"
-        if not nan(b_in):
-            return f"gained up to {b_in:.0%} of its followers within one day"
-        return ""
-    if group == "followees":
-        s = _v(row, col, "graph_followee_suspicious")
-        if nan(s):
-            return ""
-        ratio = config.get("detect_suspicious_ratio")
-        return (f"{s:.0%} of the accounts it follows follow over {ratio:g} times as many "
-                f"as follow them")
-    if group == "churn":
-        s = _v(row, col, "graph_unfollow_share")
-        if nan(s):
-            return ""
-        return (f"unfollowed {s:.0%} of the accounts it had followed" if s > 0
-                else "never unfollowed anyone")
-    if group == "activity":
-        t = _v(row, col, "activity_tagged_share")
-        r = _count_of(row, col, "activity_posts_per_day")
-        if nan(r):
-            return ""
-        if r <= 0:
-            return "wrote no posts in the period observed"
-        text = f"wrote {r:.2f} posts a day in the period observed"
-        if not nan(t):
-            text += f", {t:.0%} with hashtags or mentions"
-        return text
-    return ""
-
-
-# -- training and detection on a store ---------------------------------------------------
-def training_labels(store, data: DetectionData,
-                    label_sources: Iterable[str] | None = None) -> tuple[np.ndarray,
-                                                                         np.ndarray, dict]:
-    """Vertices with a training label and their class (1 = fake) from the labels table.
-
-    Positives carry ``fake``, ``bot`` or ``farm``; negatives carry ``human``; role labels
-    of the simulator (customer, fast_growth, pod) count only through ``human``. An
-    account labelled both human and fake (conflicting sources) is left out.
-
-    Returns
-    -------
-    vertices, y, counts
-
-    Examples
-    --------
-    >>> from trueclout.store import Store
-    >>> from trueclout.detect.data import DetectionData
-    >>> s = Store(":memory:")
-    >>> v, y, c = training_labels(s, DetectionData.from_store(s))
-    >>> len(v), c["conflicting"]
-    (0, 0)
-    """
-    lt = store.label_table()
-    if label_sources:
-        wanted = set(label_sources)
-        keep = np.array([s in wanted for s in lt.column("source").to_pylist()], dtype=bool)
-        lt = lt.filter(pa.array(keep))
-    v = data.graph.vertices_of_uids(lt.column("uid").to_numpy()) if lt.num_rows else \
-        np.zeros(0, np.int32)
-    lab = np.asarray(lt.column("label").to_pylist(), dtype=object)
-    pos = np.zeros(data.n, bool)
-    neg = np.zeros(data.n, bool)
-    ok = v >= 0
-    pos[v[ok & np.isin(lab, POSITIVE_LABELS)]] = True
-    neg[v[ok & np.isin(lab, NEGATIVE_LABELS)]] = True
-    both = pos & neg
-    verts = np.flatnonzero((pos | neg) & ~both)
-    y = pos[verts].astype(np.int64)
-    counts = {"fake": int(y.sum()), "real": int((y == 0).sum()),
-              "conflicting": int(both.sum())}
-    return verts, y, counts
-
-
-def train_model(store, label_sources: Iterable[str] | None = None,
-                model_out: str | os.PathLike | None = None, *,
-                data: DetectionData | None = None,
-                **params: Any) -> tuple[AuthenticityClassifier, dict]:
-    """Train the classifier on the store's ``labels`` table (``trueclout train``).
+def source_weights(home: np.ndarray, y: np.ndarray, scheme: str = "sqrt") -> np.ndarray:
+    """Training weights: classes weigh the same in all; within a class, a source of
+    ``k`` rows weighs ``k`` (``none``), ``sqrt(k)`` (``sqrt``) or 1 (``equal``).
 
     Parameters
     ----------
-    store : trueclout.store.Store
-    label_sources : iterable of str, optional
-        Use only labels of these sources (the ``source`` column); all by default.
-    model_out : path, optional
-        Where to save the model.
-    data : DetectionData, optional
-        Already read from ``store``.
-    **params
-        Passed to :class:`AuthenticityClassifier`.
-
-    Returns
-    -------
-    model : AuthenticityClassifier
-    report : dict
-        ``accounts`` (real, fake, conflicting), ``sources``, ``features``,
-        ``threshold``, ``cv`` (out-of-fold AUC and MCC of the calibration folds),
-        ``feature_schema``, ``seconds`` and ``model_out``.
+    home : array
+        Each row's source (any hashable labels).
+    y : array of int
+        1 fake, 0 real.
+    scheme : {"sqrt", "equal", "none"}
 
     Examples
     --------
-    >>> from trueclout.store import Store
-    >>> train_model(Store(":memory:"))
+    >>> w = source_weights(np.array(["a"] * 9 + ["b"]), np.zeros(10, int), "sqrt")
+    >>> round(float(w[:9].sum() / w[9]), 1)  # 9 rows of a weigh sqrt(9) = 3 times b's 1
+    3.0
+    """
+    if scheme not in ("sqrt", "equal", "none"):
+        raise UsageError(f"source weighting must be sqrt, equal or none, got {scheme!r}")
+    home = np.asarray(home)
+    y = np.asarray(y)
+    w = np.ones(len(y), dtype=np.float64)
+    if scheme != "none":
+        keys = np.char.add(np.asarray(home, dtype=str), np.where(y == 1, "|1", "|0"))
+        _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        k = counts[inv].astype(np.float64)
+        w = 1.0 / np.sqrt(k) if scheme == "sqrt" else 1.0 / k
+    for c in (0, 1):
+        m = y == c
+        if m.any():
+            w[m] *= 0.5 * len(y) / w[m].sum()
+    return w
+
+
+def _auc(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None) -> float | None:
+    if len(np.unique(y)) < 2:
+        return None
+    from sklearn.metrics import roc_auc_score
+    return float(roc_auc_score(y, score, sample_weight=w))
+
+
+def expected_calibration_error(y: np.ndarray, p_fake: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: the mean gap between predicted P(fake) and the share of
+    fakes over equal-width bins, weighted by the rows in each bin.
+
+    Examples
+    --------
+    >>> expected_calibration_error(np.array([0, 0, 1, 1]), np.array([0.0, 0.0, 1.0, 1.0]))
+    0.0
+    """
+    y = np.asarray(y, dtype=np.float64)
+    p = np.clip(np.asarray(p_fake, dtype=np.float64), 0, 1)
+    if not len(y):
+        return float("nan")
+    b = np.minimum((p * bins).astype(int), bins - 1)
+    err = 0.0
+    for k in range(bins):
+        m = b == k
+        if m.any():
+            err += m.sum() * abs(p[m].mean() - y[m].mean())
+    return float(err / len(y))
+
+
+def fit_sigmoid(raw: np.ndarray, y: np.ndarray, w: np.ndarray,
+                groups: np.ndarray | None = None) -> tuple[float, float]:
+    """Platt's sigmoid ``P(fake) = 1 / (1 + exp(-(a raw + b)))``, fitted by weighted
+    logistic regression (barely regularised).
+
+    With ``groups`` (each row's source), the fit has one intercept per source that holds
+    both classes and a slope they share, with both classes weighing the same within each
+    source; ``b`` is the mean of the sources' intercepts. Sources differ by an offset
+    (what is normal on one platform in one year is not on another); pooling them into
+    one intercept would flatten the slope towards a coin toss, while the shared slope
+    keeps how strongly a score separates real from fake *within* a source, and the mean
+    intercept is the best guess for a source not seen yet. Sources of one class say
+    nothing about the offset and are left out of the fit.
+
+    Examples
+    --------
+    >>> a, b = fit_sigmoid(np.array([-2.0, -1, 1, 2]), np.array([0, 0, 1, 1]), np.ones(4))
+    >>> a > 0
+    True
+    >>> fit_sigmoid(np.array([2.0, 1, -1, -2]), np.array([0, 0, 1, 1]), np.ones(4))
+    (1.0, 0.0)
+    >>> raw = np.array([-1.0, 0, 1, 2, 2, 3, 4, 5])   # two sources, offset by 3
+    >>> a, b = fit_sigmoid(raw, np.array([0, 0, 1, 1] * 2), np.ones(8),
+    ...                    np.array(["s"] * 4 + ["t"] * 4))
+    >>> round(b / a, 1)   # the boundary sits between the two sources' own boundaries
+    -2.0
+    """
+    from sklearn.linear_model import LogisticRegression
+    raw = np.asarray(raw, np.float64)
+    y = np.asarray(y)
+    w = np.asarray(w, np.float64)
+    if len(np.unique(y)) < 2 or np.ptp(raw) == 0:
+        return 1.0, 0.0
+    both: list = []
+    if groups is not None:
+        groups = np.asarray(groups, dtype=object)
+        both = [g for g in np.unique(groups)
+                if len(np.unique(y[groups == g])) == 2]
+    if len(both) >= 2:
+        keep = np.isin(groups, both)
+        raw, y, w, groups = raw[keep], y[keep], w[keep].copy(), groups[keep]
+        design = np.zeros((len(raw), 1 + len(both)))
+        design[:, 0] = raw
+        for j, g in enumerate(both):
+            m = groups == g
+            design[m, 1 + j] = 1.0
+            for c in (0, 1):
+                mc = m & (y == c)
+                w[mc] *= 0.5 / w[mc].sum()
+        lr = LogisticRegression(C=1e4, max_iter=2000, fit_intercept=False)
+        lr.fit(design, y, sample_weight=w * len(both))
+        a, b = float(lr.coef_[0, 0]), float(np.mean(lr.coef_[0, 1:]))
+    else:
+        lr = LogisticRegression(C=1e4, max_iter=1000)
+        lr.fit(raw.reshape(-1, 1), y, sample_weight=w)
+        a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    if not a > 0:
+        # held-out scores that do not order the classes cannot calibrate (tiny training
+        # sets); the trees' own log-odds stand, rather than an inverted ranking
+        return 1.0, 0.0
+    return a, b
+
+
+@dataclass
+class FieldSetModel:
+    """The fitted model of one field set.
+
+    Attributes
+    ----------
+    name : str
+        Its field set (:data:`~trueclout.detect.fieldsets.FIELD_SETS`).
+    trees : TreeEnsemble
+        Over the field set's features, in their order.
+    calibration : (float, float)
+        ``a, b`` of ``P(fake) = sigmoid(a * raw + b)``.
+    reference : dict
+        ``real`` and ``fake``: median training row of each class (the field set's
+        features).
+    low, high : array
+        The known range of each feature (training quantiles 0.1% and 99.9%).
+    evaluation : dict
+        How it did on data it was not trained on: ``method`` (``leave-one-source-out``
+        or ``cross-validation``), ``sources`` (per held-out source: accounts, AUC,
+        fakes caught, humans flagged, ECE), and pooled ``sensitivity``/``specificity``
+        with the counts behind them.
+    n_real, n_fake : int
+    sources : dict
+        Training accounts per source: ``{source: [real, fake]}``.
+
+    Examples
+    --------
+    >>> X, y = toy_training_set()
+    >>> m = AuthenticityClassifier(max_iter=5).fit(X, y).models_["profile"]
+    >>> m.name, m.n_fake
+    ('profile', 20)
+    """
+
+    name: str
+    trees: TreeEnsemble
+    calibration: tuple[float, float]
+    reference: dict
+    low: np.ndarray
+    high: np.ndarray
+    evaluation: dict = field(default_factory=dict)
+    n_real: int = 0
+    n_fake: int = 0
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def field_set(self) -> FieldSet:
+        return BY_NAME[self.name]
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """Raw log-odds of fake (uncalibrated) for rows of the full feature matrix."""
+        return self.trees.raw(np.asarray(X)[:, self.field_set.columns])
+
+    def p_fake(self, X: np.ndarray) -> np.ndarray:
+        """Calibrated P(fake) for rows of the full feature matrix."""
+        a, b = self.calibration
+        return _sigmoid(a * self.raw(X) + b)
+
+    def out_of_range(self, X: np.ndarray) -> np.ndarray:
+        """Per row and feature: True where the value lies far beyond the known range
+        (by more than ``classifier_ood_margin`` times its width) of a feature without a
+        monotonic direction (where the trees' flat extrapolation means nothing)."""
+        V = np.asarray(X)[:, self.field_set.columns].astype(np.float64)
+        direction = np.array([FEATURES[FEATURE_NAMES.index(f)].direction
+                              for f in self.field_set.features])
+        margin = float(config.get("classifier_ood_margin")) * (self.high - self.low)
+        with np.errstate(invalid="ignore"):
+            out = (V < self.low - margin) | (V > self.high + margin)
+        # a feature with a direction (a monotonic constraint) extrapolates safely: the
+        # trees' flat ends agree with its trend, so more of a real+ feature than ever seen
+        # is simply as real as the most real seen
+        return out & (direction == 0)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "features": list(self.field_set.features),
+                "trees": self.trees.to_dict(), "calibration": list(self.calibration),
+                "reference": {k: _nan_list(v) for k, v in self.reference.items()},
+                "low": _nan_list(self.low), "high": _nan_list(self.high),
+                "evaluation": self.evaluation, "n_real": self.n_real, "n_fake": self.n_fake,
+                "sources": self.sources}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FieldSetModel":
+        name = d.get("name")
+        if name not in BY_NAME:
+            raise ValueError(f"unknown field set {name!r}")
+        if list(d.get("features", [])) != list(BY_NAME[name].features):
+            raise ValueError(f"field set {name!r} was trained on other features")
+        k = len(BY_NAME[name].features)
+        low, high = _nan_array(d["low"]), _nan_array(d["high"])
+        ref = {c: _nan_array(d["reference"][c]) for c in ("real", "fake")}
+        if len(low) != k or len(high) != k or any(len(v) != k for v in ref.values()):
+            raise ValueError(f"field set {name!r}: arrays of the wrong length")
+        trees = TreeEnsemble.from_dict(d["trees"])
+        if trees.feature.size and int(trees.feature[~trees.is_leaf].max(initial=0)) >= k:
+            raise ValueError(f"field set {name!r}: a tree reads a feature it does not have")
+        a, b = (float(x) for x in d["calibration"])
+        return cls(name=name, trees=trees, calibration=(a, b), reference=ref, low=low,
+                   high=high, evaluation=dict(d.get("evaluation") or {}),
+                   n_real=int(d.get("n_real", 0)), n_fake=int(d.get("n_fake", 0)),
+                   sources=dict(d.get("sources") or {}))
+
+
+def _nan_list(v: np.ndarray) -> list:
+    return [None if not np.isfinite(x) else float(x) for x in np.asarray(v, np.float64)]
+
+
+def _nan_array(v: list) -> np.ndarray:
+    return np.array([np.nan if x is None else float(x) for x in v], dtype=np.float64)
+
+
+class AuthenticityClassifier(Estimator):
+    """One calibrated boosted-tree model per field set; P(real) per account.
+
+    Parameters
+    ----------
+    field_sets : sequence of str, optional
+        Names of the field sets to train (default: all of
+        :data:`~trueclout.detect.fieldsets.FIELD_SETS`).
+    max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, max_features : optional
+        Of the boosted trees (settings ``classifier_*``).
+    monotonic : bool
+        Constrain the features that have a direction in the feature table.
+    augment : bool
+        Also train on a copy of every row with optional fields removed at random.
+    weighting : {"sqrt", "equal", "none"}, optional
+        How sources weigh within a class (``classifier_source_weighting``).
+    threshold : float, optional
+        Authenticity at or below which an account is predicted fake
+        (``classifier_threshold``).
+    ood_features : int, optional
+        Features beyond the known range that make a profile ``uncertain``
+        (``classifier_ood_features``; 0 never abstains).
+    random_state : int
+
+    Attributes
+    ----------
+    models_ : dict
+        Field set name -> :class:`FieldSetModel`, for the field sets with enough
+        labelled accounts of both classes.
+    threshold_ : float
+    n_real_, n_fake_ : int
+        Labelled accounts decided by some field set.
+    sources_ : list of str
+        The training sources.
+    held_out_sources_ : list of str
+        Labelled sources given to :meth:`fit` but left out of training (scored only).
+    held_out_ : dict
+        Field set name -> source -> ``(rows, p_fake)``: the training rows of that source
+        and their P(fake) from trees trained without the source (calibrated without it).
+        Kept in memory only (not saved); :func:`~trueclout.detect.training.source_table`
+        reads it.
+    feature_schema_ : str
+
+    Examples
+    --------
+    >>> AuthenticityClassifier(max_iter=3).get_params()["max_iter"]
+    3
+    >>> AuthenticityClassifier().threshold_
     Traceback (most recent call last):
     ...
-    trueclout.errors.UsageError: training needs at least 2 real and 2 fake accounts, got 0 real and 0 fake
-    """
-    t0 = time.perf_counter()
-    if data is None:
-        data = DetectionData.from_store(store)
-    verts, y, counts = training_labels(store, data, label_sources)
-    if min(counts["fake"], counts["real"]) < 2:
-        raise UsageError(f"training needs at least 2 real and 2 fake accounts, got "
-                         f"{counts['real']} real and {counts['fake']} fake")
-    X, _ = account_features(data)
-    X = X[verts]
-    model = AuthenticityClassifier(**params).fit(X, y)
-    report = {"accounts": counts,
-              "sources": sorted(set(label_sources)) if label_sources else "all",
-              "features": list(model.features_), "threshold": model.threshold_,
-              "feature_schema": model.feature_schema_, "cv": out_of_fold(model, X, y),
-              "seconds": round(time.perf_counter() - t0, 2), "model_out": None}
-    if model_out is not None:
-        model.save(model_out)
-        report["model_out"] = str(model_out)
-    return model, report
-
-
-def out_of_fold(model: AuthenticityClassifier, X: np.ndarray, y: np.ndarray) -> dict:
-    """AUC, MCC and F1 of each calibration fold's model on its own held-out fold.
-
-    The fold's calibrator was fitted on that fold, so the MCC is a little optimistic;
-    the AUC (of the uncalibrated scores) is not.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from trueclout.detect.features import FEATURE_NAMES
-    >>> X, y = toy_training_set()
-    >>> m = AuthenticityClassifier(max_iter=5, folds=2).fit(X, y)
-    >>> out_of_fold(m, X, y)["auc"]
-    1.0
-    """
-    from sklearn.metrics import f1_score, matthews_corrcoef, roc_auc_score
-
-    raw = np.zeros(len(y))
-    auth = np.zeros(len(y))
-    Xm = np.asarray(X, np.float32)[:, model.columns_]
-    for (tr, te), cc in zip(model.splits_, model.calibrated_.calibrated_classifiers_):
-        raw[te] = cc.estimator.decision_function(Xm[te])
-        p = cc.predict_proba(Xm[te])
-        auth[te] = p[:, list(model.calibrated_.classes_).index(0)]
-    pred = predicted_fake(auth, model.threshold_).astype(int)
-    return {"auc": round(float(roc_auc_score(y, raw)), 4),
-            "mcc": round(float(matthews_corrcoef(y, pred)), 4),
-            "f1": round(float(f1_score(y, pred)), 4), "folds": model.folds_}
-
-
-def _resolve_model(model: AuthenticityClassifier | str | os.PathLike | None
-                   ) -> AuthenticityClassifier:
-    if model is None:
-        return default_model()
-    if isinstance(model, AuthenticityClassifier):
-        model.calibrated_  # NotFittedError when unfitted
-        return model
-    return AuthenticityClassifier.load(model)
-
-
-def detect_accounts(store, model: AuthenticityClassifier | str | os.PathLike | None = None,
-                    *, data: DetectionData | None = None,
-                    reasons: str = "flagged") -> pa.Table:
-    """Score every account of ``store`` (``trueclout detect``).
-
-    Parameters
-    ----------
-    store : trueclout.store.Store
-    model : AuthenticityClassifier or path, optional
-        Default: :func:`default_model`, trained on the simulator's ground truth.
-    data : DetectionData, optional
-        Already read from ``store``.
-    reasons : {"flagged", "all", "none"}
-        Which accounts get their top three reasons (others get empty strings). Reasons
-        cost about one model evaluation per feature group and account.
-
-    Returns
-    -------
-    pyarrow.Table
-        ``platform, account_id, authenticity, predicted_label`` ("real" or "fake") and
-        ``reason_1, reason_2, reason_3``, one row per account in vertex order. An account
-        without any profile field (see :func:`judgeable`) has a null authenticity, the
-        label "unknown" and :data:`NO_PROFILE_REASON`: the graph detectors judge it.
-
-    Examples
-    --------
-    >>> from trueclout.store import Store
-    >>> import numpy as np
-    >>> from trueclout.detect.features import FEATURE_NAMES
-    >>> m = AuthenticityClassifier(max_iter=5, folds=2).fit(*toy_training_set())
-    >>> detect_accounts(Store(":memory:"), m).column_names
-    ['platform', 'account_id', 'authenticity', 'predicted_label', 'reason_1', 'reason_2', 'reason_3']
-    """
-    if reasons not in ("flagged", "all", "none"):
-        raise UsageError(f"reasons must be flagged, all or none, got {reasons!r}")
-    clf = _resolve_model(model)
-    if data is None:
-        data = DetectionData.from_store(store)
-    X, _ = account_features(data)
-    n = data.n
-    auth = clf.authenticity(X) if n else np.zeros(0)
-    ok = judgeable(X)
-    fake = predicted_fake(auth, clf.threshold_) & ok
-    rs = [np.full(n, "", dtype=object) for _ in range(3)]
-    rs[0][~ok] = NO_PROFILE_REASON
-    idx = {"flagged": np.flatnonzero(fake), "all": np.flatnonzero(ok),
-           "none": np.zeros(0, np.int64)}[reasons]
-    chunk = 100_000
-    for a in range(0, len(idx), chunk):
-        part = idx[a:a + chunk]
-        for i, r in zip(part, clf.explain(X[part], top=3)):
-            for k, text in enumerate(r[:3]):
-                rs[k][i] = text
-    names = data.graph.names
-    return pa.table({
-        "platform": names.column("platform").cast(pa.string()),
-        "account_id": names.column("account_id"),
-        "authenticity": pa.array(auth, pa.float64(), mask=~ok),
-        "predicted_label": pa.array(np.where(~ok, "unknown", np.where(fake, "fake", "real")
-                                             ).astype(object), pa.string()),
-        "reason_1": pa.array(rs[0], pa.string()), "reason_2": pa.array(rs[1], pa.string()),
-        "reason_3": pa.array(rs[2], pa.string()),
-    })
-
-
-# -- the default model -------------------------------------------------------------------
-def _cache_dir() -> Path:
-    c = config.get("cache")
-    return Path(c) if c else Path.home() / ".cache" / "trueclout"
-
-
-def default_model_key() -> str:
-    """The cache key of the default model: code version, feature schema, scikit-learn
-    version, the source of this stage and of the simulator, and the settings used.
-
-    Examples
-    --------
-    >>> len(default_model_key())
-    16
-    """
-    import sklearn
-
-    h = hashlib.sha256()
-    for part in (__version__, FEATURE_SCHEMA, sklearn.__version__, str(MODEL_FORMAT_VERSION)):
-        h.update(part.encode())
-    here = Path(__file__).resolve().parent
-    files = [here / "features.py", here / "classifier.py", here / "data.py",
-             *sorted((here.parent / "simulate").glob("*.py"))]
-    for f in files:
-        if f.is_file():
-            h.update(f.read_bytes())
-    for name in sorted(config.SETTINGS):
-        if name.startswith(("classifier_", "default_model_", "detect_")):
-            h.update(f"{name}={config.get(name)!r}".encode())
-    return h.hexdigest()[:16]
-
-
-def default_model(*, retrain: bool = False, progress=None) -> AuthenticityClassifier:
-    """The classifier trained on the simulator's ground truth, cached per code version.
-
-    The platforms of :data:`DEFAULT_PLATFORMS` (``default_model_accounts`` accounts in
-    all, seeds from ``default_model_seed``, a share ``default_model_fraud_share`` of
-    fraudulent accounts) are simulated into a temporary folder, ingested into in-memory
-    stores and trained on (:func:`default_training_data`); the model is cached under
-    ``$TRUECLOUT_CACHE`` (default ``~/.cache/trueclout``) as
-    ``authenticity-<key>.joblib``, where the key changes with the code.
-
-    Examples
-    --------
-    >>> m = default_model()  # doctest: +SKIP
-    >>> m.n_fake_ > 1000  # doctest: +SKIP
-    True
-    """
-    path = _cache_dir() / f"authenticity-{default_model_key()}.joblib"
-    if path.is_file() and not retrain:
-        try:
-            return AuthenticityClassifier.load(path)
-        except InputError:
-            pass  # a broken or stale cache file: train again
-    model, _ = train_default(progress=progress)
-    try:
-        model.save(path)
-    except OSError:
-        pass  # a read-only cache still gives a working model
-    return model
-
-
-#: The simulated platforms of the default model: one of each kind of bought follower
-#: and of human population (simulator parameters; each gets its own seed). Training on
-#: several kinds keeps the model from learning one seller's look (see the README).
-DEFAULT_PLATFORMS: tuple[tuple[str, dict[str, Any]], ...] = (
-    # INT-like fakes (the simulator's defaults, calibrated on Cresci 2015): 344
-    # following, 18 followers
-    ("int-like", {}),
-    # near-empty fakes (INT's low tail: under 40 following, no followers) among many
-    # young humans, so that "new and small" alone is no evidence
-    ("small-fakes", {"fake_following": 4.0, "fake_followers": 0.3,
-                     "new_account_share": 0.3}),
-    # large fakes (about 900 following, 200 followers) among many inactive humans
-    ("large-fakes", {"fake_following": 120.0, "fake_followers": 20.0,
-                     "inactive_share": 0.5}),
-    # egg-avatar fakes with heavy camouflage (half keep the default image, as many of
-    # Cresci's FSF and TWT fakes do)
-    ("egg-fakes", {"fake_following": 15.0, "fake_followers": 5.0,
-                   "fake_default_image_share": 0.5, "camouflage_ratio": 3.0}),
-)
-
-
-def default_training_data(accounts: int | None = None, seed: int | None = None,
-                          fraud_share: float | None = None,
-                          platforms: Sequence[tuple[str, dict[str, Any]]] = DEFAULT_PLATFORMS,
-                          progress=None) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """Simulate the default model's training platforms; return features and classes.
-
-    Each platform ``(name, simulator parameters)`` of ``platforms`` gets
-    ``accounts / len(platforms)`` accounts, seed ``seed + i`` and ``fraud_share``; it
-    is simulated into a temporary folder and ingested into its own in-memory store
-    (the platforms' account ids overlap).
-
-    Returns
-    -------
-    X : float32 array
-        Features of the labelled accounts of every platform, stacked.
-    y : int array
-        1 = fake or farm, 0 = human.
-    info : list of dict
-        Per platform: its name, parameters and class counts.
-
-    Examples
-    --------
-    >>> X, y, info = default_training_data(accounts=2000, platforms=[("plain", {})])
-    >>> X.shape[0] == len(y), info[0]["fake"] > 50
-    (True, True)
-    """
-    from ..ingest.run import ingest
-    from ..simulate import simulate
-    from ..store import Store
-
-    total = int(accounts or config.get("default_model_accounts"))
-    seed0 = int(config.get("default_model_seed") if seed is None else seed)
-    share = float(config.get("default_model_fraud_share") if fraud_share is None
-                  else fraud_share)
-    Xs, ys, info = [], [], []
-    with tempfile.TemporaryDirectory(prefix="trueclout-train-") as tmp:
-        for i, (name, params) in enumerate(platforms):
-            out = Path(tmp) / f"platform{i}"
-            each = max(2, total // max(1, len(platforms)))
-            simulate(out, accounts=each, seed=seed0 + i, fraud_share=share, **params)
-            if progress is not None:
-                progress("simulate", i + 1, len(platforms))
-            with Store(":memory:") as store:
-                ingest(store, [out])
-                data = DetectionData.from_store(store)
-                verts, y, counts = training_labels(store, data)
-            X, _ = account_features(data)
-            Xs.append(X[verts])
-            ys.append(y)
-            info.append({"name": name, "accounts": each, "seed": seed0 + i,
-                         "fraud_share": share, "params": dict(params), **counts})
-    return np.vstack(Xs), np.concatenate(ys), info
-
-
-def train_default(progress=None, **params: Any) -> tuple[AuthenticityClassifier, dict]:
-    """Simulate the default training platforms and train on them (uncached).
-
-    Returns
-    -------
-    model, report
-
-    Examples
-    --------
-    >>> m, r = train_default()  # doctest: +SKIP
-    """
-    t0 = time.perf_counter()
-    X, y, info = default_training_data(progress=progress)
-    model = AuthenticityClassifier(**params).fit(X, y)
-    report = {"accounts": {"fake": int(y.sum()), "real": int((y == 0).sum())},
-              "trained_on": {"simulator": info}, "features": list(model.features_),
-              "threshold": model.threshold_, "feature_schema": model.feature_schema_,
-              "cv": out_of_fold(model, X, y),
-              "seconds": round(time.perf_counter() - t0, 2)}
-    return model, report
-
-
-class SupervisedDetector(BaseDetector):
-    """The classifier as a detector over a whole :class:`DetectionData`.
-
-    Sets ``authenticity_`` (P(real)), ``decision_scores_ = 1 - authenticity_``,
-    ``features_`` (the feature matrix), ``judged_`` and ``model_``; the flag threshold is
-    ``1 - model.threshold_`` unless ``threshold`` is given. Accounts without any profile
-    field (``judged_`` False, see :func:`judgeable`) score 0 (no evidence) and have a NaN
-    ``authenticity_``: the graph detectors judge them.
-
-    Parameters
-    ----------
-    model : AuthenticityClassifier or path, optional
-        Default: :func:`default_model`.
-    prior : float, optional
-        Expected share of fake accounts in the data. Authenticity is P(real) under equal
-        priors; with ``prior`` an account is flagged only when it is more likely fake than
-        real in a population with that share of fakes (for the model's threshold 0.5:
-        authenticity at or below ``prior``). None: equal priors. On a whole platform, where
-        fakes are a minority, about 0.1 (Varol et al. 2017 estimated 9-15% of active
-        Twitter accounts to be bots) flags far fewer ordinary small accounts.
-    threshold : float, optional
-        On ``decision_scores_`` (1 - authenticity); overrides ``prior``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import pyarrow as pa
-    >>> from trueclout.graph.toy import toy_graph
-    >>> m = AuthenticityClassifier(max_iter=5, folds=2).fit(*toy_training_set())
-    >>> prof = pa.table({"followers_count": [20, 10, 500, 1, 30, 25],
-    ...                  "following_count": [30, 12, 80, 344, 40, 20],
-    ...                  "url": ["https://a.example", "https://b.example",
-    ...                          "https://c.example", None, "https://e.example",
-    ...                          "https://f.example"]})
-    >>> d = SupervisedDetector(model=m).fit(DetectionData.from_graph(toy_graph(), prof))
-    >>> d.labels_.tolist()
-    [0, 0, 0, 1, 0, 0]
-    >>> d.reasons_[3]
-    'follows 344 accounts but has 1 follower (ratio 0.00); no link in the profile'
+    trueclout.errors.NotFittedError: AuthenticityClassifier is not fitted yet; call fit first
     """
 
-    default_threshold = 0.5
-
-    def __init__(self, *, model: AuthenticityClassifier | str | os.PathLike | None = None,
-                 prior: float | None = None, threshold: float | None = None) -> None:
-        self.model = model
-        self.prior = prior
+    def __init__(self, *, field_sets: Sequence[str] | None = None,
+                 max_iter: int | None = None, learning_rate: float | None = None,
+                 max_leaf_nodes: int | None = None, min_samples_leaf: int | None = None,
+                 max_features: float | None = None, monotonic: bool = True,
+                 augment: bool = True, weighting: str | None = None,
+                 threshold: float | None = None, ood_features: int | None = None,
+                 random_state: int = 0) -> None:
+        self.field_sets = field_sets
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.monotonic = monotonic
+        self.augment = augment
+        self.weighting = weighting
         self.threshold = threshold
+        self.ood_features = ood_features
+        self.random_state = random_state
 
-    def _fit(self, data: DetectionData) -> None:
-        if not isinstance(data, DetectionData):
-            raise UsageError("SupervisedDetector.fit takes a DetectionData")
-        clf = _resolve_model(self.model)
-        X, _ = account_features(data)
-        auth = clf.authenticity(X) if data.n else np.zeros(0)
-        ok = judgeable(X)
-        self.model_ = clf
-        self.features_ = X
-        self.judged_ = ok
-        self.authenticity_ = np.where(ok, auth, np.nan)
-        self.decision_scores_ = np.where(ok, 1.0 - auth, 0.0)
-        self.default_threshold = 1.0 - prior_threshold(clf.threshold_, self.prior)
+    def set_params(self, **params: Any) -> "AuthenticityClassifier":
+        """Set constructor arguments.
 
-    def _reasons(self, indices: np.ndarray) -> list[str]:
-        # in chunks: the explanation holds rows × feature groups × ... at once, which
-        # at a million flagged accounts would take gigabytes
-        out: list[str] = []
-        step = 20_000
-        for a in range(0, len(indices), step):
-            part = self.model_.explain(self.features_[indices[a:a + step]], top=3,
-                                       towards="fake")
-            out.extend("; ".join(r) for r in part)
+        Examples
+        --------
+        >>> AuthenticityClassifier().set_params(max_iter=4).max_iter
+        4
+        """
+        for k, v in params.items():
+            if k not in self.get_params():
+                raise UsageError(f"unknown parameter {k!r}")
+            setattr(self, k, v)
+        return self
+
+    def _cfg(self, name: str, setting: str | None = None) -> Any:
+        v = getattr(self, name)
+        return config.get(setting or f"classifier_{name}") if v is None else v
+
+    # -- fitting -----------------------------------------------------------------------
+    @staticmethod
+    def _check_X(X: Any) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES):
+            raise UsageError(f"expected a matrix of {len(FEATURE_NAMES)} feature columns "
+                             f"(account_features), got shape {X.shape}")
+        return X
+
+    def _estimator(self, fs: FieldSet):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        direction = {f.name: f.direction for f in FEATURES}
+        cst = [-direction[f] if self.monotonic else 0 for f in fs.features]
+        return HistGradientBoostingClassifier(
+            max_iter=int(self._cfg("max_iter")),
+            learning_rate=float(self._cfg("learning_rate")),
+            max_leaf_nodes=int(self._cfg("max_leaf_nodes")),
+            min_samples_leaf=int(self._cfg("min_samples_leaf")),
+            max_features=float(self._cfg("max_features")), monotonic_cst=cst,
+            early_stopping=False, random_state=self.random_state)
+
+    def _masked(self, V: np.ndarray, fs: FieldSet, rng: np.random.Generator) -> np.ndarray:
+        A = V.copy()
+        pos = {f: j for j, f in enumerate(fs.features)}
+        for block in fs.optional:
+            drop = rng.random(len(A)) < 0.5
+            for f in block:
+                A[drop, pos[f]] = np.nan
+        return A
+
+    def _train_trees(self, fs: FieldSet, V: np.ndarray, y: np.ndarray, w: np.ndarray,
+                     rng: np.random.Generator) -> TreeEnsemble:
+        views, weights = [V], [w]
+        if self.augment and fs.optional:
+            views.append(self._masked(V, fs, rng))
+            weights = [w * _ORIGINAL_SHARE, w * (1 - _ORIGINAL_SHARE)]
+        est = self._estimator(fs)
+        threads = int(config.get("classifier_fit_threads"))
+        Va, ya, wa = np.vstack(views), np.tile(y, len(views)), np.concatenate(weights)
+        if threads > 0:
+            from threadpoolctl import threadpool_limits
+            with threadpool_limits(limits=threads, user_api="openmp"):
+                est.fit(Va, ya, sample_weight=wa)
+        else:
+            est.fit(Va, ya, sample_weight=wa)
+        return TreeEnsemble.from_sklearn(est)
+
+    def fit(self, X: Any, y: Any, sources: Any = None, sample_weight: Any = None,
+            progress=None, train_sources: Sequence[str] | None = None
+            ) -> "AuthenticityClassifier":
+        """Train every field set's model on feature matrix ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : array, shape (n, len(FEATURE_NAMES))
+            From :func:`~trueclout.detect.features.account_features`.
+        y : array of int
+            1 for fake (or bot, farm), 0 for real.
+        sources : array of str, or (names, membership), optional
+            Where each row's label comes from: one source name per row, or a pair of a
+            list of ``S`` source names and an ``n x S`` boolean matrix for rows that
+            several sources label. With two or more sources, calibration and the error
+            rates are measured leave-one-source-out; else by 3-fold cross-validation.
+        sample_weight : array, optional
+            Multiplies the source weights.
+        progress : callable, optional
+            ``progress(field_set, step, steps)``.
+        train_sources : sequence of str, optional
+            Train on these sources only (a mix chosen by
+            :func:`~trueclout.detect.training.select_sources`); the others are still
+            scored and reported as held out, never trained on.
+
+        Returns
+        -------
+        self
+        """
+        X = self._check_X(X)
+        y = np.asarray(y).astype(np.int64).ravel()
+        if y.shape[0] != X.shape[0]:
+            raise UsageError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+        if not np.isin(y, (0, 1)).all():
+            raise UsageError("y must hold 0 (real) and 1 (fake) only")
+        names, member = _membership(sources, len(y))
+        if train_sources is not None:
+            bad = [t for t in train_sources if t not in names]
+            if bad:
+                raise UsageError(f"unknown training sources: {', '.join(bad)}")
+            in_mix = np.array([n in set(train_sources) for n in names], bool)
+        else:
+            in_mix = np.ones(len(names), bool)
+        trainable = member[:, in_mix].any(axis=1)
+        home = _home(names, np.where(in_mix[None, :] | ~trainable[:, None], member, False))
+        wanted = list(self.field_sets) if self.field_sets is not None else \
+            [fs.name for fs in FIELD_SETS]
+        unknown = [f for f in wanted if f not in BY_NAME]
+        if unknown:
+            raise UsageError(f"unknown field sets: {', '.join(unknown)}; known: "
+                             f"{', '.join(BY_NAME)}")
+        scheme = str(self._cfg("weighting", "classifier_source_weighting"))
+        extra = np.ones(len(y)) if sample_weight is None else \
+            np.asarray(sample_weight, np.float64)
+        rng = np.random.default_rng(self.random_state)
+        threshold = float(self._cfg("threshold"))
+        models: dict[str, FieldSetModel] = {}
+        held_out: dict[str, dict] = {}
+        for fs in FIELD_SETS:
+            if fs.name not in wanted:
+                continue
+            rows = np.flatnonzero(fs.has_fields(X))
+            tr = trainable[rows]
+            yf = y[rows]
+            if min(int((yf[tr] == 1).sum()), int((yf[tr] == 0).sum())) < 2:
+                continue
+            V = X[rows][:, fs.columns]
+            w = np.zeros(len(rows))
+            w[tr] = source_weights(home[rows][tr], yf[tr], scheme) * extra[rows][tr]
+            raw_oos, evaluation, held = self._held_out(
+                fs, V, yf, w, tr, member[rows], names, home[rows], rng, threshold, progress)
+            held_out[fs.name] = {s: (rows[r], p) for s, (r, p) in held.items()}
+            a, b = fit_sigmoid(raw_oos[tr], yf[tr], w[tr], home[rows][tr])
+            evaluation.update(_pooled_rates(yf[tr], _sigmoid(a * raw_oos[tr] + b), threshold))
+            trees = self._train_trees(fs, V[tr], yf[tr], w[tr], rng)
+            lo, hi = (np.nanquantile(V[tr].astype(np.float64), q, axis=0)
+                      for q in _RANGE_QUANTILES)
+            per_source = {}
+            for j, s in enumerate(names):
+                m = member[rows, j] & tr
+                if m.any() and in_mix[j]:
+                    per_source[s] = [int((yf[m] == 0).sum()), int((yf[m] == 1).sum())]
+            models[fs.name] = FieldSetModel(
+                name=fs.name, trees=trees, calibration=(a, b),
+                reference={"real": _column_medians(V[tr & (yf == 0)]),
+                           "fake": _column_medians(V[tr & (yf == 1)])},
+                low=np.asarray(lo, np.float64), high=np.asarray(hi, np.float64),
+                evaluation=evaluation, n_real=int((yf[tr] == 0).sum()),
+                n_fake=int((yf[tr] == 1).sum()), sources=per_source)
+        if not models:
+            raise UsageError(f"training needs at least 2 real and 2 fake accounts with the "
+                             f"fields of some field set, got {int((y[trainable] == 0).sum())} "
+                             f"real and {int((y[trainable] == 1).sum())} fake")
+        self.models_ = models
+        self.threshold_ = threshold
+        decided = (choose_field_sets(X, list(models)) >= 0) & trainable
+        self.n_real_ = int(((y == 0) & decided).sum())
+        self.n_fake_ = int(((y == 1) & decided).sum())
+        self.sources_ = [n for n, k in zip(names, in_mix) if k]
+        self.held_out_sources_ = [n for n, k in zip(names, in_mix) if not k]
+        self.feature_schema_ = FEATURE_SCHEMA
+        self.trained_at_ = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.training_ = {}
+        self.held_out_ = held_out
+        return self
+
+    def _held_out(self, fs: FieldSet, V: np.ndarray, y: np.ndarray, w: np.ndarray,
+                  trainable: np.ndarray, member: np.ndarray, names: list[str],
+                  home: np.ndarray, rng: np.random.Generator, threshold: float, progress
+                  ) -> tuple[np.ndarray, dict, dict]:
+        """Out-of-source raw scores of the training rows, and per source (trained on or
+        not) the scores of a model that never saw it, with the figures they give."""
+        present = [j for j in range(len(names)) if member[:, j].any()]
+        in_train = [j for j in present if (member[:, j] & trainable).any()]
+        raw = np.full(len(y), np.nan)
+        per_source: dict[str, dict] = {}
+        if len(in_train) >= 2 or (in_train and len(present) > len(in_train)):
+            method = "leave-one-source-out"
+            # a row is scored by the fold of its smallest source; rows of several
+            # sources are left out of training whenever any of them is held out
+            sizes = member.sum(axis=0)
+            order = sorted(present, key=lambda j: sizes[j])
+            for step, j in enumerate(order):
+                test = member[:, j]
+                train = trainable & ~test
+                if progress:
+                    progress(fs.name, step + 1, len(order) + 1)
+                if min(int((y[train] == 1).sum()), int((y[train] == 0).sum())) < 2:
+                    continue
+                trees = self._train_trees(fs, V[train], y[train], w[train], rng)
+                r = trees.raw(V[test])
+                todo = test & np.isnan(raw)
+                raw[todo] = r[todo[test]]
+                per_source[names[j]] = {"raw": r, "rows": np.flatnonzero(test)}
+            missing = np.isnan(raw) & trainable
+            if missing.any():  # rows no fold could score: in-set scores stand in
+                raw[trainable] = np.where(missing[trainable],
+                                          self._cv_raw(fs, V[trainable], y[trainable],
+                                                       w[trainable], rng),
+                                          raw[trainable])
+        else:
+            method = "cross-validation"
+            raw[trainable] = self._cv_raw(fs, V[trainable], y[trainable], w[trainable], rng)
+            per_source["all"] = {"raw": raw[trainable], "rows": np.flatnonzero(trainable)}
+        table = {}
+        for s, d in per_source.items():
+            rows = d["rows"]
+            others = trainable.copy()
+            others[rows] = False
+            # nested: the sigmoid that turns this source's scores into probabilities is
+            # fitted without it
+            if others.any() and len(np.unique(y[others])) == 2 and method != "cross-validation":
+                a, b = fit_sigmoid(raw[others], y[others], w[others], home[others])
+            else:
+                a, b = fit_sigmoid(raw[trainable], y[trainable], w[trainable], home[trainable])
+            d["p_fake"] = _sigmoid(a * d["raw"] + b)
+            table[s] = _source_metrics(y[rows], d["p_fake"], threshold)
+        if progress:
+            progress(fs.name, len(per_source) + 1, len(per_source) + 1)
+        held = {s: (d["rows"], d["p_fake"]) for s, d in per_source.items()}
+        return raw, {"method": method, "sources": table}, held
+
+    def _cv_raw(self, fs, V, y, w, rng) -> np.ndarray:
+        from sklearn.model_selection import StratifiedKFold
+        folds = int(max(2, min(config.get("classifier_folds"), (y == 1).sum(), (y == 0).sum())))
+        raw = np.zeros(len(y))
+        skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        for tr, te in skf.split(np.zeros(len(y)), y):
+            raw[te] = self._train_trees(fs, V[tr], y[tr], w[tr], rng).raw(V[te])
+        return raw
+
+    # -- prediction --------------------------------------------------------------------
+    def field_set_index(self, X: Any) -> np.ndarray:
+        """Per row, the index into :data:`~trueclout.detect.fieldsets.FIELD_SETS` of the
+        model that decides it; -1 where no trained field set applies.
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> int(AuthenticityClassifier(max_iter=3).fit(X, y).field_set_index(X[:1])[0])
+        0
+        """
+        return choose_field_sets(self._check_X(X), list(self.models_))
+
+    def field_sets_of(self, X: Any) -> np.ndarray:
+        """Per row, the name of the field set that decides it ("" for none).
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> AuthenticityClassifier(max_iter=3).fit(X, y).field_sets_of(X[:1]).tolist()
+        ['profile']
+        """
+        idx = self.field_set_index(X)
+        names = np.array([fs.name for fs in FIELD_SETS] + [""], dtype=object)
+        return names[idx]
+
+    def _per_model(self, X: np.ndarray, fn) -> np.ndarray:
+        idx = choose_field_sets(X, list(self.models_))
+        out = np.full(X.shape[0], np.nan)
+        for i, fs in enumerate(FIELD_SETS):
+            m = idx == i
+            if m.any():
+                out[m] = fn(self.models_[fs.name], X[m])
         return out
 
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated ``[P(real), P(fake)]`` per row under equal priors; 0.5 and 0.5 for
+        a row that no field set can decide.
 
-__all__ = ["AuthenticityClassifier", "SupervisedDetector", "train_model", "detect_accounts",
-           "default_model", "train_default", "default_model_key", "default_training_data",
-           "DEFAULT_PLATFORMS", "training_labels",
-           "out_of_fold", "predicted_fake", "prior_threshold", "judgeable", "toy_training_set", "POSITIVE_LABELS",
-           "NEGATIVE_LABELS", "NO_PROFILE_REASON"]
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> p = AuthenticityClassifier(max_iter=5).fit(X, y).predict_proba(X)
+        >>> p.shape, bool(np.allclose(p.sum(axis=1), 1))
+        ((40, 2), True)
+        """
+        X = self._check_X(X)
+        pf = self._per_model(X, lambda m, Z: m.p_fake(Z))
+        pf = np.where(np.isnan(pf), 0.5, pf)
+        return np.column_stack([1.0 - pf, pf])
+
+    def authenticity(self, X: Any) -> np.ndarray:
+        """P(real) per row, in [0, 1].
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> a = AuthenticityClassifier(max_iter=5).fit(X, y).authenticity(X)
+        >>> bool(a[0] > a[-1])
+        True
+        """
+        return np.clip(self.predict_proba(X)[:, 0], 0.0, 1.0)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """1 (fake) where authenticity is at or below ``threshold_``, else 0.
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> AuthenticityClassifier(max_iter=5).fit(X, y).predict(X)[[0, -1]].tolist()
+        [0, 1]
+        """
+        return predicted_fake(self.authenticity(X), self.threshold_).astype(np.int8)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Raw (uncalibrated) log-odds of fake of the model that decides each row (NaN
+        where none does).
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> d = AuthenticityClassifier(max_iter=5).fit(X, y).decision_function(X)
+        >>> bool(d[-1] > d[0])
+        True
+        """
+        X = self._check_X(X)
+        return self._per_model(X, lambda m, Z: m.raw(Z))
+
+    def out_of_range(self, X: Any) -> tuple[np.ndarray, list[list[str]]]:
+        """Per row: how many features lie beyond the deciding model's known range, and
+        their names.
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> clf = AuthenticityClassifier(max_iter=3).fit(X, y)
+        >>> Z = X[:1].copy(); Z[0, FEATURE_NAMES.index("description_length")] = 5000
+        >>> n, names = clf.out_of_range(Z)
+        >>> int(n[0]), names[0]
+        (1, ['description_length'])
+        """
+        X = self._check_X(X)
+        idx = choose_field_sets(X, list(self.models_))
+        counts = np.zeros(X.shape[0], np.int64)
+        names: list[list[str]] = [[] for _ in range(X.shape[0])]
+        for i, fs in enumerate(FIELD_SETS):
+            rows = np.flatnonzero(idx == i)
+            if not rows.size:
+                continue
+            O = self.models_[fs.name].out_of_range(X[rows])
+            counts[rows] = O.sum(axis=1)
+            for r, o in zip(rows, O):
+                if o.any():
+                    names[r] = [fs.features[j] for j in np.flatnonzero(o)]
+        return counts, names
+
+    def verdict(self, X: Any) -> tuple[np.ndarray, list[str]]:
+        """Per row: ``real``, ``fake`` or ``uncertain``, and why an uncertain row is.
+
+        A row is uncertain when no field set can decide it, or when at least
+        ``ood_features`` of its features lie far beyond the range the deciding model was
+        trained on (:meth:`FieldSetModel.out_of_range`).
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> clf = AuthenticityClassifier(max_iter=3, ood_features=1).fit(X, y)
+        >>> Z = np.vstack([X[:1], X[:1]]); Z[1, FEATURE_NAMES.index("description_length")] = 5000
+        >>> v, why = clf.verdict(Z)
+        >>> v.tolist(), why[1]
+        (['real', 'uncertain'], 'unlike the accounts it was trained on: description length far above any seen (5e+03)')
+        """
+        X = self._check_X(X)
+        auth = self.authenticity(X)
+        v = np.where(predicted_fake(auth, self.threshold_), "fake", "real").astype(object)
+        why = [""] * X.shape[0]
+        idx = choose_field_sets(X, list(self.models_))
+        for i in np.flatnonzero(idx < 0):
+            v[i] = "uncertain"
+            why[i] = "too few profile fields to judge (needs at least the follower and " \
+                     "following counts)"
+        k = int(self._cfg("ood_features"))
+        if k > 0:
+            counts, names = self.out_of_range(X)
+            for i in np.flatnonzero((counts >= k) & (idx >= 0)):
+                v[i] = "uncertain"
+                why[i] = "unlike the accounts it was trained on: " + \
+                    "; ".join(_range_phrase(self.models_[FIELD_SETS[idx[i]].name], f, X[i])
+                              for f in names[i][:3])
+        return v, why
+
+    # -- reasons -----------------------------------------------------------------------
+    def contributions(self, X: Any, towards: str = "auto") -> tuple[np.ndarray, list[str]]:
+        """Per row and feature group: how much the group pushes the prediction.
+
+        Parameters
+        ----------
+        X : array
+            Feature matrix (all columns).
+        towards : {"auto", "fake", "real"}
+            ``fake``: raw score lost when the group takes the median real account's
+            values (positive = evidence of fake). ``real``: raw score gained when it
+            takes the median fake's (positive = evidence of real). ``auto``: ``fake``
+            for rows predicted fake, ``real`` for the others.
+
+        Returns
+        -------
+        C : array, shape (n, len(groups))
+            NaN where the row knows none of the group's features (or the group is not
+            in its field set).
+        groups : list of str
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> clf = AuthenticityClassifier(max_iter=5).fit(X, y)
+        >>> C, groups = clf.contributions(X[-1:])
+        >>> groups[int(np.nanargmax(C[0]))]
+        'follow_ratio'
+        """
+        X = self._check_X(X)
+        group_of = {f.name: f.group for f in FEATURES}
+        groups: list[str] = []
+        for f in FEATURES:
+            if f.group not in groups and f.group not in _SILENT_GROUPS:
+                groups.append(f.group)
+        if towards == "auto":
+            fake = predicted_fake(self.authenticity(X), self.threshold_)
+        elif towards in ("fake", "real"):
+            fake = np.full(X.shape[0], towards == "fake")
+        else:
+            raise UsageError(f"towards must be auto, fake or real, got {towards!r}")
+        C = np.full((X.shape[0], len(groups)), np.nan)
+        idx = choose_field_sets(X, list(self.models_))
+        for i, fs in enumerate(FIELD_SETS):
+            rows = np.flatnonzero(idx == i)
+            if not rows.size:
+                continue
+            m = self.models_[fs.name]
+            V = X[rows][:, fs.columns].astype(np.float64)
+            base = m.trees.raw(V)
+            fk = fake[rows]
+            parts, where = [], []
+            for gi, g in enumerate(groups):
+                js = [j for j, f in enumerate(fs.features) if group_of[f] == g]
+                if not js:
+                    continue
+                known = ~np.isnan(V[:, js]).all(axis=1)
+                if not known.any():
+                    continue
+                alt = V[known].copy()
+                for j in js:
+                    alt[:, j] = np.where(fk[known], m.reference["real"][j],
+                                         m.reference["fake"][j])
+                parts.append(alt)
+                where.append((gi, known))
+            if not parts:
+                continue
+            raw = m.trees.raw(np.concatenate(parts))
+            at = 0
+            for gi, known in where:
+                n = int(known.sum())
+                delta = raw[at:at + n] - base[known]
+                at += n
+                C[rows[known], gi] = np.where(fk[known], -delta, delta)
+        return C, groups
+
+    def explain(self, X: Any, top: int = 3, towards: str = "auto") -> list[list[str]]:
+        """The ``top`` reasons per row, in plain words, strongest first.
+
+        Reasons point the way of the prediction (``towards="auto"``): why an account
+        looks fake, or why it looks real. See :meth:`contributions` for the method.
+
+        Returns
+        -------
+        list of list of str
+            At least one reason per row.
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> clf = AuthenticityClassifier(max_iter=5).fit(X, y)
+        >>> clf.explain(X[-1:])[0][0]
+        'follows 344 accounts but has 17 followers (ratio 0.05)'
+        """
+        X = self._check_X(X)
+        C, groups = self.contributions(X, towards=towards)
+        if towards == "auto":
+            fake = predicted_fake(self.authenticity(X), self.threshold_)
+        else:
+            fake = np.full(X.shape[0], towards == "fake")
+        out: list[list[str]] = []
+        Cz = np.where(np.isnan(C), -np.inf, C)
+        order = np.argsort(-Cz, axis=1, kind="stable")[:, :max(top, 1)]
+        for i in range(X.shape[0]):
+            reasons: list[str] = []
+            for gi in order[i]:
+                if not Cz[i, gi] > 1e-6:
+                    break
+                text = phrase(groups[gi], X[i], bool(fake[i]))
+                if text and text not in reasons:
+                    reasons.append(text)
+            if not reasons:
+                reasons.append("its profile as a whole resembles bought or automated accounts"
+                               if fake[i] else
+                               "its profile as a whole resembles genuine accounts")
+            out.append(reasons[:top])
+        return out
+
+    # -- measured error rates ----------------------------------------------------------
+    def error_rates(self, field_set: str | None = None) -> dict:
+        """The measured sensitivity and specificity (fakes caught, humans not flagged)
+        on sources held out of training, with the counts behind them, of one field
+        set's model (default: the first trained).
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> r = AuthenticityClassifier(max_iter=5).fit(X, y).error_rates()
+        >>> sorted(r)
+        ['fakes', 'humans', 'method', 'sensitivity', 'specificity']
+        """
+        name = field_set or next(iter(self.models_))
+        if name not in self.models_:
+            raise UsageError(f"no model for field set {name!r}; trained: "
+                             f"{', '.join(self.models_)}")
+        e = self.models_[name].evaluation
+        return {k: e.get(k) for k in ("sensitivity", "specificity", "fakes", "humans",
+                                      "method")}
+
+    # -- persistence -------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """Everything a saved model holds, as plain JSON-ready values.
+
+        Examples
+        --------
+        >>> X, y = toy_training_set()
+        >>> AuthenticityClassifier(max_iter=3).fit(X, y).to_dict()["format"]
+        'trueclout-authenticity'
+        """
+        import sklearn
+        self.models_  # NotFittedError before fit
+        return {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
+                "feature_schema": self.feature_schema_, "features": list(FEATURE_NAMES),
+                "trueclout": __version__, "sklearn": sklearn.__version__,
+                "trained_at": self.trained_at_,
+                "params": {k: v for k, v in self.get_params().items()
+                           if isinstance(v, (int, float, str, bool, type(None)))},
+                "threshold": self.threshold_, "n_real": self.n_real_,
+                "n_fake": self.n_fake_, "sources": self.sources_,
+                "held_out_sources": list(getattr(self, "held_out_sources_", [])),
+                "training": self.training_,
+                "models": [m.to_dict() for m in self.models_.values()]}
+
+    @classmethod
+    def from_dict(cls, d: dict, path: str | None = None) -> "AuthenticityClassifier":
+        """A classifier from :meth:`to_dict`'s values; refuses another format or feature
+        schema with an :class:`~trueclout.errors.InputError` that says to retrain.
+
+        Examples
+        --------
+        >>> AuthenticityClassifier.from_dict({"format": "x"})
+        Traceback (most recent call last):
+        ...
+        trueclout.errors.InputError: not a trueclout authenticity model
+        """
+        if not isinstance(d, dict) or d.get("format") != MODEL_FORMAT:
+            raise InputError("not a trueclout authenticity model", path=path)
+        if d.get("format_version") != MODEL_FORMAT_VERSION:
+            raise InputError(f"model format version {d.get('format_version')} is not "
+                             f"{MODEL_FORMAT_VERSION}; retrain it with `trueclout train`",
+                             path=path)
+        if d.get("feature_schema") != FEATURE_SCHEMA:
+            raise InputError(
+                f"model was trained on feature schema {d.get('feature_schema')} (trueclout "
+                f"{d.get('trueclout')}), this trueclout computes {FEATURE_SCHEMA}; retrain "
+                "it with `trueclout train`", path=path)
+        params = {k: v for k, v in (d.get("params") or {}).items()
+                  if k in cls().get_params() and isinstance(v, (int, float, str, bool,
+                                                                type(None)))}
+        clf = cls(**params)
+        try:
+            models = [FieldSetModel.from_dict(m) for m in d["models"]]
+            clf.threshold_ = float(d["threshold"])
+            clf.n_real_, clf.n_fake_ = int(d.get("n_real", 0)), int(d.get("n_fake", 0))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"broken model ({type(exc).__name__}: {exc})",
+                             path=path) from None
+        if not models:
+            raise InputError("model holds no field set", path=path)
+        clf.models_ = {m.name: m for m in models}
+        clf.sources_ = [str(s) for s in d.get("sources") or []]
+        clf.held_out_sources_ = [str(s) for s in d.get("held_out_sources") or []]
+        clf.feature_schema_ = FEATURE_SCHEMA
+        clf.trained_at_ = str(d.get("trained_at", ""))
+        clf.training_ = dict(d.get("training") or {})
+        return clf
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model as JSON (gzip-compressed when ``path`` ends in ``.gz``).
+
+        The file holds numbers and names only: loading it runs no code.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> X, y = toy_training_set()
+        >>> p = os.path.join(tempfile.mkdtemp(), "m.json.gz")
+        >>> clf = AuthenticityClassifier(max_iter=3).fit(X, y)
+        >>> clf.save(p)
+        >>> bool(np.allclose(AuthenticityClassifier.load(p).authenticity(X), clf.authenticity(X)))
+        True
+        """
+        text = json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
+        data = text.encode()
+        path = Path(path)
+        if path.name.endswith(".gz"):
+            data = gzip.compress(data, compresslevel=9, mtime=0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        os.close(fd)
+        try:
+            Path(tmp).write_bytes(data)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a model is not
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "AuthenticityClassifier":
+        """Read a model written by :meth:`save` (plain or gzip-compressed JSON).
+
+        Examples
+        --------
+        >>> AuthenticityClassifier.load("/nonexistent/model.json")
+        Traceback (most recent call last):
+        ...
+        trueclout.errors.InputError: /nonexistent/model.json: no such model file
+        """
+        p = Path(path)
+        if not p.is_file():
+            raise InputError("no such model file", path=str(p))
+        raw = p.read_bytes()
+        try:
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            d = json.loads(raw.decode("utf-8"))
+        except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
+            raise InputError(f"not a trueclout model file: neither JSON nor gzipped JSON "
+                             f"({type(exc).__name__})", path=str(p)) from None
+        return cls.from_dict(d, path=str(p))
+
+
+def _membership(sources: Any, n: int) -> tuple[list[str], np.ndarray]:
+    if sources is None:
+        return ["all"], np.ones((n, 1), bool)
+    if isinstance(sources, tuple) and len(sources) == 2:
+        names, member = list(sources[0]), np.asarray(sources[1], bool)
+        if member.shape != (n, len(names)):
+            raise UsageError(f"source membership must be {n} x {len(names)}, got "
+                             f"{member.shape}")
+        if not member.any(axis=1).all():
+            raise UsageError("every row needs at least one source")
+        return [str(s) for s in names], member
+    arr = np.asarray(sources, dtype=object).astype(str)
+    if arr.shape != (n,):
+        raise UsageError(f"sources must give one name per row ({n}), got {arr.shape}")
+    names = sorted(set(arr.tolist()))
+    member = np.stack([arr == s for s in names], axis=1)
+    return names, member
+
+
+def _home(names: list[str], member: np.ndarray) -> np.ndarray:
+    """Each row's home source: the smallest source that labels it."""
+    sizes = member.sum(axis=0)
+    big = sizes.max() + 1 if sizes.size else 1
+    j = np.argmin(np.where(member, sizes, big), axis=1)
+    return np.asarray(names, dtype=object)[j]
+
+
+def _source_metrics(y: np.ndarray, p_fake: np.ndarray, threshold: float) -> dict:
+    """Figures of one held-out source at the classifier's threshold."""
+    fake = predicted_fake(1.0 - p_fake, threshold)
+    n_fake, n_real = int((y == 1).sum()), int((y == 0).sum())
+    out: dict[str, Any] = {"real": n_real, "fake": n_fake,
+                           "auc": _round(_auc(y, p_fake)),
+                           "fakes_caught": _round(fake[y == 1].mean()) if n_fake else None,
+                           "humans_flagged": _round(fake[y == 0].mean()) if n_real else None,
+                           "ece": _round(expected_calibration_error(y, p_fake))}
+    if n_fake and n_real:
+        from sklearn.metrics import matthews_corrcoef
+        out["mcc"] = _round(matthews_corrcoef(y, fake.astype(int)))
+    else:
+        out["mcc"] = None
+    return out
+
+
+def _pooled_rates(y: np.ndarray, p_fake: np.ndarray, threshold: float) -> dict:
+    fake = predicted_fake(1.0 - p_fake, threshold)
+    tp, fn = int((fake & (y == 1)).sum()), int((~fake & (y == 1)).sum())
+    tn, fp = int((~fake & (y == 0)).sum()), int((fake & (y == 0)).sum())
+    return {"sensitivity": _round(tp / max(tp + fn, 1)),
+            "specificity": _round(tn / max(tn + fp, 1)),
+            "fakes": [tp, tp + fn], "humans": [tn, tn + fp],
+            "auc": _round(_auc(y, p_fake)), "ece": _round(expected_calibration_error(y, p_fake))}
+
+
+def _round(x: float | None, k: int = 4) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), k)
+
+
+def _range_phrase(m: FieldSetModel, feature: str, row: np.ndarray) -> str:
+    j = m.field_set.features.index(feature)
+    value = float(row[FEATURE_NAMES.index(feature)])
+    side = "above" if value > m.high[j] else "below"
+    shown = f"{np.expm1(value):,.0f}" if feature.startswith("log_") else f"{value:.3g}"
+    label = feature.removeprefix("log_").replace("_", " ")
+    return f"{label} far {side} any seen ({shown})"
+
+
+#: The reason given for an account the classifier does not judge.
+NO_PROFILE_REASON = "no profile data: the classifier does not judge it"
+
+
+def judgeable(X: np.ndarray, model: AuthenticityClassifier | None = None) -> np.ndarray:
+    """Rows that some field set can decide (at least the follower and following
+    counts known; with ``model``, one of its trained field sets).
+
+    The classifier judges profiles; graph features only add to them. An account known
+    only from follows (an edge list such as SNAP ego-Twitter) gets no verdict from it:
+    on a sampled graph, few followers and no follow-back are no sign of a fake.
+
+    Examples
+    --------
+    >>> X = np.full((2, len(FEATURE_NAMES)), np.nan, np.float32)
+    >>> X[0, FEATURE_NAMES.index("log_followers")] = X[0, FEATURE_NAMES.index("log_following")] = 1
+    >>> judgeable(X).tolist()
+    [True, False]
+    """
+    names = list(model.models_) if model is not None else None
+    return choose_field_sets(np.asarray(X), names) >= 0
+
+
+def toy_training_set() -> tuple[np.ndarray, np.ndarray]:
+    """A toy training set for examples: 20 real accounts (200 followers, 344 following,
+    900 posts, a URL and a description) and 20 bought followers (17 followers, 344
+    following, 900 posts, no URL, no description); y = 1 for fake.
+
+    Examples
+    --------
+    >>> X, y = toy_training_set()
+    >>> X.shape[0], int(y.sum())
+    (40, 20)
+    """
+    y = np.r_[np.zeros(20, np.int64), np.ones(20, np.int64)]
+    X = np.zeros((40, len(FEATURE_NAMES)), np.float32)
+    X[:, FEATURE_NAMES.index("has_url")] = 1.0 - y
+    X[:, FEATURE_NAMES.index("has_description")] = 1.0 - y
+    X[:, FEATURE_NAMES.index("description_length")] = 60.0 * (1 - y)
+    X[:, FEATURE_NAMES.index("handle_length")] = 8.0
+    X[:, FEATURE_NAMES.index("log_age_days")] = np.log1p(1000.0)
+    X = with_counts(X, followers=np.where(y == 1, 17.0, 200.0), following=np.full(40, 344.0),
+                    posts=np.full(40, 900.0))
+    return X, y
+
+
+__all__ = ["AuthenticityClassifier", "FieldSetModel", "POSITIVE_LABELS", "NEGATIVE_LABELS",
+           "VERDICTS", "NO_PROFILE_REASON", "MODEL_FORMAT", "MODEL_FORMAT_VERSION",
+           "expected_calibration_error", "fit_sigmoid", "judgeable", "predicted_fake",
+           "prior_threshold", "source_weights", "toy_training_set"]

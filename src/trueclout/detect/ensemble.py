@@ -5,7 +5,7 @@ Members and what they say about an account:
 ============  =======================================  ==============================
 member        detector                                 flags the account as
 ============  =======================================  ==============================
-classifier    :class:`~.classifier.SupervisedDetector`  fake (or bot if declared)
+classifier    :class:`~.supervised.SupervisedDetector`  fake (or bot if declared)
 lockstep      :class:`~.lockstep.LockstepDetector`      fake (a bought follower)
 farm          :class:`~.farm.FarmDetector`              farm (follow-back farming)
 pods          :class:`~.pods.PodDetector`               pod (engagement pod)
@@ -35,6 +35,8 @@ flagged and every fraudulent account still was.
 Categories. A flagged account takes the category of the most specific member that
 flagged it (pods, then farm, then lockstep and the classifier), else of its strongest
 member. An account
+whose profile the classifier abstained on (``uncertain``: unlike anything it was trained
+on, or too few fields) and that no member flags is ``uncertain``. Another account
 that is not flagged is ``mass_follower`` when it follows at least
 ``mass_follower_min_following`` accounts with a following/followers ratio of at least
 ``mass_follower_min_ratio``, ``inactive`` when it has not posted in
@@ -72,7 +74,7 @@ from .data import DetectionData
 
 #: The default members: name -> (module:class, category, judges the account itself).
 DEFAULT_MEMBERS: dict[str, tuple[str, str | None, bool]] = {
-    "classifier": ("trueclout.detect.classifier:SupervisedDetector", "fake", True),
+    "classifier": ("trueclout.detect.supervised:SupervisedDetector", "fake", True),
     "lockstep": ("trueclout.detect.lockstep:LockstepDetector", "fake", True),
     "farm": ("trueclout.detect.farm:FarmDetector", "farm", True),
     "pods": ("trueclout.detect.pods:PodDetector", "pod", True),
@@ -146,7 +148,8 @@ def noisy_or(aligned: dict, judges: dict, weight, in_graph: np.ndarray,
 
 def categorize(suspicion: np.ndarray, threshold: float, aligned: dict, cats: dict,
                judges: dict, labels: dict, *, declared: np.ndarray, following: np.ndarray,
-               followers: np.ndarray, inactive: np.ndarray) -> np.ndarray:
+               followers: np.ndarray, inactive: np.ndarray,
+               uncertain: np.ndarray | None = None) -> np.ndarray:
     """The category of each account (module docstring, "Categories").
 
     Parameters
@@ -159,6 +162,9 @@ def categorize(suspicion: np.ndarray, threshold: float, aligned: dict, cats: dic
     declared, following, followers, inactive : arrays
         Declared bots, profile following and followers counts (0 where unknown), and
         the inactive mask (:meth:`EnsembleDetector._inactive`).
+    uncertain : bool array, optional
+        Accounts whose profile the classifier abstained on; unless another member flags
+        them they are ``uncertain``, not ``real``.
 
     Examples
     --------
@@ -183,6 +189,8 @@ def categorize(suspicion: np.ndarray, threshold: float, aligned: dict, cats: dic
             cat[own] = cats[m]
     elif flagged.any():
         cat[flagged] = "fake"
+    if uncertain is not None:
+        cat[~flagged & np.asarray(uncertain, bool)] = "uncertain"
     cat[flagged & declared] = "bot"
     cat[declared & ~flagged] = "bot"
     mass = ((following >= config.get("mass_follower_min_following"))
@@ -202,8 +210,9 @@ class EnsembleDetector(BaseDetector):
         default runs :data:`DEFAULT_MEMBERS` (members whose detector cannot run on the
         data, such as pods without interactions, are skipped and listed in
         ``skipped_``).
-    model : AuthenticityClassifier or path, optional
-        The classifier's model (default: trained on the simulator, cached).
+    model : AuthenticityClassifier, path or name, optional
+        The classifier's model (default: the shipped model trained on the public
+        labelled data sets; ``"simulator"`` for the simulator's).
     weights : dict, optional
         Member weights; default from config ``ensemble_weight_<name>``.
     threshold : float, optional
@@ -214,7 +223,7 @@ class EnsembleDetector(BaseDetector):
     authenticity_ : array
         1 means real.
     category_ : array of str
-        real, fake, bot, farm, pod, mass_follower or inactive.
+        real, fake, bot, farm, pod, mass_follower, inactive or uncertain.
     members_ : dict
         name -> fitted detector.
     aligned_ : dict
@@ -306,7 +315,9 @@ class EnsembleDetector(BaseDetector):
                           declared=data.column("declared_bot", fill=0) > 0,
                           following=data.column("following_count", fill=0),
                           followers=data.column("followers_count", fill=0),
-                          inactive=self._inactive(data))
+                          inactive=self._inactive(data),
+                          uncertain=getattr(self.members_.get("classifier"), "uncertain_",
+                                            None))
 
     @staticmethod
     def _inactive(data: DetectionData) -> np.ndarray:
@@ -356,6 +367,32 @@ class EnsembleDetector(BaseDetector):
                         and (self._judges[m] or not self_only)), reverse=True)
         return [self.members_[m].reasons_[v] for _, m in parts
                 if self.members_[m].reasons_[v]][:k]
+
+
+#: The label ``detect`` prints for each category.
+_PREDICTED = {"fake": "fake", "bot": "bot", "farm": "farm", "pod": "pod",
+              "uncertain": "uncertain"}
+
+
+def predicted_labels(labels: np.ndarray, category: np.ndarray) -> np.ndarray:
+    """The label ``trueclout detect`` gives each account: a flagged account's category
+    (fake, bot, farm, pod), ``bot`` for a declared bot, ``uncertain`` where the
+    classifier abstained and nothing flagged the account, else ``real`` (inactive
+    accounts and mass followers are real people).
+
+    Examples
+    --------
+    >>> predicted_labels(np.array([1, 0, 0, 0]),
+    ...                  np.array(["farm", "uncertain", "inactive", "bot"])).tolist()
+    ['farm', 'uncertain', 'real', 'bot']
+    """
+    cat = np.asarray(category, dtype=object)
+    flagged = np.asarray(labels) > 0
+    out = np.full(len(cat), "real", dtype=object)
+    for c, label in _PREDICTED.items():
+        out[cat == c] = label
+    out[flagged & (out == "real")] = "fake"
+    return out
 
 
 class _FlagsNobody(BaseDetector):

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .classifier import AuthenticityClassifier, predicted_fake, training_labels
+from .classifier import AuthenticityClassifier, predicted_fake
 from .data import DetectionData
 from .features import FEATURE_NAMES, account_features, profile_counts, with_counts
 
@@ -86,12 +86,14 @@ def labelled_from_paths(paths: list[str | os.PathLike]) -> tuple[np.ndarray, np.
     from ..ingest.run import ingest
     from ..store import Store
 
+    from .training import training_labels
+
     with Store(":memory:") as store:
         ingest(store, paths)
         data = DetectionData.from_store(store)
-        verts, y, _ = training_labels(store, data)
+        lab = training_labels(store, data)
     X, _ = account_features(data)
-    return X[verts], y, data
+    return X[lab.vertices], lab.y, data
 
 
 def cresci_data(data_dir: str | os.PathLike) -> tuple[np.ndarray, np.ndarray] | None:
@@ -111,16 +113,16 @@ def cresci_data(data_dir: str | os.PathLike) -> tuple[np.ndarray, np.ndarray] | 
 
 def simulator_data(accounts: int | None = None, seed: int | None = None,
                    fraud_share: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Features and classes (human 0; fake and farm 1) of the default model's simulated
-    training platforms (:func:`~trueclout.detect.classifier.default_training_data`).
+    """Features and classes (human 0; fake and farm 1) of the simulator model's
+    training platforms (:func:`~trueclout.detect.default.simulator_training_data`).
 
     Examples
     --------
     >>> X, y = simulator_data(accounts=2000, seed=3)  # doctest: +SKIP
     """
-    from .classifier import default_training_data
+    from .default import simulator_training_data
 
-    X, y, _ = default_training_data(accounts, seed, fraud_share)
+    X, y, _, _ = simulator_training_data(accounts, seed, fraud_share)
     return X, y
 
 
@@ -212,15 +214,15 @@ def cross_source(data_dir: str | os.PathLike, *, accounts: int | None = None,
                  **params: Any) -> dict[str, Any] | None:
     """Train on one source, test on the other: simulator and Cresci 2015 (E13 vs INT).
 
-    The simulator side is the default model's training data: the platforms of
-    :data:`~trueclout.detect.classifier.DEFAULT_PLATFORMS`.
+    The simulator side is the simulator model's training data: the platforms of
+    :data:`~trueclout.detect.default.SIMULATOR_PLATFORMS`.
 
     Parameters
     ----------
     data_dir : path
         The ``cresci-2015`` folder or its parent.
     accounts, seed : int, optional
-        Of the simulated platforms (the default model's settings by default).
+        Of the simulated platforms (the simulator model's settings by default).
     baseline : bool
         Also report a random forest on all features with threshold 0.5.
     **params
@@ -242,17 +244,17 @@ def cross_source(data_dir: str | os.PathLike, *, accounts: int | None = None,
     True
     """
     from .. import config
-    from .classifier import DEFAULT_PLATFORMS, default_training_data
+    from .default import SIMULATOR_PLATFORMS, simulator_training_data
 
     got = cresci_data(data_dir)
     if got is None:
         return None
     Xc, yc = got
     t0 = time.perf_counter()
-    seed0 = int(config.get("default_model_seed") if seed is None else seed)
-    total = int(accounts or config.get("default_model_accounts"))
-    parts = [default_training_data(total // len(DEFAULT_PLATFORMS), seed0 + i, None, [p])
-             for i, p in enumerate(DEFAULT_PLATFORMS)]
+    seed0 = int(config.get("simulator_model_seed") if seed is None else seed)
+    total = int(accounts or config.get("simulator_model_accounts"))
+    parts = [simulator_training_data(total // len(SIMULATOR_PLATFORMS), seed0 + i, None, [p])
+             for i, p in enumerate(SIMULATOR_PLATFORMS)]
     Xs = np.vstack([p[0] for p in parts])
     ys = np.concatenate([p[1] for p in parts])
     m_sim = AuthenticityClassifier(**params).fit(Xs, ys)
@@ -263,7 +265,7 @@ def cross_source(data_dir: str | os.PathLike, *, accounts: int | None = None,
         "sim_to_cresci_aged": metrics(yc, m_sim.authenticity(Xc_aged), m_sim.threshold_),
         "cresci_to_sim": metrics(ys, m_cre.authenticity(Xs), m_cre.threshold_),
         "cresci_to_sim_platforms": [
-            {"platform": p[2][0]["name"],
+            {"platform": p[3][0]["name"],
              **metrics(p[1], m_cre.authenticity(p[0]), m_cre.threshold_)}
             for p in parts],
     }
@@ -274,7 +276,7 @@ def cross_source(data_dir: str | os.PathLike, *, accounts: int | None = None,
         out["rf_sim_to_cresci_aged"] = metrics(yc, rf_sim(Xc_aged), 0.5)
         out["rf_cresci_to_sim"] = metrics(ys, rf_cre(Xs), 0.5)
         out["rf_cresci_to_sim_platforms"] = [
-            {"platform": p[2][0]["name"], **metrics(p[1], rf_cre(p[0]), 0.5)} for p in parts]
+            {"platform": p[3][0]["name"], **metrics(p[1], rf_cre(p[0]), 0.5)} for p in parts]
     out["seconds"] = round(time.perf_counter() - t0, 2)
     return out
 

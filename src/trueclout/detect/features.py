@@ -18,9 +18,9 @@ Design for other populations
 ----------------------------
 Bought followers of later years are older and larger than the 2013 accounts of Cresci
 et al., and the humans of other sources differ too. Every count therefore also appears as
-a scale-free form (a ratio, a rate per day of age); the classifier's default feature set
-(:data:`MODEL_FEATURES`) leaves out absolute account age and absolute counts, which
-mostly tell data sets and years apart (see ``detect/README.md``).
+a scale-free form (a ratio, a rate per day of age); the classifier's field sets
+(:mod:`trueclout.detect.fieldsets`) leave out the absolute account age, which tells data
+sets and years apart (see ``detect/README.md``).
 
 Missing values
 --------------
@@ -71,7 +71,8 @@ class Feature:
         The reason group it belongs to (:mod:`trueclout.detect.classifier` words one
         reason per group).
     kind : str
-        ``profile``, ``text``, ``graph``, ``activity`` or ``indicator``.
+        ``profile``, ``text``, ``context`` (what the platform is, not the account),
+        ``graph``, ``activity`` or ``indicator``.
     direction : int
         +1 when larger values make an account more likely real, -1 more likely fake,
         0 when there is no fixed direction. Used as a monotonic constraint.
@@ -93,7 +94,7 @@ class Feature:
 
 #: Every feature, in column order.
 FEATURES: tuple[Feature, ...] = (
-    # -- profile counts (absolute; see MODEL_FEATURES) --------------------------------
+    # -- profile counts ---------------------------------------------------------------
     Feature("log_followers", "follow_ratio", "profile", 0, "log1p(followers_count)"),
     Feature("log_following", "follow_ratio", "profile", 0, "log1p(following_count)"),
     Feature("log_posts", "posts", "profile", 0, "log1p(posts_count)"),
@@ -127,6 +128,9 @@ FEATURES: tuple[Feature, ...] = (
             "the account kept the default avatar (1) or not (0)"),
     Feature("protected", "private", "profile", +1,
             "the account is private (protected) (1) or public (0)"),
+    Feature("posts_are_media", "platform", "context", 0,
+            "the platform's posts are photos or videos (media_platforms: Instagram, TikTok, "
+            "...; 1), so a real account has tens of them, not thousands; 0 elsewhere"),
     Feature("completeness", "description", "text", +1,
             "mean of has_description, has_url, has_location"),
     # -- name, handle, description ----------------------------------------------------
@@ -184,16 +188,9 @@ FEATURES: tuple[Feature, ...] = (
 #: Column names, in order.
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 
-#: Features the classifier learns from by default: everything but the absolute counts
-#: and the absolute age, which mostly tell data sets and years apart (see the README).
-MODEL_FEATURES: tuple[str, ...] = tuple(
-    f.name for f in FEATURES
-    if f.name not in ("log_followers", "log_posts", "log_likes", "log_age_days",
-                      "log_listed"))
-
 #: Version of the feature schema: a saved model records it and refuses to load under
 #: another one. Bump ``_SCHEMA_REVISION`` when a computation changes without a rename.
-_SCHEMA_REVISION = 2
+_SCHEMA_REVISION = 3
 FEATURE_SCHEMA: str = hashlib.sha256(
     (str(_SCHEMA_REVISION) + "|" + "|".join(FEATURE_NAMES)).encode()).hexdigest()[:16]
 
@@ -341,6 +338,26 @@ def extra_lengths(data: DetectionData) -> dict[str, np.ndarray]:
         v = pc.struct_field(m, "v")
         out[k] = pc.cast(v, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
     return out
+
+
+def media_platform(data: DetectionData) -> np.ndarray:
+    """1.0 for accounts of a platform whose posts are photos or videos (the setting
+    ``media_platforms``), else 0.0.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from trueclout.graph.toy import toy_graph
+    >>> prof = pa.table({"platform": ["instagram", "twitter"] + ["toy"] * 4})
+    >>> media_platform(DetectionData.from_graph(toy_graph(), prof))[:3].tolist()
+    [1.0, 0.0, 0.0]
+    """
+    media = [p.strip().lower() for p in config.get("media_platforms").split(",") if p.strip()]
+    if "platform" in data.profiles.column_names:
+        col = data.profiles.column("platform").combine_chunks().cast(pa.string())
+        hit = pc.is_in(pc.utf8_lower(col), value_set=pa.array(media, pa.string()))
+        return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(np.float64)
+    return np.zeros(data.n)
 
 
 def _platform_codes(data: DetectionData) -> np.ndarray:
@@ -508,6 +525,7 @@ def account_features(data: DetectionData) -> tuple[np.ndarray, list[str]]:
     cols["has_name"] = present["name"]
     cols["default_profile_image"] = data.column("default_profile_image")
     cols["protected"] = data.column("protected")
+    cols["posts_are_media"] = media_platform(data)
     stack = np.vstack([present["description"], present["url"], present["location"]])
     known_parts = (~np.isnan(stack)).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -608,6 +626,6 @@ def account_features(data: DetectionData) -> tuple[np.ndarray, list[str]]:
     return X, list(FEATURE_NAMES)
 
 
-__all__ = ["Feature", "FEATURES", "FEATURE_NAMES", "MODEL_FEATURES", "FEATURE_SCHEMA",
+__all__ = ["Feature", "FEATURES", "FEATURE_NAMES", "FEATURE_SCHEMA",
            "COUNTS", "EXTRA_LENGTHS", "account_features", "extra_lengths", "burst_counts", "feature_table", "profile_counts",
            "with_counts"]

@@ -70,7 +70,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import UsageError
-from .classifier import judgeable
+from .supervised import classifier_scores
 from .ensemble import EnsembleDetector, align_to_threshold, categorize, noisy_or
 from .features import DAY_S, FEATURE_NAMES, _count_features, _log_ratio
 
@@ -112,11 +112,13 @@ def _int_array(x: Any, name: str) -> np.ndarray:
 
 def split_cuts(detector: Any) -> dict[int, np.ndarray] | None:
     """Per feature column: the sorted thresholds on which a fitted classifier member's
-    trees split (``None`` when its trees cannot be read, or split on categories).
+    trees split, with the bounds of each field set's known range (``None`` when the
+    model cannot be read).
 
     Two rows on the same side of every threshold of every column (and with the same
-    missing values) get the same prediction from every tree, so the same calibrated
-    authenticity: :meth:`IncrementalDetection.update` predicts only rows that cross one.
+    missing values) get the same prediction from every tree and the same verdict, so
+    the same calibrated authenticity: :meth:`IncrementalDetection.update` predicts only
+    rows that cross one.
 
     Examples
     --------
@@ -124,22 +126,19 @@ def split_cuts(detector: Any) -> dict[int, np.ndarray] | None:
     True
     """
     try:
-        model = detector.model_
-        cols = np.asarray(model.columns_)
         feats, thr = [], []
-        for cc in model.calibrated_.calibrated_classifiers_:
-            est = cc.estimator
-            cat = getattr(est, "is_categorical_", None)
-            if cat is not None and np.any(cat):
-                return None
-            for trees in est._predictors:
-                for tree in trees:
-                    nodes = tree.nodes
-                    inner = nodes["is_leaf"] == 0
-                    if np.any(nodes["is_categorical"][inner]):
-                        return None
-                    feats.append(cols[nodes["feature_idx"][inner]])
-                    thr.append(np.asarray(nodes["num_threshold"][inner], np.float64))
+        for m in detector.model_.models_.values():
+            cols = m.field_set.columns
+            for c, t in m.trees.thresholds().items():
+                feats.append(np.full(len(t), cols[c]))
+                thr.append(t)
+            # the known range decides whether a profile is uncertain
+            for j, c in enumerate(cols):
+                # "x < low" is "x <= the float below low", the trees' side rule
+                bounds = np.array([np.nextafter(m.low[j], -np.inf), m.high[j]], np.float64)
+                bounds = bounds[np.isfinite(bounds)]
+                feats.append(np.full(len(bounds), c))
+                thr.append(bounds)
     except (AttributeError, KeyError, TypeError, ValueError, IndexError):
         return None
     if not feats:
@@ -251,6 +250,8 @@ class IncrementalDetection:
             self._labels["classifier"] = np.array(self._labels["classifier"], copy=True)
         self._followed_fit = self._din0 > 0
         self._declared = data.column("declared_bot", fill=0) > 0
+        self._uncertain = np.array(getattr(clf, "uncertain_", np.zeros(n, bool)), dtype=bool,
+                                   copy=True) if clf is not None else np.zeros(n, bool)
         self._inactive = EnsembleDetector._inactive(data)
         self._new_category = "inactive" if data.activity is not None else "real"
         # the current verdicts
@@ -369,20 +370,19 @@ class IncrementalDetection:
                         X[:, _COL["graph_reciprocity"]] = np.where(
                             fi > 0, rec / np.maximum(fi, 1), np.nan)
                 clf = self._clf
-                ok = judgeable(X)
-                # only rows that cross a split of the trees can change their prediction
+                # only rows that cross a split of the trees (or a bound of the known
+                # range) can change their prediction
                 redo = np.ones(w.size, bool)
                 if self._cuts is not None:
-                    before = self.features[w]
-                    redo = ~_same_side(self._cuts, before, X) | (ok != judgeable(before))
+                    redo = ~_same_side(self._cuts, self.features[w], X)
                 self.features[w] = X
                 r = np.flatnonzero(redo)
-                auth = clf.model_.authenticity(X[r]) if r.size else np.zeros(0)
-                score = np.where(ok[r], 1.0 - auth, 0.0)
+                _, score, unsure, _ = classifier_scores(clf.model_, X[r], clf.threshold_)
                 aligned["classifier"][r] = align_to_threshold(score, clf.threshold_)
                 labels["classifier"][r] = (score >= clf.threshold_).astype(np.int8)
                 self._aligned["classifier"][w] = aligned["classifier"]
                 self._labels["classifier"][w] = labels["classifier"]
+                self._uncertain[w[r]] = unsure
                 predicted = int(r.size)
             din, dout = self._din[w], self._dout[w]
             followed = self._followed_fit[w] & (din > 0)
@@ -392,7 +392,8 @@ class IncrementalDetection:
                              declared=self._declared[w],
                              following=np.nan_to_num(self._following[w], nan=0.0),
                              followers=np.nan_to_num(self._followers[w], nan=0.0),
-                             inactive=self._inactive[w])
+                             inactive=self._inactive[w],
+                             uncertain=self._uncertain[w])
             self.authenticity[w] = 1.0 - susp
             self.category[w] = cat
             self.suspicious[w] = susp >= self._threshold

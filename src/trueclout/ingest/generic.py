@@ -295,7 +295,7 @@ def _read_csv(path: Path, options: ReadOptions, table: str | None = None
             if plan.label:
                 text, err = decode_utf8(part.columns[plan.label], "label")
                 lab = label_rows(batch.column("account_id"), clean_strings(text), lines,
-                                 batch.column("platform"), path.name)
+                                 batch.column("platform"), options.label_source or path.name)
                 yield from labels.add(lab)
         for line, msg in part.bad:
             yield from out.add(error_row(table, line, msg, platform=platform))

@@ -112,7 +112,9 @@ def ingest(store, paths: Iterable[str | Path], *, fmt: str | None = None,
         Reader name (see ``trueclout ingest --help``); guessed from content if omitted.
     label, label_source : str, optional
         Tag every account described by each load with ``label``; the label's source
-        defaults to the file name.
+        defaults to the file name. ``label_source`` also names the source of the labels
+        that a labelled data set carries itself (by default the data set's folder name,
+        :func:`~trueclout.ingest.base.set_name`).
     platform, table : str, optional
         Passed to the readers (platform that scopes ids; the table of a generic file).
     progress : callable, optional
@@ -162,7 +164,8 @@ def ingest(store, paths: Iterable[str | Path], *, fmt: str | None = None,
             continue
         key = _hash(src, reader, options)
         chunks = iter_chunks(src, reader, ReadOptions(platform=platform, table=table,
-                                                      batch_rows=batch_rows))
+                                                      batch_rows=batch_rows,
+                                                      label_source=label_source))
         if transform is not None:
             chunks = (Chunk(c.table, transform(c.table, c.batch), c.source) for c in chunks)
         cb = (lambda stage, rows, _n=name: progress(_n, stage, rows)) if progress else None

@@ -30,7 +30,7 @@ SPARK_FEATURES: tuple[str, ...] = (
     "log_followers", "log_following", "log_posts", "log_listed", "log_likes",
     "log_age_days", "follower_ratio", "likes_per_post", "listed_share", "posts_per_day",
     "followers_per_day", "following_per_day", "likes_per_day", "listed_per_day",
-    "default_profile_image",
+    "default_profile_image", "protected", "posts_are_media",
     "has_description", "has_url", "has_location", "has_name", "completeness",
     "name_length", "name_digits", "name_words", "handle_length", "handle_digits",
     "handle_upper", "handle_underscore", "description_length", "missing_text",
@@ -196,6 +196,10 @@ def account_features(layout):
         "likes_per_day": F.log1p(likes / age_days),
         "listed_per_day": F.log1p(F.lit(1000.0) * listed / age_days),
         "default_profile_image": F.col("default_profile_image"),
+        "protected": F.col("protected"),
+        "posts_are_media": F.when(F.lower(F.col("platform")).isin(
+            [p.strip().lower() for p in config.get("media_platforms").split(",") if p.strip()]), F.lit(1.0))
+        .otherwise(F.lit(0.0)),
         "missing_counts": (followers.isNull() | following.isNull()).cast("double"),
         "missing_age": age.isNull().cast("double"),
         "missing_likes": likes.isNull().cast("double"),

@@ -47,7 +47,7 @@ TEXT_PROFILE = ("handle", "name", "description", "url", "location")
 
 #: Profile columns read as numbers (NaN where unknown), as :class:`DetectionData` does.
 NUMERIC_PROFILE = ("followers_count", "following_count", "posts_count", "listed_count",
-                   "likes_count", "verified", "default_profile_image")
+                   "likes_count", "verified", "default_profile_image", "protected")
 
 
 @dataclass
