@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 
 from .. import config
-from ..errors import StoreBusyError, StoreError
+from ..errors import StoreBusyError, StoreError, UsageError
 from .crawl import CrawlCheckpoints
 from .keys import KeysJobs
 from .load import Loader
@@ -74,9 +74,11 @@ class Store(Loader, Queries, Runs, KeysJobs, StreamStore, CrawlCheckpoints, Priv
                 raise StoreError(f"store {self.path} does not exist; ingest or simulate first")
             if p.exists() and p.is_dir():
                 raise StoreError(f"store path {self.path} is a folder, not a DuckDB file")
-            if not read_only:
-                p.parent.mkdir(parents=True, exist_ok=True)
-        self.con = self._connect(wait)
+            if not p.parent.is_dir():   # a typo in --db must not create folders
+                raise UsageError(f"the folder {p.parent} of store {self.path} does not "
+                                 "exist; create it first or give a path in an existing "
+                                 "folder")
+        self.con = self._own_con = self._connect(wait)   # views replace con by a cursor
         self._migrate()
 
     def _connect(self, wait: float) -> duckdb.DuckDBPyConnection:
