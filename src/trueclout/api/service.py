@@ -441,14 +441,15 @@ class Service:
 
     def context(self):
         """The current :class:`~trueclout.score.context.ScoreContext` (built on first use,
-        rebuilt after an ingest).
+        rebuilt after an ingest; this call waits for the build, where the answers to
+        requests are served from the last published one meanwhile).
 
         Examples
         --------
         >>> Service(":memory:").context().n
         0
         """
-        return self._ctx().ctx
+        return self._ctx(wait=True).ctx
 
     def invalidate(self) -> None:
         """Forget the cached context (the next call rebuilds it).
@@ -470,8 +471,11 @@ class Service:
         --------
         >>> Service(":memory:").close()
         """
-        self._derived = None
         self.jobs.shutdown(wait=True)
+        t = self._rebuilder
+        if t is not None:
+            t.join()            # a context build holds a cursor of the store
+        self._derived = None
         self.store.close()
 
     # -- accounts ------------------------------------------------------------------------
