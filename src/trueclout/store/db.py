@@ -79,7 +79,12 @@ class Store(Loader, Queries, Runs, KeysJobs, StreamStore, CrawlCheckpoints, Priv
                                  "exist; create it first or give a path in an existing "
                                  "folder")
         self.con = self._own_con = self._connect(wait)   # views replace con by a cursor
-        self._migrate()
+        try:
+            self._migrate()
+        except duckdb.Error as exc:     # a truncated or overwritten file
+            self.con.close()
+            raise StoreError(f"store {self.path} is damaged (DuckDB cannot read it: "
+                             f"{exc}); restore it from a backup or ingest again") from exc
 
     def _connect(self, wait: float) -> duckdb.DuckDBPyConnection:
         cfg: dict[str, Any] = {"memory_limit": config.get("duckdb_memory_limit"),
