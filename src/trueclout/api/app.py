@@ -25,7 +25,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
