@@ -618,3 +618,45 @@ def test_corrupted_store_files_give_a_clear_store_error(sec_store, tmp_path, dam
     assert main(["stats", "--db", str(path), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["error"]["type"] in ("StoreError", "StoreBusyError")
+
+
+# -- the pages are routes too: no input makes a 5xx -------------------------------------------------
+def test_no_page_input_makes_a_server_error(sec):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    app, read, _ = sec
+    c = _client(app, host="198.51.100.20")
+    h = {"X-API-Key": read}
+    real = [r["account"] for r in app.state.service.rankings(by="followers", limit=5)["items"]]
+    text = st.one_of(st.text(max_size=40), st.sampled_from(real + ["@", ":", "nan", "inf",
+                                                                  "-1e999", "9" * 30, "%00",
+                                                                  "x" * 5000]))
+    number = st.one_of(st.sampled_from(["nan", "inf", "-inf", "1e308", "-5", "0",
+                                        "99999999999999999999", "abc"]), text)
+    pages = {"/": {"q": text}, "/audit": {"account": text},
+             "/discover": {"topic": text, "audience": text, "like": text, "top": number},
+             "/overlap": {"creators": st.lists(text, max_size=4), "topic": text},
+             "/plan": {"creators": st.lists(text, max_size=4), "budget": number,
+                       "topic": text},
+             "/login": {"next": text}, "/upload": {}}
+    failures = []
+    for path, fields in pages.items():
+        @settings(max_examples=25, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(st.fixed_dictionaries({}, optional=fields))
+        def probe(params):
+            r = c.get(path, params=params, headers=h)
+            if r.status_code >= 500:
+                failures.append(f"{path} {params!r}: {r.status_code}")
+        probe()
+
+    @settings(max_examples=25, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({}, optional={"key": text, "next": text, "csrf": text}))
+    def forms(data):
+        for url in ("/login", "/logout"):
+            r = c.post(url, data=data)
+            if r.status_code >= 500:
+                failures.append(f"POST {url} {data!r}: {r.status_code}")
+    forms()
+    assert not failures, "\n".join(failures[:10])

@@ -105,6 +105,24 @@ def _remember(cache: dict, key: Any, value: Any, size: int) -> None:
     cache[key] = value
 
 
+def _check_text(value: str | None, field: str) -> None:
+    """Refuse a text (an account, a topic, a query) longer than ``api_max_text``: the
+    pages and library callers get the limit the API's schema gives its requests.
+
+    Examples
+    --------
+    >>> _check_text("@ana", "account")
+    >>> _check_text("x" * 5000, "topic")
+    Traceback (most recent call last):
+    ...
+    trueclout.errors.UsageError: topic: longer than 200 characters (5,000)
+    """
+    from .. import config
+    limit = int(config.get("api_max_text"))
+    if value is not None and len(value) > limit:
+        raise UsageError(f"longer than {limit} characters ({len(value):,})", field=field)
+
+
 def _check_page(offset: int, limit: int, max_limit: int) -> None:
     if offset < 0:
         raise UsageError("must not be negative", field="offset")
@@ -483,6 +501,7 @@ class Service:
         v = d.vertices.get(spec)
         if v is not None:
             return v
+        _check_text(spec, "account")
         from ..audit import resolve_account
         try:
             v = resolve_account(d.ctx.data, spec)
@@ -517,6 +536,7 @@ class Service:
         []
         """
         _check_page(offset, limit, self.max_limit)
+        _check_text(q, "q")
         d = self._ctx()
         q = (q or "").strip().lstrip("@").lower()
         if ":" in q:
@@ -745,6 +765,7 @@ class Service:
         """The rows of the ranking ``(by, topic)`` in rank order (its table made once
         per context, its JSON on demand); checks ``by`` and the page first."""
         from ..score.rank import RANKINGS, ranking_table
+        _check_text(topic, "topic")
         if by not in RANKINGS:
             raise UsageError(f"unknown ranking {by!r}; choose from {', '.join(RANKINGS)}",
                              field="by")
@@ -819,6 +840,7 @@ class Service:
         given = [x for x in (topic, audience, like) if x is not None]
         if len(given) != 1:
             raise UsageError("give exactly one of --topic, --audience and --like")
+        _check_text(topic, "topic")
         d = self._ctx()
         if like is not None:
             self._vertex(d, like)
@@ -869,11 +891,16 @@ class Service:
         >>> Service(":memory:").plan(-1, {"a": 1})
         Traceback (most recent call last):
         ...
-        trueclout.errors.UsageError: budget: must not be negative
+        trueclout.errors.UsageError: budget: must be a finite number, not negative
         """
+        import math
+
         from ..discover.plan import MODES, plan_budget
-        if budget < 0:
-            raise UsageError("must not be negative", field="budget")
+        if not math.isfinite(budget) or budget < 0:
+            raise UsageError("must be a finite number, not negative", field="budget")
+        if any(not math.isfinite(c) or c < 0 for c in costs.values()):
+            raise UsageError("costs must be finite numbers, not negative", field="costs")
+        _check_text(topic, "topic")
         if mode not in MODES:
             raise UsageError(f"must be one of {', '.join(MODES)}", field="mode")
         if max_creators is not None and max_creators < 1:

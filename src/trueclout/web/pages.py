@@ -41,6 +41,7 @@ import functools
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 import threading
@@ -558,6 +559,9 @@ def plan_page(request: Request, creators: list[str] | None = Query(None),
     """A budget slider and the chosen set of creators with its unique reach."""
     svc = service(request)
     plan, err, costs, pricing = None, None, {}, ""
+    if budget is not None and not math.isfinite(budget):
+        from ..errors import UsageError
+        err, budget = UsageError("must be a finite number", field="budget"), None
     try:
         names = split_accounts(creators) or _default_creators(svc)
         if names:
@@ -566,7 +570,7 @@ def plan_page(request: Request, creators: list[str] | None = Query(None),
         if budget is None:
             budget = float(round(float(config.get("demo_budget_share")) * total))
         budget = min(max(float(budget), 0.0), total)
-        if costs:
+        if costs and err is None:
             plan = svc.plan(budget, costs, topic=topic.strip() or None)
     except TruecloutError as exc:
         err, names, total = exc, split_accounts(creators), float(sum(costs.values()))
