@@ -215,7 +215,7 @@ def test_full_disk_during_ingest_keeps_the_old_counts_and_gives_the_space_back(t
     small, big = tmp_path / "small.txt", tmp_path / "big.txt"
     small.write_text("".join(f"a{i} b{i}\n" for i in range(1000)))
     with open(big, "w") as fh:
-        for i in range(0, 1_500_000, 1000):
+        for i in range(0, 700_000, 1000):
             fh.write("".join(f"u{j} v{(j * 7) % 1_000_003}\n" for j in range(i, i + 1000)))
     assert main(["ingest", str(small), "--db", str(db)]) == 0
     with Store(db, read_only=True) as s:

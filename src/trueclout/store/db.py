@@ -96,7 +96,11 @@ class Store(Loader, Queries, Runs, KeysJobs, StreamStore, CrawlCheckpoints, Priv
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(self.path, read_only=self.read_only, config=cfg)
+                con = duckdb.connect(self.path, read_only=self.read_only, config=cfg)
+                # DuckDB draws a progress bar on standard output (inside --json
+                # documents) for long queries; the cursors inherit this setting
+                con.execute("SET enable_progress_bar = false")
+                return con
             except duckdb.IOException as exc:
                 if not _is_lock_error(exc):
                     raise StoreError(f"cannot open store {self.path}: {exc}") from exc
