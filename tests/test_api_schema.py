@@ -36,7 +36,10 @@ def schema_app(sim_score_store, tmp_path_factory):
     sim_score_store.con.execute("CHECKPOINT")
     path = tmp_path_factory.mktemp("schema") / "s.duckdb"
     shutil.copy(sim_score_store.path, path)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TRUECLOUT_API_JOB_QUEUE", "1")   # one job at a time; the rest get 429
     app = create_app(path, rate=(1e6, 1e6))
+    mp.undo()
     svc = app.state.service
     headers = {"Authorization": f"Bearer {create_key(svc.store, 'admin')}"}
     svc.context()                     # build once, outside the examples' deadlines

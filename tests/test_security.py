@@ -44,17 +44,35 @@ def assert_error(r, status: int, etype: str | None = None) -> dict:
     return body["error"]
 
 
+#: Script payloads put in the stored text of the most followed accounts of every store here.
+XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)"]
+
+
 @pytest.fixture(scope="module")
-def sec_store(tmp_path_factory):
-    """A simulated platform of 1,500 accounts in a store (copied by tests that write)."""
+def poisoned_store(tmp_path_factory):
+    """A simulated platform of 800 accounts in a store (copied by tests that write),
+    whose five most followed accounts carry script payloads in their handles, names, bios
+    and URLs (as text a crawl could bring); (path, their specs)."""
     from trueclout.ingest.run import ingest
     from trueclout.simulate import simulate
     d = tmp_path_factory.mktemp("sec")
-    simulate(d / "platform", accounts=1500, seed=5)
+    simulate(d / "platform", accounts=800, seed=4)
     path = d / "sec.duckdb"
-    with Store(path) as store:
-        ingest(store, [d / "platform"])
-    return path
+    with Store(path) as s:
+        ingest(s, [d / "platform"])
+        top = s.con.execute("SELECT a.uid, a.platform, a.account_id FROM accounts a JOIN "
+                            "(SELECT dst, count(*) n FROM follows GROUP BY dst) f ON f.dst "
+                            "= a.uid ORDER BY f.n DESC, a.uid LIMIT 5").fetchall()
+        for i, (uid, _, _) in enumerate(top):
+            s.con.execute("UPDATE accounts SET handle = ?, name = ?, description = ?, "
+                          "url = ? WHERE uid = ?",
+                          [f"{XSS[i % 3]}{i}", XSS[(i + 1) % 3], XSS[(i + 2) % 3], XSS[2], uid])
+    return path, [f"{p}:{a}" for _, p, a in top]
+
+
+@pytest.fixture(scope="module")
+def sec_store(poisoned_store):
+    return poisoned_store[0]
 
 
 def _copy(src: Path, folder: Path, name: str = "s.duckdb") -> Path:
@@ -524,30 +542,6 @@ def test_a_restarted_server_removes_the_folders_a_killed_one_left(tmp_path):
 
 
 # -- what held, kept: payloads in stored text are escaped on every page and report ---------------
-XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)"]
-
-
-@pytest.fixture(scope="module")
-def xss_store(tmp_path_factory):
-    """A simulated store whose five most followed accounts carry script payloads in their
-    handles, names, bios and URLs; (path, their specs)."""
-    from trueclout.ingest.run import ingest
-    from trueclout.simulate import simulate
-    d = tmp_path_factory.mktemp("xss")
-    simulate(d / "platform", accounts=800, seed=4)
-    path = d / "x.duckdb"
-    with Store(path) as s:
-        ingest(s, [d / "platform"])
-        top = s.con.execute("SELECT a.uid, a.platform, a.account_id FROM accounts a JOIN "
-                            "(SELECT dst, count(*) n FROM follows GROUP BY dst) f ON f.dst "
-                            "= a.uid ORDER BY f.n DESC, a.uid LIMIT 5").fetchall()
-        for i, (uid, _, _) in enumerate(top):
-            s.con.execute("UPDATE accounts SET handle = ?, name = ?, description = ?, "
-                          "url = ? WHERE uid = ?",
-                          [f"{XSS[i % 3]}{i}", XSS[(i + 1) % 3], XSS[(i + 2) % 3], XSS[2], uid])
-    return path, [f"{p}:{a}" for _, p, a in top]
-
-
 def _assert_escaped(html: str, where: str) -> None:
     for raw in ("<script>alert", "<img src=x onerror"):
         assert raw not in html, f"{raw!r} unescaped in {where}"
@@ -557,13 +551,13 @@ def _assert_escaped(html: str, where: str) -> None:
     assert not re.search(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", html, re.I), where
 
 
-def test_script_payloads_in_stored_text_are_escaped_on_every_page_and_report(xss_store,
+def test_script_payloads_in_stored_text_are_escaped_on_every_page_and_report(poisoned_store,
                                                                              tmp_path):
     from urllib.parse import quote
 
     from trueclout.report.html import render_audit_html
     from trueclout.report.influence import influence_report, render_influence_html
-    path, specs = xss_store
+    path, specs = poisoned_store
     app = create_app(path)
     svc = app.state.service
     try:
