@@ -73,6 +73,13 @@ class SafeConsole(Console):
         super().__init__(**kwargs)
 
     def render_str(self, text: str, **kwargs) -> Text:
+        r"""Rich's ``render_str`` of the :func:`clean` text.
+
+        Examples
+        --------
+        >>> print(SafeConsole().render_str("a\x1bb").plain)
+        a\x1bb
+        """
         return super().render_str(clean(text), **kwargs)
 
 

@@ -156,7 +156,13 @@ class Sessions:
         self._lock = threading.Lock()
 
     def create(self, row: dict, *, now: float | None = None) -> str:
-        """A new token for the key ``row``."""
+        """A new token for the key ``row``.
+
+        Examples
+        --------
+        >>> len(Sessions().create({"key_id": 1, "prefix": "ab12cd34", "scope": "read"}))
+        43
+        """
         now = time.monotonic() if now is None else now
         token = secrets.token_urlsafe(32)
         with self._lock:
@@ -169,7 +175,13 @@ class Sessions:
         return token
 
     def get(self, token: str | None, *, now: float | None = None) -> dict | None:
-        """The key row of a live token, else None."""
+        """The key row of a live token, else None.
+
+        Examples
+        --------
+        >>> Sessions().get("no-such-token") is None
+        True
+        """
         hit = self._rows.get(token or "")
         now = time.monotonic() if now is None else now
         if hit is None or hit[0] <= now:
@@ -177,7 +189,14 @@ class Sessions:
         return hit[1]
 
     def drop(self, token: str | None) -> None:
-        """End the sign-in of ``token``."""
+        """End the sign-in of ``token``.
+
+        Examples
+        --------
+        >>> s = Sessions(); t = s.create({"key_id": 1, "prefix": "p", "scope": "read"})
+        >>> s.drop(t); s.get(t) is None
+        True
+        """
         with self._lock:
             self._rows.pop(token or "", None)
 
