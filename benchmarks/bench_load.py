@@ -352,19 +352,29 @@ def run(quick: bool = False, *, db: str | os.PathLike | None = None, **kw) -> di
     kw.setdefault("seconds", 8.0 if quick else 20.0)
     if quick:
         kw.setdefault("audits", 100)
-    accounts = 10_000 if quick else 50_000
     with tempfile.TemporaryDirectory(prefix="trueclout-bench-load-") as tmp:
-        folder = Path(tmp)
-        if db is None:
-            t = time.perf_counter()
-            path = build_store(folder, accounts)
-            built = {"data": f"demo platform, {accounts:,} simulated accounts, seed 0",
-                     "build_s": round(time.perf_counter() - t, 1)}
-        else:
-            path = folder / "copy.duckdb"
-            shutil.copy(db, path)
-            built = {"data": f"store {Path(db).name} (a copy)"}
+        path, built = demo_store(Path(tmp), 10_000 if quick else 50_000, db)
         return {**built, **load(path, **kw)}
+
+
+def demo_store(folder: Path, accounts: int,
+               db: str | os.PathLike | None = None) -> tuple[Path, dict]:
+    """The store to measure in ``folder``: the demo platform of ``accounts`` built there,
+    or a copy of ``db``; and what it is (a JSON-ready dict).
+
+    Examples
+    --------
+    >>> callable(demo_store)
+    True
+    """
+    if db is None:
+        t = time.perf_counter()
+        path = build_store(folder, accounts)
+        return path, {"data": f"demo platform, {accounts:,} simulated accounts, seed 0",
+                      "build_s": round(time.perf_counter() - t, 1)}
+    path = folder / "copy.duckdb"
+    shutil.copy(db, path)
+    return path, {"data": f"store {Path(db).name} (a copy)"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -232,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             results["suggest"] = bench_suggest.run(quick=args.quick)
         import bench_load
         results["load"] = bench_load.run(quick=args.quick)
+        import bench_hardening  # failed sign-ins, reads during an ingest job
+        results["hardening"] = bench_hardening.run(quick=args.quick)
         import bench_kernels
         results["kernels"] = bench_kernels.run(quick=args.quick)
         import bench_platform  # detection + scoring on the store of bench_sim
@@ -301,6 +303,22 @@ def main(argv: list[str] | None = None) -> int:
                          f"{sum(o['errors'].values())}; audit p99 "
                          f"{ld[phase]['audit']['p99_ms']:.1f}, rankings p99 "
                          f"{ld[phase]['rankings']['p99_ms']:.1f}"))
+    hd = results.get("hardening")
+    if hd:
+        fa, rd = hd["failed_auth"], hd["reads_during_ingest"]
+        v, lim = fa["verified_wrong_secret"], fa["limited_wrong_secret"]
+        rows.append(("API failed sign-in (wrong secret, real prefix)",
+                     f"{v['server_cpu_ms_per_attempt']:.2f} ms CPU",
+                     f"{v['attempts_per_s']:,.0f} attempts/s verified (goal < 1 ms); rate-limited:"
+                     f" 429 from attempt {lim['first_429_at_attempt']}, "
+                     f"{lim['server_cpu_ms_per_attempt']:.2f} ms CPU each"))
+        rows.append(("API reads during an ingest job", f"p99 {rd['p99_ms']:.1f} ms",
+                     f"p50 {rd['p50_ms']:.1f} ms, {rd['reads']} reads over "
+                     f"{rd['job_s_while_reading']:.1f} s of job (goal p99 < 100 ms)"))
+        if rd.get("burst"):
+            b = rd["burst"]
+            rows.append(("API upload burst", f"{b['statuses']}",
+                         f"RSS {b['rss_mb_before']} -> peak {b['rss_mb_peak']} MB"))
     kn = results.get("kernels")
     if kn:
         gr, ours = kn["graph"], kn["ours"]

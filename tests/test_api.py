@@ -75,7 +75,7 @@ def test_keys_are_stored_hashed(api):
     _, app, read, _ = api
     key = read["X-API-Key"]
     rows = app.state.service.store.con.execute("SELECT prefix, hash FROM api_keys").fetchall()
-    assert rows and all(key not in h and h.startswith("pbkdf2_sha256$") for _, h in rows)
+    assert rows and all(key not in h and h.startswith("hmac_sha256$") for _, h in rows)
     assert key.split("_")[1] in {p for p, _ in rows}
 
 

@@ -92,8 +92,13 @@ def page(browser, server):
     # the pages must work offline: refuse every request that leaves the app
     base = server[0]
     pg.route(re.compile(r"^(?!" + re.escape(base) + ").*"), lambda route: route.abort())
+    # the pages' Content-Security-Policy must not block anything they need
+    blocked = []
+    pg.on("console", lambda m: blocked.append(m.text)
+          if "Content Security Policy" in m.text else None)
     yield pg
     ctx.close()
+    assert not blocked, blocked
 
 
 def _shot(page, folder, name):
@@ -236,7 +241,10 @@ def test_upload_with_progress(page, server, tmp_path):
     page.set_input_files("#file", str(data))
     page.fill("#key", key)
     page.click("#upload-submit")
-    page.wait_for_function("document.getElementById('progress').value >= 100", timeout=30_000)
+    # a function, not an expression string: the page's CSP forbids eval, which Playwright
+    # would use to poll an expression
+    page.wait_for_function("() => document.getElementById('progress').value >= 100",
+                           timeout=30_000)
     assert page.inner_text("#status") == "Done: 50 rows loaded, 0 rejected"
     assert page.locator("#result").is_visible()
     _shot(page, tmp_path, "7-upload")

@@ -157,8 +157,13 @@ class FakeMastodon:
         return httpx.Response(404, json={"error": "Record not found"})
 
 
+#: The crawls' clock: after every date of the recorded responses (2023-12 to 2024-03), as
+#: a real crawl's time is after the records it fetches (later dates are refused).
+CRAWL_TIME = 1_720_000_000.0   # 2024-07-03
+
+
 def _kw(fake, clock=None):
-    clock = clock or FakeClock()
+    clock = clock or FakeClock(CRAWL_TIME)
     return {"transport": httpx.MockTransport(fake), "clock": clock, "sleep": clock.sleep}
 
 
@@ -227,7 +232,7 @@ def test_bluesky_followers_and_follows_pages_rows_and_counts():
 
 def test_recrawl_adds_no_duplicates_but_appends_snapshots():
     fake = FakeBluesky()
-    clock = FakeClock()
+    clock = FakeClock(CRAWL_TIME)
     with Store(":memory:") as s:
         crawl_bluesky(s, "alice.test", **_kw(fake, clock))
         first = contents(s)

@@ -77,7 +77,12 @@ def test_ints():
     errs = e.to_pylist()
     assert errs[:6] == [None] * 6
     assert errs[6] == "followers_count: not an integer '3.5'"
-    assert all(x.startswith("followers_count: not an integer") for x in errs[6:])
+    assert errs[7] == "followers_count: not an integer '1e5'"
+    assert errs[8] == "followers_count: integer out of range '12345678901234567890'"
+    v, e = parse_ints(["9223372036854775807", "-9223372036854775808",
+                       "-9223372036854775809"], "n")
+    assert v.to_pylist() == [2**63 - 1, -2**63, None]   # int64's extremes fit
+    assert e.to_pylist()[2] == "n: integer out of range '-9223372036854775809'"
     v, e = parse_ints(pa.array([1.0, 2.5, None]), "x")
     assert v.to_pylist() == [1, None, None] and e.to_pylist()[1] == "x: not an integer '2.5'"
 
@@ -129,12 +134,17 @@ def test_timestamps_iso_roundtrip(values):
 
 
 # -- validate --------------------------------------------------------------------------------
+T0 = 1_600_000_000_000_000   # 2020-09-13 in microseconds: a plausible time of any platform
+
+
 def test_validate_follows():
     b = conform("follows", {
         "platform": ["x", "x", "x", "x", None],
         "src": ["a", "a", "", "a", "a"], "dst": ["b", "a", "b", "c", "b"],
-        "created_at": pa.array([10, None, None, 20, None], pa.timestamp("us", tz="UTC")),
-        "removed_at": pa.array([20, None, None, 10, None], pa.timestamp("us", tz="UTC")),
+        "created_at": pa.array([T0 + 10, None, None, T0 + 20, None],
+                               pa.timestamp("us", tz="UTC")),
+        "removed_at": pa.array([T0 + 20, None, None, T0 + 10, None],
+                               pa.timestamp("us", tz="UTC")),
     }, 5)
     assert validate("follows", b).column("_error").to_pylist() == [
         None, "dst: self-follow (src == dst)", "src: missing required value",

@@ -225,7 +225,7 @@ _LOADER = textwrap.dedent("""
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stage", ["staging", "moving"])
+@pytest.mark.parametrize("stage", ["staging", "checking", "moving"])
 def test_kill_9_during_load_leaves_store_unchanged(tmp_path, stage):
     path = tmp_path / "s.duckdb"
     with Store(path) as s:

@@ -283,24 +283,35 @@ def test_locked_pages_send_to_the_login_form(locked):
     assert 'type="password" id="key"' in form.text and 'value="/plan"' in form.text
 
 
-def test_login_keeps_the_key_in_a_cookie_for_the_pages_only(locked):
+def csrf_of(c) -> str:
+    """The CSRF token the sign-in form carries (its cookie set on the way)."""
+    form = c.get("/login")
+    m = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert m and c.cookies.get("tc_csrf") == m.group(1)
+    return m.group(1)
+
+
+def test_login_keeps_a_sign_in_token_in_a_cookie_for_the_pages_only(locked):
     c, key = locked
-    bad = c.post("/login", data={"key": "tc_00000000_wrong", "next": "/plan"})
+    csrf = csrf_of(c)
+    bad = c.post("/login", data={"key": "tc_00000000_wrong", "next": "/plan", "csrf": csrf})
     assert bad.status_code == 401 and 'role="alert"' in bad.text
-    assert "set-cookie" not in bad.headers
-    evil = c.post("/login", data={"key": key, "next": "//evil.example/x"})
+    assert "tc_session" not in bad.headers.get("set-cookie", "")
+    evil = c.post("/login", data={"key": key, "next": "//evil.example/x", "csrf": csrf})
     assert evil.status_code == 303 and evil.headers["location"] == "/"
-    r = c.post("/login", data={"key": key, "next": "/discover"})
+    r = c.post("/login", data={"key": key, "next": "/discover", "csrf": csrf})
     assert r.status_code == 303 and r.headers["location"] == "/discover"
-    cookie = r.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie and "max-age=" in cookie
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith("tc_session=") and key not in cookie   # a token, not the key
+    low = cookie.lower()
+    assert "httponly" in low and "samesite=strict" in low and "max-age=" in low
     page = c.get("/")
     assert page.status_code == 200 and "Find an account" in page.text
     assert "Sign out" in page.text
     # the API never takes the cookie: it wants the key in a header
     assert c.get("/api/v1/runs").status_code == 401
     assert c.get("/api/v1/runs", headers={"X-API-Key": key}).status_code == 200
-    out = c.post("/logout")
+    out = c.post("/logout", data={"csrf": csrf})
     assert out.status_code == 303 and out.headers["location"] == "/login"
     c.cookies.clear()
     assert c.get("/").status_code == 303

@@ -810,16 +810,13 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "size).", "our choice: two seconds of the sustained rate"),
     Setting("api_job_workers", 2, "Threads that run background jobs (ingest, detection).",
             "our choice: one long job does not block a second; the store has one writer"),
-    Setting("api_key_pbkdf2_iterations", 200_000, "PBKDF2-HMAC-SHA256 iterations of a stored "
-            "API key hash (checked once per key and process, then cached).",
-            "OWASP password storage cheat sheet lists 600,000 for passwords; keys are 32 "
-            "random bytes, so fewer iterations lose nothing"),
     Setting("api_audit_cache", 1024, "Audits the service keeps per score context (oldest "
             "dropped first).", "our choice: a dashboard session looks at a few hundred "
             "accounts; one audit is a few kB"),
-    Setting("api_key_cache_s", 60.0, "Seconds a checked API key is trusted before its row "
-            "is read again (a revoked key stops working within this time).",
-            "our choice: a hash check per request would cost milliseconds"),
+    Setting("api_key_cache_s", 60.0, "Seconds the server holds the API key table before "
+            "reading it again (a key revoked behind the server's back stops working within "
+            "this time; one revoked through the API stops at once).",
+            "our choice: reading the table costs a query; once a minute is free"),
     # -- web (issue 5) ---------------------------------------------------------------------
     Setting("web_search_limit", 20, "Accounts the web app's search page lists.",
             "our choice: one screen of results"),
@@ -1029,6 +1026,88 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "many seconds have passed since the last save, so a killed watch loses at most "
             "this much; 0 saves after every re-score.",
             "our choice: five minutes of scores at risk, a few saves an hour"),
+    # -- api and web: limits against abuse --------------------------------------------------
+    Setting("api_key_reload_s", 1.0,
+            "Least seconds between two reads of the API key table caused by a request "
+            "naming a prefix the server does not hold (a key made since the last read).",
+            "our choice: a key made while the server runs works within a second, and "
+            "requests with made-up prefixes cost at most one query a second"),
+    Setting("api_auth_fail_burst", 10.0,
+            "Failed key checks one client address, or one key prefix, may make at once "
+            "before further attempts answer 429 (token bucket size).",
+            "our choice: a person who mistypes a key fails a few times; OWASP's "
+            "authentication cheat sheet asks for a limit on failed attempts"),
+    Setting("api_auth_fail_per_s", 0.2,
+            "Failed key checks per second one client address, or one key prefix, may "
+            "sustain (token bucket refill rate).",
+            "our choice: one failure every 5 seconds; a 256-bit key cannot be guessed at "
+            "any rate, so the limit only keeps noise and load down"),
+    Setting("api_rate_max_clients", 100_000,
+            "Buckets a rate limiter keeps (keys, client addresses, prefixes) before full "
+            "ones are dropped, so changing addresses cannot grow its memory without end.",
+            "our choice: about 10 MB of buckets"),
+    Setting("api_max_body_kb", 1024.0,
+            "Largest request body, in KiB, of every route but uploads (413 above; checked "
+            "against Content-Length before the body is read, then as it streams).",
+            "our choice: a plan with api_max_costs creators is about 250 KiB of JSON"),
+    Setting("api_max_text", 200,
+            "Longest text (account, topic, query) a request may give, in characters.",
+            "our choice: handles are at most 15 (Twitter) to 253 (Bluesky domain) "
+            "characters; topics are a few words"),
+    Setting("api_max_costs", 1000,
+            "Most creators a plan request may price (entries of costs).",
+            "our choice: the largest page (api_max_page)"),
+    Setting("api_max_offset", 2_147_483_647,
+            "Largest offset a list request may ask for (422 above).",
+            "vertex ids are int32, so no list has more rows than 2^31 - 1"),
+    Setting("api_error_excerpt", 200,
+            "Most characters of an error message the API answers (a longer one is cut and "
+            "says so), so an error never echoes a large input back.",
+            "our choice: room for a message and a short excerpt of the value"),
+    Setting("api_job_queue", 4,
+            "Jobs (ingest, simulation, detection) queued or running at once; a job asked "
+            "for beyond it answers 429 with Retry-After.",
+            "our choice: two running (api_job_workers) and two waiting; each holds a "
+            "score context of its own while it refits"),
+    Setting("api_job_retry_s", 10,
+            "Retry-After, in seconds, of a job refused because the queue is full.",
+            "our choice: about the shortest ingest job"),
+    Setting("api_shutdown_grace_s", 5.0,
+            "Seconds `serve` waits, on SIGTERM or Ctrl+C, for running jobs to stop at "
+            "their next progress report before it exits anyway (the jobs are marked "
+            "interrupted and their writes rolled back).",
+            "our choice: well under the 10 s a container runtime waits before SIGKILL "
+            "(docker stop's default)"),
+    Setting("web_csrf_max_age_s", 28_800,
+            "Lifetime (seconds) of the cookie holding the sign-in forms' CSRF token.",
+            "web_login_max_age_s: a working day"),
+    # -- ingest/validate: plausible values --------------------------------------------------
+    Setting("founded_twitter", "2006-03-21",
+            "Earliest plausible date (UTC) of a Twitter row: dates before it are rejected.",
+            "Twitter's founding: @jack's first tweet and account, 21 March 2006"),
+    Setting("founded_mastodon", "2016-03-16",
+            "Earliest plausible date (UTC) of a Mastodon row.",
+            "the first account of mastodon.social (Gargron's) was created on 16 March 2016"),
+    Setting("founded_bluesky", "2022-01-01",
+            "Earliest plausible date (UTC) of a Bluesky row.",
+            "our choice: the AT Protocol network and its first accounts date from late 2022 "
+            "(the app's invite-only beta opened in February 2023); the year's start leaves "
+            "a margin"),
+    Setting("founded_other", "1997-01-01",
+            "Earliest plausible date (UTC) of a row of any other platform (simulated, "
+            "generic files).",
+            "SixDegrees.com, the first social network site, launched in 1997 (boyd and "
+            "Ellison, J. Computer-Mediated Communication 13(1), 2007)"),
+    Setting("plausible_skew_s", 86_400.0,
+            "Seconds a date may lie after its row's observation time (or after the time of "
+            "the load when the row has none) before it is rejected as in the future.",
+            "time zones span UTC-12 to UTC+14, so a local time read as UTC is at most 14 h "
+            "off; a day also covers clock skew"),
+    Setting("plausible_count_max", 10_000_000_000,
+            "Largest plausible count (followers, following, posts, listed, likes) of one "
+            "account; larger counts are rejected.",
+            "more than the world's population (8.1 billion, UN World Population Prospects "
+            "2024): the most followed accounts have under a billion followers"),
 ]}
 
 

@@ -111,6 +111,16 @@ class StoreBusyError(StoreError):
     """
 
 
+class DiskFullError(StoreError):
+    """The disk holding the store filled up during a write; the write was rolled back.
+
+    Examples
+    --------
+    >>> DiskFullError("the disk is full").exit_code
+    1
+    """
+
+
 class NotFittedError(TruecloutError, AttributeError):
     """A fitted attribute was read before ``fit`` was called.
 

@@ -1,7 +1,8 @@
 """The REST API: a thin FastAPI app over :class:`~trueclout.api.service.Service`.
 
-Every route lives under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``, docs at
-``/api/v1/docs``). Every request but ``/api/v1/health`` and the OpenAPI document needs an
+Every route lives under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``; no docs page
+is served, since Swagger UI would load its code from a CDN: open the document in any
+OpenAPI viewer). Every request but ``/api/v1/health`` and the OpenAPI document needs an
 API key (``Authorization: Bearer <key>`` or ``X-API-Key``); writes need an admin key.
 Every error, whatever its kind (a library error, 401/403/404/405/413/422/429, or a bug),
 answers with one JSON shape, ``{"error": {"type", "message", "path", "line", "field"}}``.
@@ -24,17 +25,16 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.formparsers import MultiPartParser
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from .. import __version__, config
 from ..errors import TruecloutError, UsageError
@@ -45,6 +45,19 @@ from .service import Service
 log = logging.getLogger("trueclout.api")
 
 PREFIX = "/api/v1"
+
+#: The largest integer a DuckDB BIGINT (job ids, counts) holds.
+INT64_MAX = 2**63 - 1
+#: Longest text (an account, a topic, a query) a request may give: setting api_max_text.
+MAX_TEXT = int(config.get("api_max_text"))
+
+#: A text field of a request body, at most :data:`MAX_TEXT` characters.
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+#: An account in a path: ``platform:account_id``, an id or ``@handle``.
+Spec = Annotated[str, PathParam(max_length=MAX_TEXT,
+                                description="platform:account_id, an id or @handle.")]
+#: A finite cost or budget, not negative.
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 # -- request bodies ----------------------------------------------------------------------
@@ -57,13 +70,15 @@ class PlanRequest(BaseModel):
     'auto'
     """
 
-    budget: float = Field(..., ge=0, description="Total budget, in the unit of the costs.")
-    costs: dict[str, float] = Field(..., min_length=1, description="Creator (platform:"
-                                    "account_id, account id or @handle) to its cost.")
-    topic: Optional[str] = Field(None, description="Target topic.")
-    audience: Optional[str] = Field(None, description="Target audience: the followers of "
-                                    "this account.")
-    max_creators: Optional[int] = Field(None, ge=1)
+    budget: Money = Field(..., description="Total budget, in the unit of the costs.")
+    costs: dict[Text, Money] = Field(..., min_length=1,
+                                     max_length=int(config.get("api_max_costs")),
+                                     description="Creator (platform:account_id, account id "
+                                     "or @handle) to its cost (at most api_max_costs).")
+    topic: Optional[Text] = Field(None, description="Target topic.")
+    audience: Optional[Text] = Field(None, description="Target audience: the followers of "
+                                     "this account.")
+    max_creators: Optional[int] = Field(None, ge=1, le=int(config.get("api_max_costs")))
     mode: Literal["auto", "greedy", "enumerate"] = "auto"
 
 
@@ -76,7 +91,7 @@ class OverlapRequest(BaseModel):
     'auto'
     """
 
-    creators: list[str] = Field(..., min_length=2, max_length=50)
+    creators: list[Text] = Field(..., min_length=2, max_length=50)
     method: Literal["auto", "exact", "minhash"] = "auto"
 
 
@@ -191,6 +206,125 @@ class CatchAll:
             await _error_response(exc)(scope, receive, send)
 
 
+class BodyLimit:
+    """Plain ASGI middleware: a request body over ``limit`` bytes answers 413 in the one
+    error shape, before it is read when ``Content-Length`` says so, else as soon as the
+    streamed body passes the limit. Paths in ``exempt`` (the upload, which has a limit
+    of its own) pass through.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> async def echo(scope, receive, send):
+    ...     await receive()
+    >>> sent = []
+    >>> async def send(message):
+    ...     sent.append(message)
+    >>> scope = {"type": "http", "method": "POST", "path": "/x",
+    ...          "headers": [(b"content-length", b"999")]}
+    >>> asyncio.run(BodyLimit(echo, 10)(scope, None, send))
+    >>> sent[0]["status"], sent[1]["body"][:30]
+    (413, b'{"error":{"type":"TooLargeErro')
+    """
+
+    def __init__(self, app, limit: int, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.limit = int(limit)
+        self.exempt = exempt
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("path") in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit
+        for name, value in scope.get("headers") or ():
+            if name == b"content-length":
+                if not value.isdigit():
+                    err = UsageError("Content-Length is not a number", field="Content-Length")
+                    await _error_response(err)(scope, receive, send)
+                    return
+                if int(value) > limit:
+                    err = TooLargeError(f"the request body is {int(value):,} bytes; the "
+                                        f"limit is {limit:,}", field="Content-Length")
+                    await _error_response(err)(scope, receive, send)
+                    return
+        seen, over, started = 0, False, False
+
+        async def limited():
+            # past the limit the app is told the client left; its answer is dropped
+            # below and the 413 sent instead
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message) -> None:
+            nonlocal started
+            if over and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, guarded)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            err = TooLargeError(f"the request body is over the limit of {limit:,} bytes")
+            await _error_response(err)(scope, receive, send)
+
+
+class SecurityHeaders:
+    """Plain ASGI middleware: every response says ``X-Content-Type-Options: nosniff``,
+    ``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``, and, unless it set
+    its own (the pages do, with a nonce for their scripts), the strictest
+    ``Content-Security-Policy`` (nothing loads, no framing): right for JSON.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> async def ok(scope, receive, send):
+    ...     await send({"type": "http.response.start", "status": 200, "headers": []})
+    >>> sent = []
+    >>> async def send(message):
+    ...     sent.append(message)
+    >>> asyncio.run(SecurityHeaders(ok)({"type": "http"}, None, send))
+    >>> sorted(k.decode() for k, _ in sent[0]["headers"])[:2]
+    ['content-security-policy', 'referrer-policy']
+    """
+
+    HEADERS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+               (b"referrer-policy", b"same-origin"))
+    CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def add(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                names = {k.lower() for k, _ in headers}
+                headers += [h for h in self.HEADERS if h[0] not in names]
+                if self.CSP[0] not in names:
+                    headers.append(self.CSP)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, add)
+
+
 # -- the app -------------------------------------------------------------------------------
 def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] | None = None,
                max_upload_bytes: int | None = None,
@@ -229,34 +363,39 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     limit = int(max_upload_bytes if max_upload_bytes is not None
                 else float(config.get("api_max_upload_mb")) * 1024 * 1024)
     limiter = RateLimiter(*(rate or (None, None)))
+    grace = float(config.get("api_shutdown_grace_s"))
     keys = Keys(svc.cursor_store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
-        svc.jobs.shutdown(wait=False)
+        svc.jobs.shutdown(wait=False, grace=grace)
 
     app = FastAPI(title="trueclout", version=__version__, lifespan=lifespan,
                   description="Real, relevant influence: audits, rankings, discovery.",
-                  openapi_url=f"{PREFIX}/openapi.json", docs_url=f"{PREFIX}/docs",
-                  redoc_url=None)
+                  openapi_url=f"{PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.service = svc
     app.state.max_upload_bytes = limit
     app.state.limiter = limiter
     app.state.keys = keys
     app.state.web_auth = bool(web_auth)
     _install_errors(app)
+    app.add_middleware(BodyLimit, limit=int(float(config.get("api_max_body_kb")) * 1024),
+                       exempt=(f"{PREFIX}/ingest",))
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
+    app.add_middleware(SecurityHeaders)
 
     async def _auth(request: Request, write: bool) -> dict:
         key = key_from_headers(request.headers)
-        row = keys.check_cached(key, write=write)   # on the event loop: a dict look-up
-        if row is None:                             # PBKDF2 and the store: a thread
-            row = await run_in_threadpool(keys.check, key, write=write)
+        client = request.client.host if request.client else None
+        # on the event loop: a look-up and an HMAC; reading the key table: a thread
+        row = keys.check_cached(key, write=write, client=client)
+        if row is None:
+            row = await run_in_threadpool(keys.check, key, write=write, client=client)
         limiter.take(row["key_id"])
         return row
 
@@ -269,7 +408,8 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     R = [Depends(read_key)]
     W = [Depends(write_key)]
     max_page = svc.max_limit
-    Offset = Query(0, ge=0, description="Rows to skip.")
+    Offset = Query(0, ge=0, le=int(config.get("api_max_offset")),
+                   description="Rows to skip.")
     Limit = Query(50, ge=1, le=max_page, description="Rows in the page.")
     Page20 = Query(20, ge=1, le=max_page, description="Rows in the page.")
     OldTop = Query(None, ge=1, le=max_page, deprecated=True,
@@ -281,13 +421,13 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         return {"status": "ok", "version": __version__}
 
     @app.get(f"{PREFIX}/accounts", tags=["accounts"], dependencies=R)
-    def accounts(q: str = Query("", max_length=200, description="Handle or id prefix."),
+    def accounts(q: str = Query("", max_length=MAX_TEXT, description="Handle or id prefix."),
                  offset: int = Offset, limit: int = Limit) -> dict:
         """Accounts whose handle or id starts with ``q``, most followed first."""
         return svc.search(q, limit=limit, offset=offset)
 
     @app.get(f"{PREFIX}/accounts/{{spec}}", tags=["accounts"], dependencies=R)
-    def account(spec: str) -> dict:
+    def account(spec: Spec) -> dict:
         """One account: platform:account_id, an account id or @handle."""
         return svc.account(spec)
 
@@ -295,7 +435,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     # token check due, an audit or ranking not computed yet) to a thread. The
     # annotation keeps their OpenAPI schema; the body is the service's ready JSON.
     @app.get(f"{PREFIX}/accounts/{{spec}}/audit", tags=["accounts"], dependencies=R)
-    async def audit(spec: str) -> dict:
+    async def audit(spec: Spec) -> dict:
         """The audit of one account, with its influence figures."""
         body = svc.audit_json(spec, cached_only=True)
         if body is None:
@@ -303,7 +443,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         return Response(body, media_type="application/json")
 
     @app.get(f"{PREFIX}/accounts/{{spec}}/suggestions", tags=["discover"], dependencies=R)
-    def suggest(spec: str, offset: int = Offset, limit: int = Page20,
+    def suggest(spec: Spec, offset: int = Offset, limit: int = Page20,
                 top: Optional[int] = OldTop) -> dict:
         """Who this account could follow, best first, one page; never a flagged account."""
         return svc.suggest(spec, offset=offset, limit=limit if top is None else top)
@@ -311,7 +451,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     @app.get(f"{PREFIX}/rankings", tags=["rankings"], dependencies=R)
     async def rankings(by: Literal["truerank", "followers", "reach", "engagement",
                              "pagerank"] = "truerank",
-                 topic: Optional[str] = Query(None, max_length=200),
+                 topic: Optional[str] = Query(None, max_length=MAX_TEXT),
                  offset: int = Offset, limit: int = Limit) -> dict:
         """One page of a ranking of every account."""
         body = svc.rankings_json(by, topic, offset, limit, cached_only=True)
@@ -320,13 +460,13 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         return Response(body, media_type="application/json")
 
     @app.get(f"{PREFIX}/find", tags=["discover"], dependencies=R)
-    def find(topic: Optional[str] = Query(None, max_length=200),
-             audience: Optional[str] = Query(None, max_length=200,
+    def find(topic: Optional[str] = Query(None, max_length=MAX_TEXT),
+             audience: Optional[str] = Query(None, max_length=MAX_TEXT,
                                              description="An account: its followers."),
-             like: Optional[str] = Query(None, max_length=200,
+             like: Optional[str] = Query(None, max_length=MAX_TEXT,
                                          description="An account: lookalike creators."),
              offset: int = Offset, limit: int = Page20, top: Optional[int] = OldTop,
-             min_followers: int = Query(0, ge=0)) -> dict:
+             min_followers: int = Query(0, ge=0, le=INT64_MAX)) -> dict:
         """Creators for exactly one of topic, audience and like, best first, one page;
         follower count and TrueRank side by side."""
         return svc.find(topic=topic, audience=audience, like=like, offset=offset,
@@ -340,7 +480,8 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
                 "items": rows[offset:offset + limit]}
 
     @app.get(f"{PREFIX}/overlap", tags=["discover"], dependencies=R)
-    def overlap(creators: list[str] = Query(..., min_length=2, max_length=50),
+    def overlap(creators: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Query(
+                    ..., min_length=2, max_length=50),
                 method: Literal["auto", "exact", "minhash"] = "auto") -> dict:
         """Audience overlap of two or more creators (``creators`` repeated)."""
         return svc.overlap(creators, method=method)
@@ -373,7 +514,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         return svc.jobs.list(offset=offset, limit=limit)
 
     @app.get(f"{PREFIX}/jobs/{{job_id}}", tags=["jobs"], dependencies=R)
-    def job(job_id: int) -> dict:
+    def job(job_id: Annotated[int, PathParam(ge=0, le=INT64_MAX)]) -> dict:
         """One job: status, progress in [0, 1], message (why it failed), result."""
         return svc.jobs.get(job_id)
 
@@ -391,7 +532,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
                 "items": rows[offset:offset + limit]}
 
     @app.delete(f"{PREFIX}/keys/{{prefix}}", tags=["keys"], dependencies=W)
-    def revoke_key(prefix: str) -> dict:
+    def revoke_key(prefix: Annotated[str, PathParam(max_length=MAX_TEXT)]) -> dict:
         """Revoke the key with this prefix (the 8 hex digits after ``tc_``); it stops
         working at once in this server."""
         from .errors import NotFoundError
@@ -412,7 +553,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     @app.post(f"{PREFIX}/ingest", tags=["jobs"], dependencies=W, status_code=202,
               openapi_extra=upload_doc)
     async def ingest(request: Request,
-                     filename: Optional[str] = Query(None, max_length=200,
+                     filename: Optional[str] = Query(None, max_length=MAX_TEXT,
                                                      description="Name of a raw upload."),
                      format: Optional[str] = Query(None, max_length=50,
                                                    description="Reader; guessed if omitted.")
@@ -420,6 +561,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         """Upload one data file (multipart field ``file``, or the raw body with
         ``filename``) and ingest it in a job. Bodies over the size limit get 413, before
         they are read when Content-Length says so, else as soon as they pass it."""
+        svc.jobs.check_room()           # a full queue refuses before the body is read
         folder, name = await receive_upload(request, limit, filename)
         try:
             return svc.start_ingest(folder / name, filename=name, fmt=format,
@@ -483,14 +625,20 @@ async def receive_upload(request: Request, limit: int,
                 raise TooLargeError(f"the upload is over the limit of {limit:,} bytes")
             yield chunk
 
-    folder = Path(tempfile.mkdtemp(prefix="trueclout-upload-"))
+    from .jobs import temp_folder
+    folder = temp_folder("upload")
     try:
         ctype = request.headers.get("content-type", "")
         if ctype.startswith("multipart/form-data"):
-            form = await MultiPartParser(request.headers, limited(), max_files=1,
-                                         max_fields=10).parse()
+            try:
+                form = await MultiPartParser(request.headers, limited(), max_files=1,
+                                             max_fields=10).parse()
+            except MultiPartException as exc:
+                raise UsageError(f"malformed multipart upload: {exc.message} (send one "
+                                 "file in the field 'file')", field="file") from None
             up = form.get("file")
             if up is None or isinstance(up, str):
+                await form.close()
                 raise UsageError("send the data file in the multipart field 'file'",
                                  field="file")
             name = safe_name(up.filename)

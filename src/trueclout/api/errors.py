@@ -71,6 +71,16 @@ class RateLimitedError(UsageError):
         self.retry_after = retry_after
 
 
+class JobQueueFullError(RateLimitedError):
+    """The job queue is full (HTTP 429 with ``Retry-After``): setting ``api_job_queue``.
+
+    Examples
+    --------
+    >>> JobQueueFullError("full", retry_after=10).status
+    429
+    """
+
+
 class ValidationError(UsageError):
     """The request does not match its schema (HTTP 422); ``field`` names the part.
 
@@ -141,6 +151,27 @@ def status_of(exc: BaseException) -> int:
     return 500
 
 
+def excerpt(value: Any, limit: int | None = None) -> Any:
+    """``value`` cut to ``limit`` characters (setting ``api_error_excerpt``) when it is a
+    longer string, saying how long it was; other values as they are.
+
+    Examples
+    --------
+    >>> excerpt("no topic " + "x" * 1000, 20)
+    'no topic xxxxxxxxxxx… (1,009 characters; cut)'
+    >>> excerpt(3, 20)
+    3
+    """
+    if not isinstance(value, str):
+        return value
+    if limit is None:
+        from .. import config
+        limit = int(config.get("api_error_excerpt"))
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}… ({len(value):,} characters; cut)"
+
+
 def error_body(exc: BaseException) -> dict[str, Any]:
     """The one error shape; an unexpected exception becomes ``InternalError`` with its
     class name only (no internals leak).
@@ -151,7 +182,7 @@ def error_body(exc: BaseException) -> dict[str, Any]:
     'internal error (KeyError); it has been logged'
     """
     if isinstance(exc, TruecloutError):
-        return {"error": exc.to_dict()}
+        return {"error": {k: excerpt(v) for k, v in exc.to_dict().items()}}
     return {"error": {"type": "InternalError",
                       "message": f"internal error ({type(exc).__name__}); it has been logged",
                       "path": None, "line": None, "field": None}}

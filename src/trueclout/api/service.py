@@ -105,6 +105,24 @@ def _remember(cache: dict, key: Any, value: Any, size: int) -> None:
     cache[key] = value
 
 
+def _check_text(value: str | None, field: str) -> None:
+    """Refuse a text (an account, a topic, a query) longer than ``api_max_text``: the
+    pages and library callers get the limit the API's schema gives its requests.
+
+    Examples
+    --------
+    >>> _check_text("@ana", "account")
+    >>> _check_text("x" * 5000, "topic")
+    Traceback (most recent call last):
+    ...
+    trueclout.errors.UsageError: topic: longer than 200 characters (5,000)
+    """
+    from .. import config
+    limit = int(config.get("api_max_text"))
+    if value is not None and len(value) > limit:
+        raise UsageError(f"longer than {limit} characters ({len(value):,})", field=field)
+
+
 def _check_page(offset: int, limit: int, max_limit: int) -> None:
     if offset < 0:
         raise UsageError("must not be negative", field="offset")
@@ -214,6 +232,8 @@ class _Derived:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.lock = threading.RLock()
+        #: Guards the context's own store cursor (topic queries).
+        self.store_lock = threading.RLock()
         self.rankings: dict[str | None, dict] = {}
         self.wtf: Any = None
         self.audits: dict[tuple, dict] = {}
@@ -278,7 +298,9 @@ class Service:
         self.audit_cache = int(config.get("api_audit_cache"))
         self.ranking_cache = int(config.get("api_ranking_cache"))
         self._build_lock = threading.Lock()
-        self._store_lock = threading.RLock()
+        self._building = False          # a context is being built (by a job or a thread)
+        self._rebuilder: threading.Thread | None = None
+        self._rebuild_lock = threading.Lock()
         self._local = threading.local()
         self._derived: _Derived | None = None
         self._token: tuple | None = None
@@ -349,9 +371,11 @@ class Service:
         self._gen += 1
 
     def fresh(self) -> _Derived | None:
-        """The cached derived context when it is known current without a query (no write
+        """The published derived context when it may be served without a query: no write
         of this service since the last token check, which is under ``api_token_check_s``
-        seconds old); None when a check (or a build) is due: call :meth:`context`.
+        seconds old, or a newer context is being built (reads keep the last published
+        one meanwhile); None when a check (or the first build) is due: call
+        :meth:`context`.
 
         Examples
         --------
@@ -362,44 +386,88 @@ class Service:
         (0, 0)
         """
         d = self._derived
-        if (d is not None and self._seen_gen == self._gen
-                and time.monotonic() - self._checked < self.token_check_s):
+        if d is not None and (self._building or (
+                self._seen_gen == self._gen
+                and time.monotonic() - self._checked < self.token_check_s)):
             return d
         return None
 
-    def _ctx(self) -> _Derived:
-        d = self.fresh()
-        if d is not None:
-            return d
+    def _ctx(self, *, wait: bool = False, force: bool = False) -> _Derived:
+        """The derived context to answer from. Reads never wait for a build while one is
+        published: when the data changed, they get the last published context and a
+        thread builds the next (:meth:`_rebuild_soon`). ``wait`` (the jobs): build the
+        current one now and return it; ``force``: build it even if the data did not
+        change (a detection run)."""
+        if not force:
+            d = self.fresh()
+            if d is not None:
+                return d
         gen = self._gen             # read before the token: a later bump is seen next time
         tok = self.token()
         d = self._derived
-        if d is not None and self._token == tok:
+        if not force and d is not None and self._token == tok:
             self._seen_gen, self._checked = gen, time.monotonic()
             return d
+        if d is not None and not wait:
+            self._rebuild_soon()
+            return d
         with self._build_lock:
-            if self._derived is not None and self._token == tok:
+            if not force and self._derived is not None and self._token == tok:
                 self._seen_gen, self._checked = gen, time.monotonic()
                 return self._derived
-            from ..score.context import score_context
-            view = copy.copy(self.store)
-            view.con = self.store.con.cursor()  # the context's own cursor, for topics
-            ctx = score_context(view)
-            self._derived = _Derived(ctx)
+            self._building = self._derived is not None
+            try:
+                from ..score.context import score_context
+                view = copy.copy(self.store)
+                view.con = self.store.con.cursor()  # the context's own cursor, for topics
+                new = _Derived(score_context(view))
+                self._warm(new)
+            finally:
+                self._building = False
+            self._derived = new       # published: reads switch to it at once
             self._token = tok
             self._seen_gen, self._checked = gen, time.monotonic()
-            return self._derived
+            return new
+
+    def _warm(self, d: _Derived) -> None:
+        """Compute what the first reads of a new context would wait for (TrueRank and
+        the other rankings, the places, the topic list, the first page of the default
+        ranking) before it is published."""
+        if not d.ctx.n:
+            return
+        self._ranks(d)
+        self._topics(d)
+        self._ranking_rows(d, "truerank", None, 0, 1).page(0, 1)
+
+    def _rebuild_soon(self) -> None:
+        """Build the current context on a thread of its own (one at a time), while reads
+        go on with the published one."""
+        with self._rebuild_lock:
+            t = self._rebuilder
+            if t is not None and t.is_alive():
+                return
+            self._rebuilder = threading.Thread(target=self._rebuild, name="tc-context",
+                                               daemon=True)
+            self._rebuilder.start()
+
+    def _rebuild(self) -> None:
+        try:
+            self._ctx(wait=True)
+        except Exception:  # a later read tries again; the published context still serves
+            import logging
+            logging.getLogger("trueclout.api").exception("rebuilding the score context")
 
     def context(self):
         """The current :class:`~trueclout.score.context.ScoreContext` (built on first use,
-        rebuilt after an ingest).
+        rebuilt after an ingest; this call waits for the build, where the answers to
+        requests are served from the last published one meanwhile).
 
         Examples
         --------
         >>> Service(":memory:").context().n
         0
         """
-        return self._ctx().ctx
+        return self._ctx(wait=True).ctx
 
     def invalidate(self) -> None:
         """Forget the cached context (the next call rebuilds it).
@@ -421,8 +489,11 @@ class Service:
         --------
         >>> Service(":memory:").close()
         """
-        self._derived = None
         self.jobs.shutdown(wait=True)
+        t = self._rebuilder
+        if t is not None:
+            t.join()            # a context build holds a cursor of the store
+        self._derived = None
         self.store.close()
 
     # -- accounts ------------------------------------------------------------------------
@@ -430,6 +501,7 @@ class Service:
         v = d.vertices.get(spec)
         if v is not None:
             return v
+        _check_text(spec, "account")
         from ..audit import resolve_account
         try:
             v = resolve_account(d.ctx.data, spec)
@@ -464,6 +536,7 @@ class Service:
         []
         """
         _check_page(offset, limit, self.max_limit)
+        _check_text(q, "q")
         d = self._ctx()
         q = (q or "").strip().lstrip("@").lower()
         if ":" in q:
@@ -565,7 +638,7 @@ class Service:
             with d.lock:
                 s = d.rankings.get(topic)
                 if s is None:
-                    with self._store_lock:
+                    with d.store_lock:
                         s = rank_all(d.ctx, topic)
                     d.rankings[topic] = s
         return s
@@ -614,13 +687,17 @@ class Service:
         """
         if k is not None and k < 1:
             raise UsageError("must be at least 1", field="k")
-        d = self._ctx()
+        rows = self._topics(self._ctx())
+        return copy.deepcopy(rows if k is None else rows[:k])
+
+    def _topics(self, d: _Derived) -> list[dict]:
+        """The topic list of ``d`` (computed once per context)."""
         if d.topics is None:
             from ..score.topics import list_topics
             found: list = []
             if d.ctx.n:
                 try:
-                    with self._store_lock:
+                    with d.store_lock:
                         found = list_topics(d.ctx, None, store=d.ctx.live_store())
                 except (TruecloutError, ValueError):
                     found = []
@@ -633,8 +710,7 @@ class Service:
                              "producers": _py(t.get("producers")),
                              "audience": _py(t.get("audience"))})
             d.topics = rows
-        rows = d.topics if k is None else d.topics[:k]
-        return copy.deepcopy(rows)
+        return d.topics
 
     def rankings(self, by: str = "truerank", topic: str | None = None, offset: int = 0,
                  limit: int = 50) -> dict:
@@ -689,6 +765,7 @@ class Service:
         """The rows of the ranking ``(by, topic)`` in rank order (its table made once
         per context, its JSON on demand); checks ``by`` and the page first."""
         from ..score.rank import RANKINGS, ranking_table
+        _check_text(topic, "topic")
         if by not in RANKINGS:
             raise UsageError(f"unknown ranking {by!r}; choose from {', '.join(RANKINGS)}",
                              field="by")
@@ -717,7 +794,7 @@ class Service:
 
     def _target(self, d: _Derived, **kw: Any):
         from ..discover.audience import resolve_target
-        with self._store_lock:
+        with d.store_lock:
             return resolve_target(d.ctx, store=d.ctx.store, **kw)
 
     def _label_vertex(self, d: _Derived, label: str) -> int:
@@ -763,6 +840,7 @@ class Service:
         given = [x for x in (topic, audience, like) if x is not None]
         if len(given) != 1:
             raise UsageError("give exactly one of --topic, --audience and --like")
+        _check_text(topic, "topic")
         d = self._ctx()
         if like is not None:
             self._vertex(d, like)
@@ -813,11 +891,16 @@ class Service:
         >>> Service(":memory:").plan(-1, {"a": 1})
         Traceback (most recent call last):
         ...
-        trueclout.errors.UsageError: budget: must not be negative
+        trueclout.errors.UsageError: budget: must be a finite number, not negative
         """
+        import math
+
         from ..discover.plan import MODES, plan_budget
-        if budget < 0:
-            raise UsageError("must not be negative", field="budget")
+        if not math.isfinite(budget) or budget < 0:
+            raise UsageError("must be a finite number, not negative", field="budget")
+        if any(not math.isfinite(c) or c < 0 for c in costs.values()):
+            raise UsageError("costs must be finite numbers, not negative", field="costs")
+        _check_text(topic, "topic")
         if mode not in MODES:
             raise UsageError(f"must be one of {', '.join(MODES)}", field="mode")
         if max_creators is not None and max_creators < 1:
@@ -907,8 +990,7 @@ class Service:
         t0 = time.perf_counter()
         if progress:
             progress(0.05, "fitting detection")
-        self.invalidate()
-        d = self._ctx()
+        d = self._ctx(wait=True, force=True)
         if progress:
             progress(0.6, "ranking")
         scores = self._scores(d, None) if d.ctx.n else {k: np.zeros(0) for k in RANKINGS}
@@ -986,7 +1068,7 @@ class Service:
             out = self._ingest(progress, path, name=filename, fmt=fmt, lo=0.02, hi=0.8,
                                expected=expected_rows(path))
             progress(0.8, "refitting detection", force=True)
-            self._ctx()
+            self._ctx(wait=True)
             return out
 
         return self.jobs.submit("ingest", {"filename": filename, "format": fmt}, work,
@@ -1006,10 +1088,9 @@ class Service:
         ...
         trueclout.errors.UsageError: accounts: must be between 100 and 200000
         """
-        import tempfile
-
         from .. import config
         from ..simulate import simulate
+        from .jobs import temp_folder
         lo, hi = int(config.get("api_sim_min_accounts")), int(config.get("api_sim_max_accounts"))
         if not lo <= int(accounts) <= hi:
             raise UsageError(f"must be between {lo} and {hi}", field="accounts")
@@ -1017,7 +1098,8 @@ class Service:
         if seed < 0:
             raise UsageError("must not be negative", field="seed")
         accounts = int(accounts)
-        folder = Path(tempfile.mkdtemp(prefix="trueclout-sim-"))
+        self.jobs.check_room()
+        folder = temp_folder("sim")
         stages: list[str] = []
 
         def work(progress) -> dict:
@@ -1036,7 +1118,7 @@ class Service:
             load = self._ingest(progress, folder / "platform", name="simulation", fmt=None,
                                 lo=0.4, hi=0.85, expected=expected)
             progress(0.85, "refitting detection", force=True)
-            self._ctx()
+            self._ctx(wait=True)
             return _py({"accounts": accounts, "seed": seed, "rows": man.get("rows"),
                         "ground_truth": man.get("ground_truth"), "ingest": load})
 

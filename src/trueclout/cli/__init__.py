@@ -18,7 +18,7 @@ import os
 import sys
 
 from ..errors import TruecloutError
-from .common import _print_json, app, err, eval_app
+from .common import _print_json, app, err, eval_app, styled
 from . import (crawl, data, detect, demo, discover, eval_manipulation, export,  # noqa: F401
                privacy, score, serve, suggest, topics, watch)  # importing registers
 from .data import compute_stats
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except TruecloutError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(styled("error:", "red", str(exc)), highlight=False)
         if as_json:
             _print_json({"error": exc.to_dict()})
         return exc.exit_code
@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, traceback on request
         if os.environ.get("TRUECLOUT_DEBUG"):
             raise
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} "
-                  "(set TRUECLOUT_DEBUG=1 for the traceback, and please report it)",
+        err.print(styled("internal error:", "red", f"{type(exc).__name__}: {exc} (set "
+                         "TRUECLOUT_DEBUG=1 for the traceback, and please report it)"),
                   highlight=False)
         if as_json:
             _print_json({"error": {"type": "InternalError", "message": str(exc),

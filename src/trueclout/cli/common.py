@@ -1,5 +1,11 @@
 """Shared pieces of the command line: the typer apps, consoles, options and output helpers.
 
+The consoles ``out`` and ``err`` print text that may come from stored data (handles,
+names, bios, file names, error messages quoting them), so they are
+:class:`SafeConsole` objects: rich markup is never interpreted (style with ``style=`` or
+``Text``) and control characters are shown escaped (:func:`clean`), so a handle cannot
+colour the terminal, move its cursor or change its title.
+
 Examples
 --------
 >>> _fmt_int(1234567)
@@ -9,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +25,7 @@ import typer
 from rich.console import Console
 from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
                            TimeElapsedColumn)
+from rich.text import Text
 
 from .. import __version__, config
 from ..errors import UsageError
@@ -26,8 +34,69 @@ app = typer.Typer(name="trueclout", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Measure real, relevant influence on social networks: audit audiences, "
                        "not follower counts.")
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+#: Characters a terminal may act on: C0 controls but tab and newline, DEL, C1 controls,
+#: and the bidirectional embeddings, overrides and isolates that reorder what is shown.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+#: The largest count an option takes (accounts, rows): vertex ids are int32.
+COUNT_MAX = 2**31 - 1
+
+
+def clean(text: str) -> str:
+    r"""``text`` with the characters a terminal would act on shown as escapes (``\x1b``,
+    ``\u202e``); tab and newline stay.
+
+    Examples
+    --------
+    >>> print(clean("ana\x1b]0;pwned\x07 [bold]x[/] \u202eevil"))
+    ana\x1b]0;pwned\x07 [bold]x[/] \u202eevil
+    """
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class SafeConsole(Console):
+    r"""A rich console for text that may come from stored data: markup off by default and
+    every string it renders (arguments of ``print``, table cells and titles) passed
+    through :func:`clean`.
+
+    Examples
+    --------
+    >>> import io
+    >>> c = SafeConsole(file=io.StringIO(), force_terminal=True, color_system="truecolor")
+    >>> c.print("[bold red]@x[/] \x1b[31mred\x1b[0m", highlight=False)
+    >>> print(c.file.getvalue(), end="")
+    [bold red]@x[/] \x1b[31mred\x1b[0m
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("markup", False)
+        super().__init__(**kwargs)
+
+    def render_str(self, text: str, **kwargs) -> Text:
+        r"""Rich's ``render_str`` of the :func:`clean` text.
+
+        Examples
+        --------
+        >>> print(SafeConsole().render_str("a\x1bb").plain)
+        a\x1bb
+        """
+        return super().render_str(clean(text), **kwargs)
+
+
+def styled(label: str, style: str, rest: str = "") -> Text:
+    r"""A line that starts with ``label`` in ``style`` and goes on with ``rest`` (cleaned),
+    for the consoles (which interpret no markup).
+
+    Examples
+    --------
+    >>> print(styled("error:", "red", "bad \x1b").plain)
+    error: bad \x1b
+    """
+    return Text.assemble((label, style), " " + clean(rest) if rest else "")
+
+
+out = SafeConsole(soft_wrap=True)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 DbOption = typer.Option(None, "--db", help="DuckDB store (default: $TRUECLOUT_DB or "
                         "./trueclout.duckdb).", show_default=False)
@@ -63,11 +132,18 @@ def _db(db: Optional[Path]) -> str:
     return str(db) if db is not None else str(config.get("db"))
 
 
+class _CleanColumn(TextColumn):
+    """A progress column of plain, cleaned text (descriptions name files)."""
+
+    def render(self, task) -> Text:
+        return Text(clean(self.text_format.format(task=task)), style=self.style)
+
+
 @contextmanager
 def _progress(enabled: bool = True) -> Iterator[Progress]:
     """A rich progress display on standard error (silent when it is not a terminal)."""
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                        TaskProgressColumn(), TextColumn("{task.fields[rows]}"),
+    progress = Progress(SpinnerColumn(), _CleanColumn("{task.description}"), BarColumn(),
+                        TaskProgressColumn(), _CleanColumn("{task.fields[rows]}"),
                         TimeElapsedColumn(), console=err, transient=True,
                         disable=not enabled)
     with progress:

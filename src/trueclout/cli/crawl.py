@@ -9,7 +9,8 @@ from typing import Optional
 
 import typer
 
-from .common import DbOption, JsonOption, _db, _print_json, _progress, app, err, out
+from .common import (COUNT_MAX, DbOption, JsonOption, _db, _print_json, _progress, app, err, out,
+                     styled)
 
 crawl_app = typer.Typer(help="Crawl Bluesky or Mastodon accounts into the store "
                              "(resumable: a killed crawl continues with --resume).",
@@ -24,7 +25,8 @@ _Engagement = typer.Option(False, "--engagement", help="Likes and reposts of its
                            "(implies --posts).")
 _Depth = typer.Option(1, "--depth", help="1: the account's lists; 2: also the lists of "
                       "every account found.")
-_Max = typer.Option(None, "--max", help="At most N items per list (followers, posts, "
+_Max = typer.Option(None, "--max", max=COUNT_MAX,
+                    help="At most N items per list (followers, posts, "
                     "likes of one post, ...).", show_default=False)
 _Resume = typer.Option(False, "--resume", help="Continue the latest unfinished crawl of "
                        "this account exactly where it stopped (its saved options win).")
@@ -57,7 +59,7 @@ def _crawl(fn, target: str, db: Optional[Path], as_json: bool, pseudonymize: boo
             progress.stop()
             if as_json:
                 _print_json({**exc.summary, "error": exc.to_dict()})
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(styled("error:", "red", str(exc)), highlight=False)
             raise typer.Exit(1)
         except KeyboardInterrupt:
             progress.stop()

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from .. import config
 from ..errors import TruecloutError, UsageError
-from .common import (DbOption, JsonOption, _db, _fmt_int, _graph_lines, _print_json,
+from .common import (COUNT_MAX, DbOption, JsonOption, _db, _fmt_int, _graph_lines, _print_json,
                      _progress, app, err, out)
 
 
@@ -96,11 +96,14 @@ def ingest(
         out.print(t)
         for r in report.loads:
             if r.rejected:
-                err.print(f"[yellow]{r.source}: {r.rejected:,} rows rejected; first: "
+                err.print(f"{r.source}: {r.rejected:,} rows rejected; first: "
                           + "; ".join(r.first_rejects[:3])
-                          + " (all in the rejects table)[/yellow]")
+                          + " (all in the rejects table)", style="yellow")
         for f in report.failures:
-            err.print(f"[red]{f['source']}: {f['error']}[/red]")
+            msg = str(f["error"])     # an error that names its file already says where
+            if not msg.startswith(f"{f['source']}: "):
+                msg = f"{f['source']}: {msg}"
+            err.print(msg, style="red")
     if report.failures and not report.loads:
         raise typer.Exit(1)
     if report.failures or (strict and summary["rejected"]):
@@ -152,6 +155,7 @@ def _ingest_quiet(store, paths: list[Path], as_json: bool):
                   "Parquet (--out) and/or straight into a store (--db).")
 def simulate(
     accounts: int = typer.Option(config.get("sim_accounts"), "--accounts", "-n", min=10,
+                                 max=COUNT_MAX,
                                  help="Number of accounts."),
     seed: int = typer.Option(config.get("sim_seed"), "--seed", help="Random seed."),
     out_dir: Optional[Path] = typer.Option(None, "--out",

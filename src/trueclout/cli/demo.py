@@ -19,10 +19,11 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from .. import config
 from ..errors import TruecloutError
-from .common import JsonOption, _graph_lines, _print_json, app, out
+from .common import COUNT_MAX, JsonOption, _graph_lines, _print_json, app, out, styled
 from .data import _ingest_quiet, _simulate_into, compute_stats
 from .detect import _detection
 
@@ -36,6 +37,7 @@ def demo(
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the demo's files "
                                            "(default: a new temporary folder)."),
     accounts: int = typer.Option(config.get("sim_accounts"), "--accounts", "-n", min=100,
+                                 max=COUNT_MAX,
                                  help="Number of simulated accounts."),
     seed: int = typer.Option(config.get("sim_seed"), "--seed", help="Random seed."),
     as_json: bool = JsonOption,
@@ -90,8 +92,9 @@ def demo(
     if as_json:
         _print_json(summary)
         return
-    out.print(f"[bold]trueclout demo[/bold]: simulated {accounts:,} accounts (seed {seed}) "
-              f"in {t_sim:.1f} s, loaded in {t_ing:.1f} s")
+    out.print(Text("trueclout demo", style="bold"),
+              f"simulated {accounts:,} accounts (seed {seed}) in {t_sim:.1f} s, loaded in "
+              f"{t_ing:.1f} s", sep=": ")
     out.print(f"store: {result['accounts']:,} accounts, {result['follows']:,} follows, "
               f"{result['posts']:,} posts, {result['interactions']:,} interactions, "
               f"{result['labels']:,} labels, {result['rejects']:,} rejects")
@@ -147,7 +150,7 @@ def _demo_campaign(ctx, as_json: bool) -> dict | None:
             return sample_campaign(ctx)
         except Exception as exc:  # noqa: BLE001 - an optional section must not end the demo
             msg = str(exc) if isinstance(exc, TruecloutError) else f"{type(exc).__name__}: {exc}"
-            err.print(f"[yellow]sample campaign skipped:[/yellow] {msg}")
+            err.print(styled("sample campaign skipped:", "yellow", msg))
             return None
 
 

@@ -7,10 +7,12 @@ from typing import List, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, ModelOption, _model, _check_out, _db, _print_json, _progress,
-                     _stage_progress, _write_eval, _write_table, app, eval_app, out)
+from .common import (COUNT_MAX, DbOption, JsonOption, ModelOption, _check_out, _db, _model,
+                     _print_json, _progress, _stage_progress, _write_eval, _write_table, app,
+                     clean, eval_app, out)
 
 
 # -- detection --------------------------------------------------------------------------
@@ -119,7 +121,8 @@ def detect(
     model: Optional[str] = ModelOption,
     out_path: Optional[Path] = typer.Option(None, "--out", help="Write every account to "
                                             "FILE.csv or FILE.parquet."),
-    top: int = typer.Option(10, "--top", help="Most suspicious accounts to print."),
+    top: int = typer.Option(10, "--top", min=0, max=COUNT_MAX,
+                            help="Most suspicious accounts to print."),
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -189,9 +192,10 @@ def audit(
 
 def _print_audit(a: dict) -> None:
     acc = a["account"]
-    out.print(f"[bold]{acc['platform']}:{acc['account_id']}[/bold] "
-              f"{('@' + acc['handle']) if acc.get('handle') else ''}: "
-              f"Audience Quality Score [bold]{a['aqs']['score']}[/bold] / 100")
+    out.print(Text.assemble(
+        (clean(f"{acc['platform']}:{acc['account_id']}"), "bold"),
+        clean(f" {('@' + acc['handle']) if acc.get('handle') else ''}: ")
+        + "Audience Quality Score ", (str(a["aqs"]["score"]), "bold"), " / 100"))
     t = Table(title=f"audience ({a['audience']['known_followers']:,} known of "
                     f"{a['audience']['population']:,})")
     for c in ("category", "share", "95% CI", "estimated"):

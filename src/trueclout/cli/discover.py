@@ -19,8 +19,8 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, _check_out, _print_json, _progress, _write_table,
-                     app, out)
+from .common import (COUNT_MAX, DbOption, JsonOption, _check_out, _print_json, _progress,
+                     _write_table, app, out)
 
 _TOPIC = typer.Option(None, "--topic", help="Target topic (relevance from the topics "
                       "stage).")
@@ -61,8 +61,9 @@ def find_cmd(
     audience: Optional[str] = _AUDIENCE,
     like: Optional[str] = typer.Option(None, "--like", help="Find lookalikes: creators "
                                        "whose authentic audience is most like ACCOUNT's."),
-    top: int = typer.Option(20, "--top", help="How many creators."),
-    min_followers: int = typer.Option(0, "--min-followers", help="Leave out creators with "
+    top: int = typer.Option(20, "--top", min=1, max=COUNT_MAX, help="How many creators."),
+    min_followers: int = typer.Option(0, "--min-followers", min=0, max=COUNT_MAX,
+                                      help="Leave out creators with "
                                       "fewer followers."),
     out_path: Optional[Path] = typer.Option(None, "--out", help="Also write the table to "
                                             "FILE.csv or FILE.parquet."),
@@ -122,7 +123,8 @@ def overlap_cmd(
     exact: bool = typer.Option(False, "--exact", help="Merge the audiences exactly."),
     minhash: bool = typer.Option(False, "--minhash", help="Estimate with MinHash sketches "
                                  "(default above discover_overlap_exact_max followers)."),
-    k: Optional[int] = typer.Option(None, "--k", help="MinHash sketch size (default "
+    k: Optional[int] = typer.Option(None, "--k", max=COUNT_MAX,
+                                    help="MinHash sketch size (default "
                                     "discover_minhash_k)."),
     backend: str = typer.Option("local", "--backend", help="local (default) or spark (the "
                                 "exact overlap as Spark jobs; settings spark_*)."),
@@ -192,7 +194,8 @@ def plan_cmd(
     costs: Path = typer.Option(..., "--costs", help="CSV with columns account,cost."),
     topic: Optional[str] = _TOPIC,
     audience: Optional[str] = _AUDIENCE,
-    max_creators: Optional[int] = typer.Option(None, "--max-creators", help="At most this "
+    max_creators: Optional[int] = typer.Option(None, "--max-creators", max=COUNT_MAX,
+                                               help="At most this "
                                                "many creators."),
     mode: str = typer.Option("auto", "--mode", help="auto, greedy (lazy greedy or the best "
                              "single creator: 0.316 of the best plan) or enumerate (partial "

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import JsonOption, _stage_progress, _write_eval, eval_app
+from .common import COUNT_MAX, JsonOption, _stage_progress, _write_eval, eval_app
 
 
 @eval_app.command("manipulation", help="Buy followers for 100 mid-ranked accounts (100, "
@@ -24,9 +24,10 @@ def eval_manipulation(
     budgets: Optional[str] = typer.Option(None, "--budgets", help="Followers bought per "
                                           "customer, comma-separated (default "
                                           "100,1000,10000)."),
-    customers: Optional[int] = typer.Option(None, "--customers", help="Customers "
+    customers: Optional[int] = typer.Option(None, "--customers", max=COUNT_MAX, help="Customers "
                                             "(default 100)."),
-    accounts: Optional[int] = typer.Option(None, "--accounts", help="Accounts of the "
+    accounts: Optional[int] = typer.Option(None, "--accounts", max=COUNT_MAX,
+                                           help="Accounts of the "
                                            "simulated platform (default 20,000)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the customers, the attacks and "
                              "the simulation."),

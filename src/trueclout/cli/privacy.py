@@ -46,10 +46,10 @@ def forget(
             try:
                 pz = Pseudonymizer.from_key_file(create=False)
             except UsageError as exc:
-                err.print(f"[yellow]{exc}: only pseudonyms can be forgotten[/yellow]")
+                err.print(f"{exc}: only pseudonyms can be forgotten", style="yellow")
             if pz is not None and pz.key_id != key_id:
-                err.print("[yellow]the key file is not this store's key: only pseudonyms "
-                          "can be forgotten[/yellow]")
+                err.print("the key file is not this store's key: only pseudonyms can be "
+                          "forgotten", style="yellow")
                 pz = None
         found = resolve_forget(store, account, platform=platform, pseudonymizer=pz)
         names = ", ".join(f"{a['platform']}:{a['account_id']}" for a in found)

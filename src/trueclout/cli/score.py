@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, ModelOption, _model, _check_out, _db, _print_json, _progress,
+from .common import (COUNT_MAX, DbOption, JsonOption, ModelOption, _check_out, _db, _model,
+                     _print_json, _progress,
                      _write_table, app, out)
 
 
@@ -45,7 +46,8 @@ def rank(
                            "or pagerank."),
     topic: Optional[str] = typer.Option(None, "--topic", help="Rank within a topic: a term, "
                                         "hashtag or community:N."),
-    top: int = typer.Option(20, "--top", help="Accounts to print (the --out file holds all)."),
+    top: int = typer.Option(20, "--top", max=COUNT_MAX,
+                            help="Accounts to print (the --out file holds all)."),
     out_path: Optional[Path] = typer.Option(None, "--out", help="Write every account to "
                                             "FILE.csv or FILE.parquet."),
     model: Optional[str] = ModelOption,

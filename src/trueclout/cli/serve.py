@@ -22,6 +22,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
+from .. import config
 from ..errors import UsageError
 from .common import DbOption, JsonOption, _db, _print_json, app, err, out
 
@@ -54,13 +55,18 @@ def serve(
     web_auth = not is_loopback(host)
     application = create_app(path, cors_origins=cors or None, web_auth=web_auth)
     err.print(f"trueclout: dashboard at http://{host}:{port}/ , API at "
-              f"http://{host}:{port}/api/v1 (docs: /api/v1/docs); Ctrl+C stops",
+              f"http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json); Ctrl+C stops",
               highlight=False)
     if web_auth:
         err.print(f"trueclout: {host} is not a loopback address, so the dashboard asks for "
                   "an API key (sign in with a read key from `trueclout keys create`)",
                   highlight=False)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    # SIGTERM or Ctrl+C: requests in flight get api_shutdown_grace_s to finish, then the
+    # app's shutdown stops the jobs (interrupted at their next progress report, or
+    # marked interrupted after the same grace); uvicorn then re-raises the signal.
+    grace = float(config.get("api_shutdown_grace_s"))
+    uvicorn.run(application, host=host, port=port, log_level="warning",
+                timeout_graceful_shutdown=max(1, int(round(grace))))
 
 
 @keys_app.command("create", help="Create an API key and print it once (only its salted "

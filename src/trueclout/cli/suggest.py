@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, ModelOption, _model, _check_out, _print_json, _progress,
+from .common import (COUNT_MAX, DbOption, JsonOption, ModelOption, _check_out, _model,
+                     _print_json, _progress,
                      _stage_progress, _write_eval, _write_table, app, err, eval_app, out)
 
 #: Most suggestions one user may ask for.
@@ -46,7 +47,7 @@ def _fit(ctx, topics: bool, as_json: bool):
 def suggest(
     account: Optional[str] = typer.Argument(None, help="platform:account_id, an account id, "
                                             "or @handle.", show_default=False),
-    top: int = typer.Option(20, "--top", help="Suggestions per user."),
+    top: int = typer.Option(20, "--top", max=COUNT_MAX, help="Suggestions per user."),
     users: Optional[Path] = typer.Option(None, "--users", help="Many users: one account per "
                                          "line, or a CSV with an 'account' column."),
     out_path: Optional[Path] = typer.Option(None, "--out", help="Write the suggestions to "
@@ -173,7 +174,7 @@ def _report_many(specs: list, table, wtf, out_path, as_json: bool) -> None:
 def eval_suggest(
     out_dir: Path = typer.Option(Path("eval-results"), "--out", help="Folder for "
                                  "suggest.json and suggest.md."),
-    users: int = typer.Option(1000, "--users", help="Evaluation users."),
+    users: int = typer.Option(1000, "--users", max=COUNT_MAX, help="Evaluation users."),
     seed: int = typer.Option(0, "--seed", help="Seed of the evaluation draw."),
     topics: bool = typer.Option(True, "--topics/--no-topics", help="Also run ours with "
                                 "topic vectors."),

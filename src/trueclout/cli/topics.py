@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import DbOption, JsonOption, _db, _print_json, _progress, app, out
+from .common import COUNT_MAX, DbOption, JsonOption, _db, _print_json, _progress, app, out
 
 
 def _account_label(ctx, v: int) -> str:
@@ -58,7 +58,7 @@ def topics_report(ctx, model, top: int, n_terms: int = 20) -> dict:
                   "their top terms, sizes and best-known accounts; and the most used terms. "
                   "Use a community as a topic with community:<id>.")
 def topics(
-    top: int = typer.Option(20, "--top", min=1, help="Communities to list."),
+    top: int = typer.Option(20, "--top", min=1, max=COUNT_MAX, help="Communities to list."),
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:

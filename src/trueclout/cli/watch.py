@@ -11,7 +11,7 @@ from typing import Iterator, Optional
 import typer
 
 from ..errors import UsageError
-from .common import DbOption, JsonOption, _db, _print_json, app, err, out
+from .common import DbOption, JsonOption, _db, _print_json, app, err, out, styled
 
 watch_app = typer.Typer(help="Follow a live stream into the store (Bluesky Jetstream).",
                         no_args_is_help=True)
@@ -141,10 +141,10 @@ def watch_bluesky(
                         on_reconnect=reconnecting, refit=fit, full_every=full_every)
     failed = summary["stopped"] == "reconnects_exhausted"
     if failed:
-        err.print(f"[red]error:[/red] the connection to Jetstream dropped "
-                  f"({summary['error']}) and --max-reconnects {max_reconnects} ran out; "
-                  f"the cursor is saved ({summary['cursor']}): run the same command again "
-                  "to resume", highlight=False)
+        err.print(styled("error:", "red", f"the connection to Jetstream dropped "
+                         f"({summary['error']}) and --max-reconnects {max_reconnects} ran "
+                         f"out; the cursor is saved ({summary['cursor']}): run the same "
+                         "command again to resume"), highlight=False)
     elif summary["stopped"] in ("stop", "interrupted"):
         err.print("stopped; the cursor is saved" +
                   ("" if scorer is None else f", and the scores as run {summary['run_id']}"),

@@ -303,7 +303,7 @@ class Page:
 
         Examples
         --------
-        >>> p = Page("bluesky", 0.0, "t")
+        >>> p = Page("bluesky", 1.7e9, "t")
         >>> p.follow("a", "a")
         >>> p.chunks()[0].batch.column("_error").to_pylist()
         ['dst: self-follow (src == dst)']

@@ -53,7 +53,13 @@ _RE_EPOCH_MS = r"^[+-]?\d{13}L?$"
 _RE_ISO = (r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
            r"\s*(Z|z|UTC|GMT|[+-]\d{2}(:?\d{2})?)?$")
 _RE_ZONE = r"(Z|z|UTC|GMT|[+-]\d{2}(:?\d{2})?)$"
-_RE_INT = r"^[+-]?\d{1,18}(\.0*)?$"
+_RE_INT = r"^[+-]?\d+(\.0*)?$"
+_INT64_MAX = 2**63 - 1
+#: Control characters: C0, DEL and C1 (what a terminal may act on; never in an id).
+_RE_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+#: Control characters cleaned out of free text: C0 but tab, newline and carriage return,
+#: and DEL.
+_RE_CONTROL_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 _SHOW = 60  # characters of a bad value quoted in an error message
 
@@ -356,9 +362,87 @@ def parse_ints(values, field: str,
     good = pc.and_(ok, pc.invert(missing))
     digits = pc.replace_substring_regex(raw, r"\.0*$", "")
     digits = pc.if_else(good, digits, pa.scalar(None, pa.string()))
+    # more than 18 digits may not fit in 64 bits: those few are checked in Python
+    long = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_ltrim(digits, "+-0")), 18), False)
+    huge = pa.nulls(n, pa.bool_())
+    if pc.any(long).as_py():
+        big = [v is not None and flag and not -_INT64_MAX - 1 <= int(v) <= _INT64_MAX
+               for v, flag in zip(digits.to_pylist(), long.to_pylist())]
+        huge = pa.array(big, pa.bool_())
+        digits = pc.if_else(huge, pa.scalar(None, pa.string()), digits)
     out = digits.cast(pa.int64())
     bad = pc.and_(pc.invert(pc.fill_null(ok, False)), pc.invert(missing))
-    return out, error_messages(bad, field, "not an integer", values)
+    return out, first_error(error_messages(bad, field, "not an integer", values),
+                            error_messages(huge, field, "integer out of range", values))
+
+
+def control_characters(values, *, text: bool = False) -> pa.Array | None:
+    r"""Where text values hold control characters: C0, DEL and C1 (or with ``text``, the
+    ones cleaned out of free text: C0 but tab, newline and carriage return, and DEL);
+    None when no value has any (checked first on the raw bytes, so clean columns cost
+    one pass of numpy over their data).
+
+    Examples
+    --------
+    >>> control_characters(["ana", "b\x1b[31m", None]).to_pylist()
+    [False, True, None]
+    >>> control_characters(["plain", "two\nlines"], text=True) is None
+    True
+    """
+    values = as_array(values, pa.string())
+    raw = _raw_bytes(values)
+    if raw is None or not raw.size or (raw.min() >= 0x20 and raw.max() < 0x7F):
+        return None             # printable ASCII only (C1 would be 0xC2 0x80-0x9F)
+    mask = pc.match_substring_regex(values, _RE_CONTROL_TEXT if text else _RE_CONTROL)
+    return mask if pc.any(mask).as_py() else None
+
+
+def _raw_bytes(values: pa.Array) -> np.ndarray | None:
+    """The bytes of a string array's values (of its slice, when it is one: a reader's
+    batches are often slices of one big array), for quick "could any value hold X"
+    checks; None when there are none."""
+    if not pa.types.is_string(values.type) or len(values) == values.null_count:
+        return None
+    _, offsets, data = values.buffers()
+    if data is None:
+        return None
+    ends = np.frombuffer(offsets, dtype=np.int32, count=values.offset + len(values) + 1)
+    return np.frombuffer(data, dtype=np.uint8)[ends[values.offset]:ends[-1]]
+
+
+def not_scalar(values) -> pa.Array | None:
+    """Where an id reads as a list or an object (``['x']``, ``{"a": 1}``: a reader that
+    turned a container into text); None when none does (checked first on the raw bytes).
+
+    Examples
+    --------
+    >>> not_scalar(["12", "['x']", ' {"id": 1} ', None]).to_pylist()
+    [False, True, True, None]
+    >>> not_scalar(["a", "b"]) is None
+    True
+    """
+    values = as_array(values, pa.string())
+    raw = _raw_bytes(values)
+    if raw is None or not ((raw == 0x5B).any() or (raw == 0x7B).any()):
+        return None
+    mask = pc.match_substring_regex(values, r"^\s*(\[.*\]|\{.*\})\s*$")
+    return mask if pc.any(mask).as_py() else None
+
+
+def clean_control(values) -> pa.Array:
+    r"""Free text with its control characters (C0 but tab, newline and carriage return,
+    and DEL) replaced by U+FFFD, so stored text cannot drive a terminal.
+
+    Examples
+    --------
+    >>> out = clean_control(["bio\x1b]0;title\x07", "two\nlines", None]).to_pylist()
+    >>> out == ["bio\ufffd]0;title\ufffd", "two\nlines", None]
+    True
+    """
+    values = as_array(values, pa.string())
+    if control_characters(values, text=True) is None:
+        return values
+    return pc.replace_substring_regex(values, _RE_CONTROL_TEXT, "\ufffd")
 
 
 def _scatter(n: int, mask: pa.Array, parts: pa.Array, type: pa.DataType) -> pa.Array:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .. import config
-from ..errors import InputError, TruecloutError, UsageError
+from ..errors import DiskFullError, InputError, TruecloutError, UsageError
 from ..store.load import LoadResult
 from . import REGISTRY, ReadOptions, content_hash, detect_format, expand_sources, iter_chunks
 from .base import Chunk
@@ -67,6 +67,37 @@ class IngestReport:
         tot["loads"] = [r.to_dict() for r in self.loads]
         tot["failures"] = self.failures
         return tot
+
+
+def unreadable(exc: BaseException, fmt: str) -> InputError | None:
+    """The :class:`InputError` of a source whose reader failed with ``exc`` on data it
+    could not parse (Arrow's refusals, nesting too deep for the JSON parser, bad bytes,
+    impossible values), or None when ``exc`` is not of that kind (a bug, or no memory).
+
+    Examples
+    --------
+    >>> str(unreadable(RecursionError("maximum recursion depth exceeded"), "twitter"))
+    'cannot be read as twitter: it is nested too deeply to parse; check the format (trueclout formats, --format, --table) or the file'
+    >>> unreadable(KeyError("x"), "generic") is None
+    True
+    """
+    import csv
+    import struct
+    import tarfile
+    import zlib
+
+    import pyarrow as pa
+    kinds = (pa.ArrowException, RecursionError, UnicodeError, ValueError, OverflowError,
+             EOFError, zlib.error, tarfile.TarError, csv.Error, struct.error)
+    if not isinstance(exc, kinds) or isinstance(exc, pa.ArrowMemoryError):
+        return None
+    if isinstance(exc, RecursionError):
+        why = "it is nested too deeply to parse"
+    else:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        why = f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+    return InputError(f"cannot be read as {fmt}: {why}; check the format (trueclout formats, "
+                      "--format, --table) or the file")
 
 
 def _hash(source: Path, fmt: str, options: dict) -> str:
@@ -174,12 +205,17 @@ def ingest(store, paths: Iterable[str | Path], *, fmt: str | None = None,
                                 options=options, label=label,
                                 label_source=label_source or (src.name if label else None),
                                 progress=cb)
-        except UsageError:
+        except (UsageError, DiskFullError):
             raise
-        except TruecloutError as exc:
-            store.record_failed_load(source=name, fmt=reader, content_hash=key, error=exc,
+        except Exception as exc:
+            err = exc if isinstance(exc, TruecloutError) else unreadable(exc, reader)
+            if err is None:
+                raise
+            if err is not exc:
+                err.path = name
+            store.record_failed_load(source=name, fmt=reader, content_hash=key, error=err,
                                      options=options)
-            report.failures.append({"source": name, "error": str(exc)})
+            report.failures.append({"source": name, "error": str(err)})
             continue
         report.loads.append(result)
     return report

@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 
 from .. import config
-from ..errors import StoreBusyError, StoreError
+from ..errors import StoreBusyError, StoreError, UsageError
 from .crawl import CrawlCheckpoints
 from .keys import KeysJobs
 from .load import Loader
@@ -74,10 +74,17 @@ class Store(Loader, Queries, Runs, KeysJobs, StreamStore, CrawlCheckpoints, Priv
                 raise StoreError(f"store {self.path} does not exist; ingest or simulate first")
             if p.exists() and p.is_dir():
                 raise StoreError(f"store path {self.path} is a folder, not a DuckDB file")
-            if not read_only:
-                p.parent.mkdir(parents=True, exist_ok=True)
-        self.con = self._connect(wait)
-        self._migrate()
+            if not p.parent.is_dir():   # a typo in --db must not create folders
+                raise UsageError(f"the folder {p.parent} of store {self.path} does not "
+                                 "exist; create it first or give a path in an existing "
+                                 "folder")
+        self.con = self._own_con = self._connect(wait)   # views replace con by a cursor
+        try:
+            self._migrate()
+        except duckdb.Error as exc:     # a truncated or overwritten file
+            self.con.close()
+            raise StoreError(f"store {self.path} is damaged (DuckDB cannot read it: "
+                             f"{exc}); restore it from a backup or ingest again") from exc
 
     def _connect(self, wait: float) -> duckdb.DuckDBPyConnection:
         cfg: dict[str, Any] = {"memory_limit": config.get("duckdb_memory_limit"),
@@ -89,7 +96,11 @@ class Store(Loader, Queries, Runs, KeysJobs, StreamStore, CrawlCheckpoints, Priv
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(self.path, read_only=self.read_only, config=cfg)
+                con = duckdb.connect(self.path, read_only=self.read_only, config=cfg)
+                # DuckDB draws a progress bar on standard output (inside --json
+                # documents) for long queries; the cursors inherit this setting
+                con.execute("SET enable_progress_bar = false")
+                return con
             except duckdb.IOException as exc:
                 if not _is_lock_error(exc):
                     raise StoreError(f"cannot open store {self.path}: {exc}") from exc

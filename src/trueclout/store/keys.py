@@ -2,14 +2,15 @@
 
 The store keeps only a salted hash of each key (:mod:`trueclout.api.auth` makes and checks
 them) and a short public prefix to find the row. A job record keeps its kind, parameters,
-status (``queued``, ``running``, ``done``, ``failed``), progress in [0, 1], a message (why
-it failed), its times and its result as JSON, so the record outlives the server.
+status (``queued``, ``running``, ``done``, ``failed``, ``interrupted``), progress in
+[0, 1], a message (why it failed), its times and its result as JSON, so the record
+outlives the server.
 
 Examples
 --------
 >>> from trueclout.store import Store
 >>> s = Store(":memory:")
->>> s.add_api_key("tc_ab12", "pbkdf2$...", "read")
+>>> s.add_api_key("ab12cd34", "hmac_sha256$...", "read")
 1
 >>> [k["scope"] for k in s.api_keys()]
 ['read']
@@ -28,8 +29,26 @@ from typing import Any
 from ..errors import StoreError, UsageError
 
 SCOPES = ("read", "admin")
-JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_STATUSES = ("queued", "running", "done", "failed", "interrupted")
 _JOB_FIELDS = ("status", "progress", "message", "started_at", "finished_at", "result")
+
+
+#: Bumped by every change of an ``api_keys`` table made in this process, so that a key
+#: checker in the same process (the API server) reads the table again at once.
+_KEYS_CHANGED = [0]
+
+
+def keys_generation() -> int:
+    """How many ``api_keys`` changes this process has made (any store).
+
+    Examples
+    --------
+    >>> from trueclout.store import Store
+    >>> g = keys_generation(); _ = Store(":memory:").add_api_key("ab12cd34", "h", "read")
+    >>> keys_generation() - g
+    1
+    """
+    return _KEYS_CHANGED[0]
 
 
 def _now() -> datetime:
@@ -66,6 +85,7 @@ class KeysJobs:
         row = self.con.execute(
             "INSERT INTO api_keys SELECT coalesce(max(key_id), 0) + 1, ?, ?, ?, ?, false "
             "FROM api_keys RETURNING key_id", [prefix, hashed, scope, _now()]).fetchall()
+        _KEYS_CHANGED[0] += 1
         return int(row[0][0])
 
     def api_key(self, prefix: str) -> dict | None:
@@ -99,6 +119,40 @@ class KeysJobs:
         cols = [c[0] for c in cur.description]
         return [{c: _iso(v) for c, v in zip(cols, r)} for r in cur.fetchall()]
 
+    def api_key_rows(self) -> list[dict]:
+        """Every key with its hash (key_id, prefix, hash, scope, revoked): what the API
+        server holds in memory to check keys.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> s = Store(":memory:")
+        >>> _ = s.add_api_key("ab12cd34", "h", "read")
+        >>> [(r["prefix"], r["hash"]) for r in s.api_key_rows()]
+        [('ab12cd34', 'h')]
+        """
+        cur = self.con.execute("SELECT key_id, prefix, hash, scope, revoked FROM api_keys "
+                               "ORDER BY key_id")
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def set_api_key_hash(self, key_id: int, hashed: str) -> None:
+        """Replace the stored hash of a key (an older hash form rewritten on its first
+        successful check).
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> s = Store(":memory:")
+        >>> s.set_api_key_hash(s.add_api_key("ab12cd34", "old", "read"), "new")
+        >>> s.api_key("ab12cd34")["hash"]
+        'new'
+        """
+        self._writable()
+        self.con.execute("UPDATE api_keys SET hash = ? WHERE key_id = ?",
+                         [hashed, int(key_id)])
+        _KEYS_CHANGED[0] += 1
+
     def revoke_api_key(self, key_id: int) -> bool:
         """Revoke a key; False when there is no such key.
 
@@ -111,6 +165,7 @@ class KeysJobs:
         self._writable()
         rows = self.con.execute("UPDATE api_keys SET revoked = true WHERE key_id = ? "
                                 "RETURNING key_id", [int(key_id)]).fetchall()
+        _KEYS_CHANGED[0] += 1
         return bool(rows)
 
     # -- jobs -----------------------------------------------------------------------------

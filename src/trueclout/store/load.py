@@ -31,7 +31,10 @@ Examples
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
@@ -39,7 +42,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pyarrow as pa
 
-from ..errors import InputError, StoreError, UsageError
+from ..errors import DiskFullError, InputError, StoreError, UsageError
 from ..model import COUNT_COLUMNS, INGEST_SCHEMAS, LABELS, NATURAL_KEYS, TABLES, data_columns
 
 #: Keys that make two staged rows of one load the same row (duplicates are rejected).
@@ -61,6 +64,31 @@ CONFLICTING_LABELS = ("fake", "bot", "farm")
 _STAGE_ROWS = 262_144
 
 _PROFILE_COLUMNS = [c for c in data_columns("accounts") if c not in ("platform", "account_id")]
+
+
+#: Bytes before the first block of a DuckDB file: a main header and two database headers
+#: of 4 KiB each (DuckDB's storage format, ``Storage::FILE_HEADER_SIZE`` in
+#: ``storage_info.hpp``).
+_DUCKDB_HEADER_BYTES = 3 * 4096
+_DISK_FULL = ("no space left on device", "disk quota exceeded", "file too large")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the file size allowed) is full.
+
+    Examples
+    --------
+    >>> disk_full(OSError(errno.ENOSPC, "No space left on device")), disk_full(KeyError())
+    (True, False)
+    """
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    text = str(exc).lower()
+    return any(t in text for t in _DISK_FULL)
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**20:,.1f} MB"
 
 
 @dataclass
@@ -227,6 +255,7 @@ class Loader:
             result.seconds = time.perf_counter() - t0
             return result
         con = self.con
+        size_before = self._file_size()
         sources: list[str] = []
         staged: dict[str, int] = {}
         # Staging runs outside the transaction: temporary tables are private to this
@@ -318,20 +347,70 @@ class Loader:
                  time.time() - result.seconds, result.read, result.accepted, result.rejected,
                  json.dumps(details)])
             con.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if in_tx:
                 try:
                     con.execute("ROLLBACK")
                 except Exception:  # the connection may already be gone
                     pass
-            raise
+            if not disk_full(exc):
+                raise
+            full = exc
+        else:
+            full = None
         finally:
             for table in staged:
                 try:
                     con.execute(f"DROP TABLE IF EXISTS stg_{table}")
                 except Exception:
                     pass
+        if full is not None:
+            raise self._disk_full_error(full, source, size_before) from full
         return result
+
+    def _reclaim(self, size_before: int | None) -> None:
+        """Cut the store's file back to the blocks it uses. DuckDB leaves the blocks a
+        rolled-back load wrote at the end of the file, and on a full disk it cannot
+        checkpoint (its WAL needs space too); reopened, it reads from the file's own
+        metadata which blocks the store has, and the bytes after them belong to no one.
+        Only a store that owns its connection reopens it (not a cursor's view of one:
+        the API server's file shrinks at its next checkpoint once space is free)."""
+        size = self._file_size()
+        if size is None or size_before is None or size <= size_before:
+            return
+        if self.con is not getattr(self, "_own_con", None):
+            return
+        try:
+            self.con.close()
+            self.con = self._own_con = self._connect(0.0)
+            block, total = self.con.execute(
+                "SELECT block_size, total_blocks FROM pragma_database_size() "
+                "WHERE database_name = current_database()").fetchone()
+            keep = max(_DUCKDB_HEADER_BYTES + int(total) * int(block), size_before)
+            if size > keep:
+                os.truncate(self.path, keep)
+        except Exception:  # nothing reclaimed: the message still says what to free
+            pass
+
+    def _file_size(self) -> int | None:
+        path = getattr(self, "path", ":memory:")
+        return os.path.getsize(path) if path != ":memory:" and os.path.isfile(path) else None
+
+    def _disk_full_error(self, exc: BaseException, source: str,
+                         size_before: int | None) -> DiskFullError:
+        """After a load failed on a full disk (and was rolled back): give the space back
+        (:meth:`_reclaim`) and say what to free."""
+        self._reclaim(size_before)
+        folder = os.path.dirname(os.path.abspath(getattr(self, "path", "."))) or "."
+        free = shutil.disk_usage(folder).free
+        need = os.path.getsize(source) if os.path.isfile(source) else None
+        more = (f"at least {_size(need)} (the size of {os.path.basename(source)})" if need
+                else "space")
+        return DiskFullError(
+            f"the disk holding the store is full: the load of {source} was rolled back and "
+            f"the store keeps its rows as they were. {_size(free)} is free in {folder}; "
+            f"free {more} there, or move the store to a bigger disk, then load again "
+            f"(DuckDB: {exc})")
 
     # -- step 2: check ------------------------------------------------------------------
     def _check(self, table: str, ing: int, n: int) -> dict[str, int]:

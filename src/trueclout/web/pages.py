@@ -39,8 +39,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
+import math
 import re
+import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -49,6 +53,7 @@ import jinja2
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__, config
 from ..errors import TruecloutError
@@ -70,8 +75,18 @@ JOB_URL = "/api/v1/jobs/{id}"
 KEY_HEADER = "X-API-Key"
 
 
-#: The cookie that keeps a signed-in user's key (pages only: the API never reads it).
-COOKIE = "tc_key"
+#: The cookie that keeps a signed-in user's sign-in token (pages only: the API never
+#: reads it). The token is random and lives in the server's memory; the key never
+#: leaves the sign-in form.
+COOKIE = "tc_session"
+#: The cookie holding the CSRF token that the POST forms (sign in, sign out) repeat.
+CSRF_COOKIE = "tc_csrf"
+#: The Content-Security-Policy of the pages: scripts only from this site or inline with
+#: the page's nonce; styles inline too (Plotly writes style attributes); no framing.
+CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+       "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
 
 #: Routes open without a key even when the pages need one.
 _OPEN = ("web_static", "web_login", "web_login_post", "web_logout")
@@ -121,6 +136,75 @@ def _safe_next(url: str | None) -> str:
     return url
 
 
+class Sessions:
+    """Sign-ins of the pages, in memory: a random token (the cookie's value) to the
+    key row that signed in, until ``max_age`` seconds pass, the user signs out or the
+    key is revoked. A restart signs everyone out.
+
+    Examples
+    --------
+    >>> s = Sessions(max_age=10)
+    >>> t = s.create({"key_id": 1, "prefix": "ab12cd34", "scope": "read"}, now=0.0)
+    >>> s.get(t, now=5.0)["prefix"], s.get(t, now=11.0), s.get("forged", now=1.0)
+    ('ab12cd34', None, None)
+    """
+
+    def __init__(self, max_age: float | None = None, size: int | None = None) -> None:
+        self.max_age = float(config.value("web_login_max_age_s", max_age))
+        self.size = int(config.value("api_rate_max_clients", size))
+        self._rows: dict[str, tuple[float, dict]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, row: dict, *, now: float | None = None) -> str:
+        """A new token for the key ``row``.
+
+        Examples
+        --------
+        >>> len(Sessions().create({"key_id": 1, "prefix": "ab12cd34", "scope": "read"}))
+        43
+        """
+        now = time.monotonic() if now is None else now
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            if len(self._rows) >= self.size:
+                for t in [t for t, (until, _) in self._rows.items() if until <= now]:
+                    del self._rows[t]
+                while len(self._rows) >= self.size:
+                    del self._rows[next(iter(self._rows))]
+            self._rows[token] = (now + self.max_age, dict(row))
+        return token
+
+    def get(self, token: str | None, *, now: float | None = None) -> dict | None:
+        """The key row of a live token, else None.
+
+        Examples
+        --------
+        >>> Sessions().get("no-such-token") is None
+        True
+        """
+        hit = self._rows.get(token or "")
+        now = time.monotonic() if now is None else now
+        if hit is None or hit[0] <= now:
+            return None
+        return hit[1]
+
+    def drop(self, token: str | None) -> None:
+        """End the sign-in of ``token``.
+
+        Examples
+        --------
+        >>> s = Sessions(); t = s.create({"key_id": 1, "prefix": "p", "scope": "read"})
+        >>> s.drop(t); s.get(t) is None
+        True
+        """
+        with self._lock:
+            self._rows.pop(token or "", None)
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 def _start(request: Request) -> None:
     request.state.t0 = time.perf_counter()
     state = request.app.state
@@ -131,12 +215,20 @@ def _start(request: Request) -> None:
         return
     from ..api.auth import key_from_headers
     from ..api.errors import AuthError
-    key = request.cookies.get(COOKIE) or key_from_headers(request.headers)
-    try:
-        row = state.keys.check(key)
-    except AuthError:
+    token = request.cookies.get(COOKIE)
+    row = state.sessions.get(token)
+    if row is not None and state.keys.active(row["prefix"]) is None:
+        state.sessions.drop(token)      # the key was revoked: its sign-ins end
+        row = None
+    if row is None:
+        key = key_from_headers(request.headers)
+        try:
+            row = state.keys.check(key, client=_client(request)) if key else None
+        except AuthError:
+            row = None
+    if row is None:
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(nxt) from None
+        raise LoginRequired(nxt)
     state.limiter.take(row["key_id"])
     request.state.signed_in = True
 
@@ -162,6 +254,7 @@ def install(app) -> None:
         return RedirectResponse(url, status_code=303)
 
     app.add_exception_handler(LoginRequired, _login_required)
+    app.state.sessions = Sessions()
     app.include_router(router)
 
 
@@ -322,16 +415,63 @@ def render(request: Request, template: str, page: str, *, title: str,
         err = {"title": "Not found" if status == 404 else "Cannot do that",
                "message": str(getattr(error, "message", error))}
     svc = service(request)
+    nonce = secrets.token_urlsafe(16)
+    csrf, new_csrf = _csrf_token(request)
     html = _env().get_template(template).render(
         request=request, page=page, title=title, figures=figures or {},
         auth=bool(getattr(request.app.state, "web_auth", False)),
-        figures_json=_figures_json(figures or {}), error=err,
+        figures_json=_figures_json(figures or {}), error=err, csp_nonce=nonce, csrf=csrf,
         store=Path(svc.db).name if getattr(svc, "db", None) else None,
         url=lambda name: request.url_for("web_" + name).path,
         static=lambda name: static_url(request, name), **context)
     ms = 1000 * (time.perf_counter() - t0)
-    return HTMLResponse(html, status_code=status,
-                        headers={"Server-Timing": f"app;dur={ms:.1f}"})
+    headers = {"Server-Timing": f"app;dur={ms:.1f}",
+               "Content-Security-Policy": CSP.format(nonce=nonce)}
+    retry = getattr(error, "retry_after", None)
+    if retry is not None:
+        headers["Retry-After"] = str(int(retry))
+    resp = HTMLResponse(html, status_code=status, headers=headers)
+    if new_csrf:
+        resp.set_cookie(CSRF_COOKIE, csrf, max_age=int(config.get("web_csrf_max_age_s")),
+                        httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https")
+    return resp
+
+
+def _csrf_token(request: Request) -> tuple[str, bool]:
+    """The CSRF token of this browser (its cookie's, when well-formed) and whether it is
+    new (then the answer sets the cookie)."""
+    tok = request.cookies.get(CSRF_COOKIE) or ""
+    if re.fullmatch(r"[A-Za-z0-9_-]{43}", tok):
+        return tok, False
+    return secrets.token_urlsafe(32), True
+
+
+def check_form_origin(request: Request, form: Any) -> None:
+    """Refuse (403) a POST form of the pages that another site could have sent: an
+    ``Origin`` (else ``Referer``) header naming another site, or a ``csrf`` field that
+    is not this browser's CSRF cookie (double-submit: a page of another site can make
+    the browser send the cookie, but cannot read it to fill the field).
+
+    Examples
+    --------
+    >>> check_form_origin  # doctest: +ELLIPSIS
+    <function check_form_origin at ...>
+    """
+    from urllib.parse import urlsplit
+
+    from ..api.errors import ForbiddenError
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if sent and sent != "null":
+        u = urlsplit(sent)
+        if (u.scheme, u.netloc) != (request.url.scheme, request.url.netloc):
+            raise ForbiddenError("this form was sent from another site; open the sign-in "
+                                 "page of this site and try again")
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    field = str(form.get("csrf") or "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), field.encode()):
+        raise ForbiddenError("this form has expired or was not sent by this site's page; "
+                             "reload the page and try again")
 
 
 # -- pages -----------------------------------------------------------------------------------
@@ -438,6 +578,9 @@ def plan_page(request: Request, creators: list[str] | None = Query(None),
     """A budget slider and the chosen set of creators with its unique reach."""
     svc = service(request)
     plan, err, costs, pricing = None, None, {}, ""
+    if budget is not None and not math.isfinite(budget):
+        from ..errors import UsageError
+        err, budget = UsageError("must be a finite number", field="budget"), None
     try:
         names = split_accounts(creators) or _default_creators(svc)
         if names:
@@ -446,7 +589,7 @@ def plan_page(request: Request, creators: list[str] | None = Query(None),
         if budget is None:
             budget = float(round(float(config.get("demo_budget_share")) * total))
         budget = min(max(float(budget), 0.0), total)
-        if costs:
+        if costs and err is None:
             plan = svc.plan(budget, costs, topic=topic.strip() or None)
     except TruecloutError as exc:
         err, names, total = exc, split_accounts(creators), float(sum(costs.values()))
@@ -480,31 +623,41 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
 
 @router.post("/login", name="web_login_post", response_class=HTMLResponse)
 async def login_post(request: Request) -> Response:
-    """Check the key; on success keep it in an HttpOnly, SameSite=Strict cookie and go on
-    to ``next``; else show the form again with the reason (401)."""
+    """Check the form's origin and CSRF token (403), then the key; on success start a
+    sign-in (:class:`Sessions`) kept in an HttpOnly, SameSite=Strict cookie and go on to
+    ``next``; else show the form again with the reason (401, or 429 once the failed
+    attempts of this address or key are over their limit)."""
     from fastapi.responses import RedirectResponse
-
-    from ..api.errors import AuthError
     form = await request.form()
     key = str(form.get("key") or "").strip()
     nxt = _safe_next(str(form.get("next") or "/"))
+    state = request.app.state
     try:
-        row = request.app.state.keys.check(key or None)
-    except AuthError as exc:
+        check_form_origin(request, form)
+        row = await run_in_threadpool(state.keys.check, key or None, client=_client(request))
+        state.limiter.take(row["key_id"])
+    except TruecloutError as exc:
         return render(request, "login.html.j2", "login", title="Sign in", next=nxt,
                       error=exc)
-    request.app.state.limiter.take(row["key_id"])
     resp = RedirectResponse(nxt, status_code=303)
-    resp.set_cookie(COOKIE, key, max_age=int(config.get("web_login_max_age_s")),
-                    httponly=True, samesite="strict", path="/",
-                    secure=request.url.scheme == "https")
+    resp.set_cookie(COOKIE, state.sessions.create(row),
+                    max_age=int(config.get("web_login_max_age_s")), httponly=True,
+                    samesite="strict", path="/", secure=request.url.scheme == "https")
     return resp
 
 
-@router.post("/logout", name="web_logout")
-def logout(request: Request) -> Response:
-    """Forget the cookie and go back to the sign-in form."""
+@router.post("/logout", name="web_logout", response_class=HTMLResponse)
+async def logout(request: Request) -> Response:
+    """End the sign-in (its token is forgotten by the server) and go back to the sign-in
+    form; 403 for a form another site sent."""
     from fastapi.responses import RedirectResponse
+    form = await request.form()
+    try:
+        check_form_origin(request, form)
+    except TruecloutError as exc:
+        return render(request, "login.html.j2", "login", title="Sign in", next="/",
+                      error=exc)
+    request.app.state.sessions.drop(request.cookies.get(COOKIE))
     resp = RedirectResponse(request.url_for("web_login").path, status_code=303)
     resp.delete_cookie(COOKIE, path="/")
     return resp
