@@ -228,6 +228,25 @@ def audit_account(data, ensemble, account: str | int, *, n_boot: int | None = No
     }
 
 
+def error_counts(evaluation: dict) -> dict:
+    """Per held-out source of a field set's evaluation: ``[caught, fakes]`` and
+    ``[cleared, humans]`` at the classifier's threshold.
+
+    Examples
+    --------
+    >>> error_counts({"sources": {"s": {"real": 10, "fake": 4, "fakes_caught": 0.5,
+    ...                                 "humans_flagged": 0.1}}})
+    {'fakes': [[2, 4]], 'humans': [[9, 10]]}
+    """
+    fakes, humans = [], []
+    for r in (evaluation.get("sources") or {}).values():
+        if r.get("fake") and r.get("fakes_caught") is not None:
+            fakes.append([int(round(r["fakes_caught"] * r["fake"])), int(r["fake"])])
+        if r.get("real") and r.get("humans_flagged") is not None:
+            humans.append([int(round((1 - r["humans_flagged"]) * r["real"])), int(r["real"])])
+    return {"fakes": fakes, "humans": humans}
+
+
 def classifier_correction(ensemble, followers: np.ndarray, *, n_boot: int | None = None,
                           seed: int = 0) -> dict | None:
     """The share of fakes among the followers the classifier decided, corrected for its
@@ -246,7 +265,7 @@ def classifier_correction(ensemble, followers: np.ndarray, *, n_boot: int | None
         return None
     fol = np.asarray(followers, dtype=np.int64)
     decided = fol[np.asarray(clf.judged_)[fol] & ~np.asarray(clf.uncertain_)[fol]]
-    rates = {name: m.evaluation for name, m in model.models_.items()}
+    rates = {name: error_counts(m.evaluation) for name, m in model.models_.items()}
     out = corrected_share(np.asarray(clf.labels_)[decided] > 0, clf.field_set_[decided],
                           rates, n_draws=n_boot, seed=seed)
     out["uncertain"] = int(np.asarray(clf.uncertain_)[fol].sum())

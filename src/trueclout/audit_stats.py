@@ -25,10 +25,11 @@ Fake share corrected for the classifier's error
     ``Sp`` of humans (specificity) reports ``p = Se pi + (1 - Sp)(1 - pi)`` fakes among
     an audience whose true share is ``pi``; Rogan and Gladen (1978) invert it:
     ``pi = (p + Sp - 1) / (Se + Sp - 1)``, clipped to [0, 1]. :func:`corrected_share`
-    does this per field set (each has its own error rates, measured on sources held out
-    of training) and carries both uncertainties: ``Se`` and ``Sp`` are drawn from the Beta
-    posteriors of their held-out counts, ``p`` from the sample's Beta posterior, and the
-    interval is the quantiles of the corrected draws. Where ``Se + Sp - 1`` is too small
+    does this per field set (each has its own error rates, measured on each labelled
+    source held out of training) and carries both uncertainties: each draw takes ``Se``
+    and ``Sp`` of a held-out source picked at random, drawn from the Beta posteriors of
+    its counts, and ``p`` from the sample's Beta posterior; the interval is the quantiles
+    of the corrected draws. Where ``Se + Sp - 1`` is too small
     (``audit_min_youden``) the classifier cannot tell the classes apart well enough to
     correct for, and the result says so instead of a number.
 
@@ -213,6 +214,13 @@ def corrected_share(flagged: np.ndarray, groups: np.ndarray, rates: dict[str, di
     measured error (Rogan and Gladen 1978; module docstring), with an interval that
     carries the sampling and the error-rate uncertainty.
 
+    The error rates are those the classifier showed on each labelled source held out of
+    its training. Sources differ (a classifier that catches 90% of one seller's fakes may
+    catch 20% of a spam network's), and nobody knows which source an audience resembles:
+    the point estimate uses the mean sensitivity and specificity over the sources, and
+    each draw of the interval picks a source at random for each, then draws the rate
+    from the Beta posterior of its counts (a hierarchical bootstrap over sources).
+
     Parameters
     ----------
     flagged : bool array
@@ -220,8 +228,8 @@ def corrected_share(flagged: np.ndarray, groups: np.ndarray, rates: dict[str, di
     groups : array of str
         The field set that decided each account; ``rates`` is looked up by it.
     rates : dict
-        Field set -> ``{"fakes": [caught, fakes], "humans": [cleared, humans]}``: the
-        held-out counts behind its sensitivity and specificity.
+        Field set -> ``{"fakes": [[caught, fakes], ...], "humans": [[cleared, humans],
+        ...]}``: per held-out source, the counts behind its sensitivity and specificity.
     weights : array, optional
         Per account weight of its stratum (default: equal).
     n_draws : int, optional
@@ -231,16 +239,21 @@ def corrected_share(flagged: np.ndarray, groups: np.ndarray, rates: dict[str, di
     -------
     dict
         ``observed`` (the raw flagged share), ``corrected`` with ``lo`` and ``hi`` (None
-        where the correction is undefined), ``accounts``, ``by_field_set`` (per group:
-        accounts, sensitivity, specificity, observed, corrected), and ``method``.
+        where the correction is undefined, with ``reason``), ``accounts``,
+        ``by_field_set`` (per group: accounts, sensitivity, specificity, sources,
+        observed, corrected), and ``method``.
 
     Examples
     --------
     >>> f = np.array([True] * 30 + [False] * 70)
     >>> r = corrected_share(f, np.array(["p"] * 100),
-    ...                     {"p": {"fakes": [90, 100], "humans": [950, 1000]}})
+    ...                     {"p": {"fakes": [[90, 100]], "humans": [[950, 1000]]}})
     >>> r["observed"], round(r["corrected"], 3), r["lo"] < r["corrected"] < r["hi"]
     (0.3, 0.295, True)
+    >>> r = corrected_share(f, np.array(["p"] * 100),
+    ...                     {"p": {"fakes": [[20, 100]], "humans": [[900, 1000]]}})
+    >>> r["corrected"] is None, r["reason"][:31]
+    (True, 'field set p: sensitivity 0.20 a')
     """
     flagged = np.asarray(flagged, dtype=bool)
     groups = np.asarray(groups, dtype=object)
@@ -251,8 +264,9 @@ def corrected_share(flagged: np.ndarray, groups: np.ndarray, rates: dict[str, di
     rng = np.random.default_rng(seed)
     method = ("Rogan-Gladen: (observed + specificity - 1) / (sensitivity + specificity - 1), "
               "per field set, with sensitivity and specificity measured on labelled sources "
-              "held out of training; interval from Beta draws of the sample and of the "
-              "held-out counts (Jeffreys priors)")
+              "held out of the classifier's training (their mean over the sources); the "
+              "interval draws a held-out source at random for each rate, the rate from its "
+              "counts, and the observed share from the sample (Jeffreys priors)")
     out = {"observed": round(float(np.average(flagged, weights=w)), 6) if n else 0.0,
            "corrected": None, "lo": None, "hi": None, "accounts": int(n),
            "by_field_set": {}, "method": method}
@@ -264,25 +278,36 @@ def corrected_share(flagged: np.ndarray, groups: np.ndarray, rates: dict[str, di
         m = groups == g
         share = float(w[m].sum() / w.sum())
         r = rates.get(g) or {}
-        (tp, nf), (tn, nh) = r.get("fakes") or (0, 0), r.get("humans") or (0, 0)
+        fk = np.array([c for c in r.get("fakes") or [] if c[1] > 0], np.float64).reshape(-1, 2)
+        hm = np.array([c for c in r.get("humans") or [] if c[1] > 0], np.float64).reshape(-1, 2)
         k, n_g = int(flagged[m].sum()), int(m.sum())
         p_obs = k / n_g
-        se, sp = (tp + 0.5) / (nf + 1), (tn + 0.5) / (nh + 1)
-        entry = {"accounts": n_g, "observed": round(p_obs, 6), "sensitivity": round(se, 4),
-                 "specificity": round(sp, 4), "corrected": None}
+        entry: dict = {"accounts": n_g, "observed": round(p_obs, 6), "corrected": None,
+                       "sources": [len(fk), len(hm)]}
         out["by_field_set"][str(g)] = entry
-        if nf <= 0 or nh <= 0 or se + sp - 1 < min_j:
+        if not len(fk) or not len(hm):
+            out["reason"] = f"field set {g}: no held-out measurement of its error rates"
+            return out
+        se = float(np.mean((fk[:, 0] + 0.5) / (fk[:, 1] + 1)))
+        sp = float(np.mean((hm[:, 0] + 0.5) / (hm[:, 1] + 1)))
+        entry.update(sensitivity=round(se, 4), specificity=round(sp, 4))
+        if se + sp - 1 < min_j:
             out["reason"] = (f"field set {g}: sensitivity {se:.2f} and specificity {sp:.2f} "
                              f"on held-out sources leave the correction undefined "
                              f"(Youden's J below {min_j})")
             return out
         corr = float(np.clip((p_obs + sp - 1) / (se + sp - 1), 0, 1))
         entry["corrected"] = round(corr, 6)
-        se_d = rng.beta(tp + 0.5, nf - tp + 0.5, n_draws)
-        sp_d = rng.beta(tn + 0.5, nh - tn + 0.5, n_draws)
+        fi = rng.integers(0, len(fk), n_draws)
+        hi_ = rng.integers(0, len(hm), n_draws)
+        se_d = rng.beta(fk[fi, 0] + 0.5, fk[fi, 1] - fk[fi, 0] + 0.5)
+        sp_d = rng.beta(hm[hi_, 0] + 0.5, hm[hi_, 1] - hm[hi_, 0] + 0.5)
         p_d = rng.beta(k + 0.5, n_g - k + 0.5, n_draws)
-        denom = np.maximum(se_d + sp_d - 1, 1e-6)
-        total += share * np.clip((p_d + sp_d - 1) / denom, 0, 1)
+        denom = se_d + sp_d - 1
+        draw = np.where(denom > 1e-3, (p_d + sp_d - 1) / np.maximum(denom, 1e-3), np.nan)
+        # a draw whose rates cannot tell the classes apart could put the share anywhere
+        draw = np.where(np.isnan(draw), rng.random(n_draws), draw)
+        total += share * np.clip(draw, 0, 1)
         point += share * corr
     alpha = (1 - level) / 2
     lo, hi = np.quantile(total, [alpha, 1 - alpha])

@@ -84,6 +84,10 @@ def train(
                                    "(JSON; gzip-compressed when the name ends in .gz)."),
     labels_source: Optional[List[str]] = typer.Option(
         None, "--labels-source", help="Use only labels from these sources (repeatable)."),
+    select_sources: bool = typer.Option(
+        False, "--select-sources", help="First choose the mix of training sources by "
+        "held-out AUC (greedy backward elimination; several times slower). The sources "
+        "left out are still scored as held out."),
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -95,7 +99,7 @@ def train(
     with Store(_db(db), read_only=True) as store, _stage_progress(not as_json,
                                                                   "training") as cb:
         _, report = train_model(store, label_sources=labels_source or None,
-                                model_out=model_out,
+                                model_out=model_out, select=select_sources,
                                 progress=lambda fs, i, n: cb(f"{fs} {i}/{n}"))
     if as_json:
         _print_json(report)
@@ -111,6 +115,10 @@ def train(
         t.add_row(name, f"{r['real']:,}", f"{r['fake']:,}", str(r["auc"]),
                   str(r["sensitivity"]), str(r["specificity"]))
     out.print(t)
+    if report.get("selection"):
+        sel = report["selection"]
+        out.print(f"training sources chosen by held-out AUC ({sel['score']:.3f}): "
+                  f"{', '.join(sel['chosen'])}; left out: {', '.join(sel['dropped']) or 'none'}")
     out.print(held_out_table(report["held_out"]), markup=False)
     out.print(f"model written to {model_out}")
 

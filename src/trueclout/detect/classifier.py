@@ -18,8 +18,9 @@ Choices that make it hold on sources it never saw (see ``detect/README.md``):
   measured error rates (sensitivity and specificity at the threshold, with counts),
   which the audit uses to correct its fake shares (Rogan and Gladen 1978).
 * **Equal priors, balanced sources.** Both classes carry the same total weight, so
-  authenticity is a function of the likelihood ratio and the threshold (0.5) does not
-  depend on a training set's share of fakes. Within a class, each source's weight grows
+  authenticity is a function of the likelihood ratio and the threshold
+  (``classifier_threshold``: 0.3, flag at P(fake) >= 0.7) does not depend on a training
+  set's share of fakes. Within a class, each source's weight grows
   with the square root of its size (``classifier_source_weighting``), so 17,882 porn
   bots do not drown 469 verified volunteers.
 * **Monotonic constraints** from the feature table's ``direction``: more followers per

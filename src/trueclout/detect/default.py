@@ -260,9 +260,10 @@ def simulator_model(*, retrain: bool = False, progress=None) -> AuthenticityClas
 def build_default_model(data_dir: str | os.PathLike, out: str | os.PathLike = DEFAULT_MODEL_FILE,
                         card: str | os.PathLike | None = MODEL_CARD_FILE,
                         sources: Sequence[str] = DEFAULT_SOURCES, in_set: bool = True,
-                        progress=None) -> dict:
-    """Ingest the labelled data sets of ``data_dir`` into a temporary store, train the
-    default model on all of them and write it (and its model card).
+                        select: bool = True, progress=None) -> dict:
+    """Ingest the labelled data sets of ``data_dir`` into a temporary store, choose the
+    training mix by held-out AUC (``select``), train the default model and write it (and
+    its model card). Every set is scored as held out, trained on or not.
 
     Returns
     -------
@@ -302,7 +303,7 @@ def build_default_model(data_dir: str | os.PathLike, out: str | os.PathLike = DE
                     progress("ingest", s)
             data = DetectionData.from_store(store)
             model, report = train_model(
-                store, data=data, model_out=None,
+                store, data=data, model_out=None, select=select,
                 progress=(lambda fs, i, n: progress("train", f"{fs} {i}/{n}"))
                 if progress else None)
             if in_set:
@@ -338,13 +339,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", default=str(DEFAULT_MODEL_FILE), help="model file to write")
     ap.add_argument("--card", default=str(MODEL_CARD_FILE), help="model card to write")
     ap.add_argument("--no-in-set", action="store_true", help="skip the in-set CV figures")
+    ap.add_argument("--no-select", action="store_true",
+                    help="train on every set instead of choosing the mix")
     args = ap.parse_args(argv)
 
     def say(stage, what):
         print(f"[{time.strftime('%H:%M:%S')}] {stage}: {what}", file=sys.stderr, flush=True)
 
     report = build_default_model(args.data, args.out, args.card, in_set=not args.no_in_set,
-                                 progress=say)
+                                 select=not args.no_select, progress=say)
     print(json.dumps({k: report[k] for k in ("model_out", "seconds", "sources")}))
     return 0
 

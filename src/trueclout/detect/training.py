@@ -398,7 +398,7 @@ def train_model(store, label_sources: Iterable[str] | None = None,
     model.training_ = {"sources": c["per_source"], "conflicting": c["conflicting"],
                        "held_out": table}
     if selection:
-        model.training_["selection"] = {k: v for k, v in selection.items() if k != "trace"}
+        model.training_["selection"] = selection
     report = {"accounts": c, "sources": model.sources_, "selection": selection,
               "field_sets": field_set_summary(model),
               "held_out": table, "threshold": model.threshold_,
