@@ -805,12 +805,14 @@ class AuthenticityClassifier(Estimator):
                     names[r] = [fs.features[j] for j in np.flatnonzero(o)]
         return counts, names
 
-    def verdict(self, X: Any) -> tuple[np.ndarray, list[str]]:
+    def verdict(self, X: Any, authenticity: np.ndarray | None = None
+                ) -> tuple[np.ndarray, list[str]]:
         """Per row: ``real``, ``fake`` or ``uncertain``, and why an uncertain row is.
 
         A row is uncertain when no field set can decide it, or when at least
         ``ood_features`` of its features lie far beyond the range the deciding model was
-        trained on (:meth:`FieldSetModel.out_of_range`).
+        trained on (:meth:`FieldSetModel.out_of_range`). ``authenticity``, when given,
+        saves predicting it again.
 
         Examples
         --------
@@ -822,7 +824,7 @@ class AuthenticityClassifier(Estimator):
         (['real', 'uncertain'], 'unlike the accounts it was trained on: description length far above any seen (5e+03)')
         """
         X = self._check_X(X)
-        auth = self.authenticity(X)
+        auth = self.authenticity(X) if authenticity is None else authenticity
         v = np.where(predicted_fake(auth, self.threshold_), "fake", "real").astype(object)
         why = [""] * X.shape[0]
         idx = choose_field_sets(X, list(self.models_))
