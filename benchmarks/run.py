@@ -239,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
                                                  sim=results["sim"])
         import bench_fraudar
         results["fraudar"] = bench_fraudar.run(quick=args.quick)
+        import bench_crawl   # against the live AppView of tests/live (skipped without it)
+        results["crawl"] = bench_crawl.run(quick=args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -327,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
                   "B/edge (targets 0.05 s/it, 4x networkit, 6x igraph, 20 B/edge)"),
                  (f"networkx PageRank ({nxr['edges']:,} edges)", f"{nxr['s_per_iter']:.3f} s/it",
                   f"ours/networkx = {nxr['ratio_ours_over_networkx']:.3f}")]
-    for key in ("platform", "fraudar"):
+    for key in ("platform", "fraudar", "crawl"):
         if results.get(key):
             rows += sys.modules[f"bench_{key}"].rows(results[key])
     width = max(len(r[0]) for r in rows)

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from crawl_contents import contents
 from trueclout.cli import main
 from trueclout.crawl import CrawlStopped, crawl_bluesky, crawl_mastodon
 from trueclout.crawl import http as crawl_http
@@ -208,30 +209,17 @@ def _kw(fake, clock=None):
     return {"transport": httpx.MockTransport(fake), "clock": clock, "sleep": clock.sleep}
 
 
-def contents(store: Store) -> dict:
-    """Everything a crawl writes, without load ids and fetch times."""
-    q = store.con.execute
-    return {
-        "accounts": q("SELECT platform, account_id, handle, name, description, created_at, "
-                      "declared_bot, default_profile_image, followers_count, following_count, "
-                      "posts_count, extra FROM accounts ORDER BY ALL").fetchall(),
-        "follows": q("SELECT s.account_id, d.account_id, f.created_at FROM follows f "
-                     "JOIN accounts s ON s.uid = f.src JOIN accounts d ON d.uid = f.dst "
-                     "ORDER BY ALL").fetchall(),
-        "posts": q("SELECT p.post_id, a.account_id, p.created_at, p.text, p.lang, p.hashtags, "
-                   "p.mentions, p.reply_to, p.quote_of FROM posts p JOIN accounts a "
-                   "ON a.uid = p.author ORDER BY ALL").fetchall(),
-        "interactions": q("SELECT s.account_id, d.account_id, i.kind, i.post_id, i.created_at "
-                          "FROM interactions i JOIN accounts s ON s.uid = i.src "
-                          "JOIN accounts d ON d.uid = i.dst ORDER BY ALL").fetchall(),
-        "snapshots": q("SELECT a.account_id, count(*), max(p.followers_count) "
-                       "FROM profile_snapshots p JOIN accounts a USING (uid) GROUP BY 1 "
-                       "ORDER BY 1").fetchall(),
-        "raw": q("SELECT kind, record_id, body, task, count(*) FROM raw_records "
-                 "GROUP BY ALL ORDER BY ALL").fetchall(),
-        "cursors": q("SELECT task, cursor, done, pages, items, seen_cursors, partial, note "
-                     "FROM crawl_cursors ORDER BY ALL").fetchall(),
-    }
+def interrupted(fake, k: int):
+    """``fake`` as a transport handler that raises KeyboardInterrupt (Ctrl-C) on its k-th
+    request."""
+    n = {"i": 0}
+
+    def handler(request):
+        n["i"] += 1
+        if n["i"] == k:
+            raise KeyboardInterrupt
+        return fake(request)
+    return handler
 
 
 def _count(store, table):
@@ -610,13 +598,7 @@ def test_mastodon_lists_from_another_server_or_hidden_are_partial():
         assert s.crawl_tasks(1)["followers:ann@m.example.test"]["partial"]
     with Store(":memory:") as s:                      # a resumed crawl keeps its server
         fake = FakeMastodon()
-        n = {"i": 0}
-
-        def flaky(request):
-            n["i"] += 1
-            if n["i"] == 3:
-                raise KeyboardInterrupt
-            return fake(request)
+        flaky = interrupted(fake, 3)
         with pytest.raises(KeyboardInterrupt):
             crawl_mastodon(s, "ann@m.example.test", via="other.example.test", **_kw(flaky))
         fake.calls.clear()
@@ -635,13 +617,7 @@ def test_mastodon_resume_after_interrupt_matches():
         crawl_mastodon(ref, "ann@m.example.test", **ALL, **_kw(FakeMastodon()))
         want = contents(ref)
     fake = FakeMastodon()
-    n = {"i": 0}
-
-    def flaky(request):
-        n["i"] += 1
-        if n["i"] == 4:
-            raise KeyboardInterrupt
-        return fake(request)
+    flaky = interrupted(fake, 4)
     with Store(":memory:") as s:
         with pytest.raises(KeyboardInterrupt):
             crawl_mastodon(s, "ann@m.example.test", **ALL, **_kw(flaky))
@@ -993,13 +969,7 @@ def test_one_snapshot_per_account_per_crawl_even_when_resumed(platform):
     crawl, Fake, _later, data, target, _tid = PLATFORMS[platform]
     with Store(":memory:") as s:
         fake = Fake(data)
-        n = {"i": 0}
-
-        def flaky(request):
-            n["i"] += 1
-            if n["i"] == 6:
-                raise KeyboardInterrupt
-            return fake(request)
+        flaky = interrupted(fake, 6)
         with pytest.raises(KeyboardInterrupt):
             crawl(s, target, engagement=True, **ALL, **_kw(flaky))
         crawl(s, target, resume=True, **_kw(Fake(data)))
@@ -1020,13 +990,7 @@ def test_at_handle_is_the_same_account(platform):
         assert len(_live_followers(s, tid)) > 100
     with Store(":memory:") as s:                     # and --resume finds it either way
         fake = Fake(data)
-        n = {"i": 0}
-
-        def flaky(request):
-            n["i"] += 1
-            if n["i"] == 3:
-                raise KeyboardInterrupt
-            return fake(request)
+        flaky = interrupted(fake, 3)
         with pytest.raises(KeyboardInterrupt):
             # Bluesky handles are case-insensitive; Mastodon keeps the user's case
             crawl(s, "@" + (target.upper() if platform == "bluesky" else target),

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(Path(__file__).parent.parent))      # tests/: crawl_contents
 
 import live_scenario as scenario  # noqa: E402
 import live_stack as stack  # noqa: E402

@@ -90,6 +90,8 @@ class LiveStack:
     ----------
     log : callable, optional
         ``log(text)`` for progress lines (default: nothing).
+    peer_env : dict, optional
+        More environment for ``peer.mjs`` (``TRUECLOUT_PEER_CHEAP_PASSWORDS``).
 
     Examples
     --------
@@ -97,8 +99,9 @@ class LiveStack:
     False
     """
 
-    def __init__(self, log=None) -> None:
+    def __init__(self, log=None, peer_env: dict | None = None) -> None:
         self.log = log or (lambda text: None)
+        self.peer_env = dict(peer_env or {})
         self.dir: Path | None = None
         self.procs: list[subprocess.Popen] = []
         self.peer: subprocess.Popen | None = None
@@ -174,7 +177,7 @@ class LiveStack:
         assert self.dir is not None
         env = {**os.environ, "DB_POSTGRES_URL": pg_url, "REDIS_HOST": redis,
                "PATH": f"{NODE.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               "NODE_NO_WARNINGS": "1", "TMPDIR": str(self.dir)}
+               "NODE_NO_WARNINGS": "1", "TMPDIR": str(self.dir), **self.peer_env}
         err = open(self.dir / "peer.log", "w")
         self.peer = subprocess.Popen([str(NODE), str(HERE / "peer.mjs")], cwd=HERE, env=env,
                                      stdout=subprocess.PIPE, stderr=err, text=True,

@@ -4,6 +4,7 @@
 //
 //   DB_POSTGRES_URL=postgresql://... REDIS_HOST=127.0.0.1:6379 node peer.mjs
 //
+// (tests/live/live_stack.py starts it, with PostgreSQL and redis, and stops it.)
 // Prints one line `READY {"appview", "plc", "pds", "control"}` once the network is up.
 // The control API (JSON over HTTP on loopback):
 //
@@ -22,6 +23,7 @@
 //   {op: "deletePost", key} | {op: "like" | "unlike" | "repost" | "unrepost", by, key}
 //   {op: "handle", name, handle} | {op: "profile", name, displayName?, description?}
 
+import crypto from 'node:crypto'
 import http from 'node:http'
 import { TestNetwork, SeedClient } from '@atproto/dev-env'
 import { PDS } from '@atproto/pds'
@@ -33,6 +35,16 @@ const posts = {}
 const likes = {}
 const reposts = {}
 const pdsEnvs = new Map()
+
+// TRUECLOUT_PEER_CHEAP_PASSWORDS=1 (the crawl bench, which makes 10,000 accounts): the
+// PDS hashes passwords with scrypt at a low cost, a tenth of the time of an account
+if (process.env.TRUECLOUT_PEER_CHEAP_PASSWORDS === '1') {
+  const scrypt = crypto.scrypt
+  crypto.scrypt = (password, salt, keylen, options, callback) => {
+    if (typeof options === 'function') [callback, options] = [options, {}]
+    return scrypt(password, salt, keylen, { ...options, N: 1024 }, callback)
+  }
+}
 
 // remember the settings each PDS is made with, so it can be started again on its data
 const fromEnv = PDS.fromEnv.bind(PDS)
@@ -124,23 +136,18 @@ async function runOp(op) {
       await sc.deletePost(did(p.by), p.ref.uri)
       return
     }
-    case 'like': {
-      likes[`${op.by} ${op.key}`] = await sc.like(did(op.by), ref(op.key))
-      return
-    }
-    case 'unlike': {
-      const uri = likes[`${op.by} ${op.key}`]
-      await sc.agent.app.bsky.feed.like.delete({ repo: did(op.by), rkey: uri.rkey },
-        sc.getHeaders(did(op.by)))
-      return
-    }
+    case 'like':
     case 'repost': {
-      reposts[`${op.by} ${op.key}`] = await sc.repost(did(op.by), ref(op.key))
+      const made = op.op === 'like' ? likes : reposts
+      const rec = await sc[op.op](did(op.by), ref(op.key))
+      made[`${op.by} ${op.key}`] = rec.uri || rec
       return
     }
+    case 'unlike':
     case 'unrepost': {
-      const r = reposts[`${op.by} ${op.key}`]
-      await sc.agent.app.bsky.feed.repost.delete({ repo: did(op.by), rkey: r.uri.rkey },
+      const kind = op.op.slice(2)
+      const uri = (kind === 'like' ? likes : reposts)[`${op.by} ${op.key}`]
+      await sc.agent.app.bsky.feed[kind].delete({ repo: did(op.by), rkey: uri.rkey },
         sc.getHeaders(did(op.by)))
       return
     }

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 import live_scenario as sc
+from crawl_contents import contents
 from trueclout.cli import main
 from trueclout.store import Store
 
@@ -30,31 +31,6 @@ CRAWL_ALL = ["--followers", "--follows", "--posts", "--engagement", "--follow-ti
 
 def _q(store, sql, params=()):
     return store.con.execute(sql, list(params)).fetchall()
-
-
-def contents(store: Store) -> dict:
-    """Everything a crawl writes, without load ids and fetch times."""
-    q = store.con.execute
-    return {
-        "accounts": q("SELECT account_id, handle, name, description, created_at, declared_bot, "
-                      "default_profile_image, followers_count, following_count, posts_count, "
-                      "extra FROM accounts ORDER BY ALL").fetchall(),
-        "follows": q("SELECT s.account_id, d.account_id, f.created_at, f.removed_at IS NULL "
-                     "FROM follows f JOIN accounts s ON s.uid = f.src "
-                     "JOIN accounts d ON d.uid = f.dst ORDER BY ALL").fetchall(),
-        "posts": q("SELECT p.post_id, a.account_id, p.created_at, p.text, p.hashtags, "
-                   "p.mentions, p.reply_to, p.quote_of, p.deleted_at IS NULL FROM posts p "
-                   "JOIN accounts a ON a.uid = p.author ORDER BY ALL").fetchall(),
-        "interactions": q("SELECT s.account_id, d.account_id, i.kind, i.post_id, i.created_at "
-                          "FROM interactions i JOIN accounts s ON s.uid = i.src "
-                          "JOIN accounts d ON d.uid = i.dst ORDER BY ALL").fetchall(),
-        "snapshots": q("SELECT a.account_id, count(*), max(p.followers_count) "
-                       "FROM profile_snapshots p JOIN accounts a USING (uid) GROUP BY 1 "
-                       "ORDER BY 1").fetchall(),
-        "cursors": q("SELECT task, done, pages, items, partial, note FROM crawl_cursors "
-                     "ORDER BY ALL").fetchall(),
-        "rejects": q("SELECT count(*) FROM rejects").fetchall(),
-    }
 
 
 def _followers(store, did, live=True):

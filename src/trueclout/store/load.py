@@ -7,8 +7,10 @@ A load works in three steps:
 2. **Check.** Rows a reader refused (``_error`` set) and rows that repeat an earlier row
    of the same load (same natural key, see :data:`trueclout.model.NATURAL_KEYS`) go to
    ``rejects`` with their source, line and reason.
-3. **Move.** New accounts get their ``uid``; good rows are inserted into the domain tables
-   unless the store already holds the same fact, so re-loading content adds nothing.
+3. **Move.** New accounts get their ``uid``; a newer profile that changes a handle or a
+   name keeps the old value in ``account_changes``; good rows are inserted into the domain
+   tables unless the store already holds the same fact, so re-loading content adds
+   nothing.
 
 Steps 2 and 3 and the ``ingests`` row run in one transaction: a crash (even ``kill -9``)
 leaves the store as it was before the load. A source whose content hash was already

@@ -217,9 +217,11 @@ class Queries:
         >>> Store(":memory:").label_counts()
         {}
         """
-        return {k: int(v) for k, v in self.con.sql(
-            "SELECT label, count(DISTINCT uid) FROM labels GROUP BY label ORDER BY label"
-        ).fetchall()}
+        return self._counts_by("SELECT label, count(DISTINCT uid) FROM labels "
+                               "GROUP BY label ORDER BY label")
+
+    def _counts_by(self, sql: str) -> dict[str, int]:
+        return {k: int(v) for k, v in self.con.sql(sql).fetchall()}
 
     def interaction_counts(self) -> dict[str, int]:
         """Number of interactions per kind (like, repost, reply, mention, quote).
@@ -230,8 +232,8 @@ class Queries:
         >>> Store(":memory:").interaction_counts()
         {}
         """
-        return {k: int(v) for k, v in self.con.sql(
-            "SELECT kind, count(*) FROM interactions GROUP BY kind ORDER BY kind").fetchall()}
+        return self._counts_by("SELECT kind, count(*) FROM interactions GROUP BY kind "
+                               "ORDER BY kind")
 
     def rejects_table(self, ingest_id: int | None = None, limit: int | None = None) -> pa.Table:
         """Refused rows with their source, line, field and reason.
