@@ -523,7 +523,7 @@ class _Loopback(BaseHTTPRequestHandler):
 
 def test_killed_subprocess_crawl_resumes_exactly(tmp_path):
     """kill -9 a real ``trueclout crawl`` while it waits for page 5; --resume finishes.
-    Both crawls run on the real clock (accounts in two lists get two snapshots)."""
+    Both crawls run on the real clock (each account gets one snapshot per crawl)."""
     with Store(":memory:") as ref:
         crawl_bluesky(ref, "alice.test", **ALL, transport=httpx.MockTransport(FakeBluesky()))
         want = contents(ref)
