@@ -56,14 +56,14 @@ ACCOUNT_REFS: dict[str, tuple[str, ...]] = {
     "labels": ("account_id",), "account_terms": ("account_id",),
 }
 
-#: Profile fields whose old value is kept in ``account_changes`` when a newer observation
-#: changes it (renames).
-TRACKED_CHANGES = ("handle", "name")
-
 #: Rows gathered before one INSERT into a staging table.
 _STAGE_ROWS = 262_144
 
 _PROFILE_COLUMNS = [c for c in data_columns("accounts") if c not in ("platform", "account_id")]
+
+#: Profile fields whose old value is kept in ``account_changes`` when a newer observation
+#: changes it (renames).
+TRACKED_CHANGES = ("handle", "name")
 
 
 @dataclass
