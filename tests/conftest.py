@@ -101,9 +101,10 @@ def live():
 def seeded(live):
     """The scenario of ``tests/live/live_scenario.py`` seeded on the peer:
     ``{"dids", "handles", "posts"}``."""
+    scenario = _live_module("live_scenario")
     out = {}
-    for batch in _live_module("live_scenario").seed_ops():
-        out = live.ops(batch, parallel=8)
+    for batch, parallel in zip(scenario.seed_ops(), scenario.PARALLEL):
+        out = live.ops(batch, parallel=parallel)
     return out
 
 

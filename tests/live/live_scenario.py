@@ -41,9 +41,15 @@ LIKERS = {f"s{k}": F[10:11 + 3 * k] for k in range(5)}
 REPOSTERS = {f"s{k}": F[40:40 + k] for k in range(5)}
 
 
+#: How many ops of each batch of :func:`seed_ops` may run at once. Only the accounts run
+#: in parallel: the AppView's paging (``getFollowers``, ``getLikes``) can drop or reorder
+#: records made in the same instant, which would make its lists differ between requests.
+PARALLEL = (8, 1, 1, 1, 1)
+
+
 def seed_ops() -> list[list[dict]]:
-    """The seeding, as batches of ops for ``LiveStack.ops`` (each batch may run in
-    parallel; batches run in order).
+    """The seeding, as batches of ops for ``LiveStack.ops`` (batch ``i`` runs
+    ``PARALLEL[i]`` ops at a time; batches run in order).
 
     Examples
     --------
