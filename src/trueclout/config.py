@@ -904,6 +904,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("stream_jetstream_url", "wss://jetstream2.us-east.bsky.network/subscribe",
             "Bluesky Jetstream websocket endpoint read by `trueclout watch bluesky`.",
             "Bluesky's public Jetstream instances (github.com/bluesky-social/jetstream)"),
+    Setting("stream_firehose_url", "wss://bsky.network",
+            "Relay (or PDS) whose com.atproto.sync.subscribeRepos firehose `trueclout watch "
+            "bluesky --firehose` reads.",
+            "Bluesky's public relay (the AT Protocol sync specification)"),
     Setting("stream_collections",
             "app.bsky.graph.follow,app.bsky.feed.like,app.bsky.feed.repost",
             "Collections the stream asks Jetstream for (wantedCollections), comma-separated.",

@@ -3,7 +3,8 @@
 Rankings (higher is better):
 
 ``followers``
-    The naive follower count seen in the graph: the baseline everyone games.
+    The naive follower count (the profile's count where known, else the follows seen):
+    the baseline everyone games.
 ``pagerank``
     Plain PageRank over follows (uniform teleport), the second baseline.
 ``reach``
@@ -88,6 +89,25 @@ def topic_vector(ctx: ScoreContext, topic: str | None) -> np.ndarray | None:
     return np.asarray(topic_relevance(ctx, topic), dtype=np.float64)
 
 
+def follower_counts(ctx: ScoreContext) -> np.ndarray:
+    """Each account's follower count as ``rank`` prints it and ``--by followers`` orders
+    by: the platform's own count where the profile gives one, else the follows seen.
+
+    Examples
+    --------
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+    ...                              neutral_ensemble())
+    >>> follower_counts(ctx).tolist() == ctx.graph.in_degree().tolist()
+    True
+    """
+    seen = ctx.graph.in_degree().astype(np.int64)
+    count = ctx.data.column("followers_count")
+    return np.where(np.isfinite(count), count, seen).astype(np.int64)
+
+
 def rank_all(ctx: ScoreContext, topic: str | None = None,
              which: tuple[str, ...] = RANKINGS) -> dict[str, np.ndarray]:
     """Score every account by each ranking in ``which`` (higher is better).
@@ -104,7 +124,7 @@ def rank_all(ctx: ScoreContext, topic: str | None = None,
     r = topic_vector(ctx, topic)
     out: dict[str, np.ndarray] = {}
     if "followers" in which:
-        out["followers"] = g.in_degree().astype(np.float64) * (1.0 if r is None else r)
+        out["followers"] = follower_counts(ctx).astype(np.float64) * (1.0 if r is None else r)
     if "pagerank" in which:
         pr = pagerank(g.in_indptr, g.in_indices) if g.n else np.zeros(0)
         out["pagerank"] = pr * (1.0 if r is None else r)
@@ -167,8 +187,7 @@ def ranking_table(ctx: ScoreContext, by: str = "truerank", *, topic: str | None 
     handle = (prof.column("handle").to_pylist() if "handle" in prof.column_names
               else [None] * n)
     seen = ctx.graph.in_degree().astype(np.int64)
-    count = ctx.data.column("followers_count")
-    followers = np.where(np.isfinite(count), count, seen).astype(np.int64)
+    followers = follower_counts(ctx)
     cols: dict[str, Any] = {
         "rank": pa.array(np.arange(1, order.size + 1, dtype=np.int64)),
         "platform": names.column("platform").cast(pa.string()).take(pa.array(order)),
