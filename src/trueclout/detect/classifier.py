@@ -562,7 +562,7 @@ class AuthenticityClassifier(Estimator):
         else:
             in_mix = np.ones(len(names), bool)
         trainable = member[:, in_mix].any(axis=1)
-        home = _home(names, np.where(in_mix[None, :] | ~trainable[:, None], member, False))
+        home = home_source(names, np.where(in_mix[None, :] | ~trainable[:, None], member, False))
         wanted = list(self.field_sets) if self.field_sets is not None else \
             [fs.name for fs in FIELD_SETS]
         unknown = [f for f in wanted if f not in BY_NAME]
@@ -674,7 +674,7 @@ class AuthenticityClassifier(Estimator):
             else:
                 a, b = fit_sigmoid(raw[trainable], y[trainable], w[trainable], home[trainable])
             d["p_fake"] = _sigmoid(a * d["raw"] + b)
-            table[s] = _source_metrics(y[rows], d["p_fake"], threshold)
+            table[s] = source_metrics(y[rows], d["p_fake"], threshold)
         if progress:
             progress(fs.name, len(per_source) + 1, len(per_source) + 1)
         held = {s: (d["rows"], d["p_fake"]) for s, d in per_source.items()}
@@ -1126,16 +1126,31 @@ def _membership(sources: Any, n: int) -> tuple[list[str], np.ndarray]:
     return names, member
 
 
-def _home(names: list[str], member: np.ndarray) -> np.ndarray:
-    """Each row's home source: the smallest source that labels it."""
+def home_source(names: list[str], member: np.ndarray) -> np.ndarray:
+    """Each row's home source: the smallest source that labels it (its weight and its
+    fold go by it).
+
+    Examples
+    --------
+    >>> home_source(["big", "small"], np.array([[True, True], [True, False]])).tolist()
+    ['small', 'big']
+    """
     sizes = member.sum(axis=0)
     big = sizes.max() + 1 if sizes.size else 1
     j = np.argmin(np.where(member, sizes, big), axis=1)
     return np.asarray(names, dtype=object)[j]
 
 
-def _source_metrics(y: np.ndarray, p_fake: np.ndarray, threshold: float) -> dict:
-    """Figures of one held-out source at the classifier's threshold."""
+def source_metrics(y: np.ndarray, p_fake: np.ndarray, threshold: float) -> dict:
+    """Figures of one held-out source at the classifier's threshold: accounts of each
+    class, AUC, MCC, fakes caught, humans flagged, ECE (None where a class is absent).
+
+    Examples
+    --------
+    >>> r = source_metrics(np.array([0, 1]), np.array([0.1, 0.9]), 0.5)
+    >>> r["auc"], r["fakes_caught"], r["humans_flagged"]
+    (1.0, 1.0, 0.0)
+    """
     fake = predicted_fake(1.0 - p_fake, threshold)
     n_fake, n_real = int((y == 1).sum()), int((y == 0).sum())
     out: dict[str, Any] = {"real": n_real, "fake": n_fake,
@@ -1222,5 +1237,6 @@ def toy_training_set() -> tuple[np.ndarray, np.ndarray]:
 
 __all__ = ["AuthenticityClassifier", "FieldSetModel", "POSITIVE_LABELS", "NEGATIVE_LABELS",
            "VERDICTS", "NO_PROFILE_REASON", "MODEL_FORMAT", "MODEL_FORMAT_VERSION",
-           "expected_calibration_error", "fit_sigmoid", "judgeable", "predicted_fake",
+           "expected_calibration_error", "fit_sigmoid", "home_source", "judgeable",
+           "predicted_fake", "source_metrics",
            "prior_threshold", "source_weights", "toy_training_set"]

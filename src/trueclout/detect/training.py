@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from ..errors import UsageError
 from .classifier import (NEGATIVE_LABELS, POSITIVE_LABELS, AuthenticityClassifier,
-                         _source_metrics, predicted_fake, source_weights)
+                         source_metrics, predicted_fake, source_weights)
 from .data import DetectionData
 from .features import account_features
 from .fieldsets import FIELD_SETS, choose_field_sets
@@ -197,7 +197,7 @@ def threshold_sweep(model: AuthenticityClassifier, X: np.ndarray, labels: Traini
         row = {"threshold": t, "sources": {}}
         for s, (y, p) in probs.items():
             ok = ~np.isnan(p)
-            row["sources"][s] = {k: v for k, v in _source_metrics(y[ok], p[ok], t).items()
+            row["sources"][s] = {k: v for k, v in source_metrics(y[ok], p[ok], t).items()
                                  if k in ("humans_flagged", "fakes_caught", "mcc")}
         out.append(row)
     return out
@@ -235,7 +235,7 @@ def source_table(model: AuthenticityClassifier, X: np.ndarray, labels: TrainingL
         used = {fs.name: int((idx[rows] == i).sum()) for i, fs in enumerate(FIELD_SETS)
                 if (idx[rows] == i).any()}
         ok = ~np.isnan(p)
-        m = _source_metrics(y[ok], p[ok], model.threshold_)
+        m = source_metrics(y[ok], p[ok], model.threshold_)
         out.append({"source": s, **m, "field_sets": used, "undecided": int((~ok).sum()),
                     "trained_on": s in model.sources_})
     return out
@@ -262,7 +262,7 @@ def mix_score(clf: AuthenticityClassifier, X: np.ndarray, labels: TrainingLabels
     """
     from sklearn.metrics import roc_auc_score
 
-    from .classifier import _home
+    from .classifier import home_source
     from .fieldsets import BY_NAME
     fs = BY_NAME[field_set]
     rows = np.flatnonzero(fs.has_fields(X))
@@ -272,7 +272,7 @@ def mix_score(clf: AuthenticityClassifier, X: np.ndarray, labels: TrainingLabels
     mix = set(mix)
     in_mix = np.array([s in mix for s in labels.sources])
     trainable = member[:, in_mix].any(axis=1)
-    home = _home(labels.sources, member)
+    home = home_source(labels.sources, member)
     w = np.zeros(len(rows))
     scheme = str(clf._cfg("weighting", "classifier_source_weighting"))
     w[trainable] = source_weights(home[trainable], y[trainable], scheme)
@@ -395,7 +395,7 @@ def in_set_cv(model_params: dict, X: np.ndarray, labels: TrainingLabels, folds: 
             p[te] = 1.0 - m.authenticity(X[rows[te]])
         ok = ~np.isnan(p)
         thr = float(model_params.get("threshold") or 0.5)
-        out[s] = _source_metrics(y[ok], p[ok], thr)
+        out[s] = source_metrics(y[ok], p[ok], thr)
     return out
 
 
