@@ -176,3 +176,34 @@ def test_cresci_cv_floor():
     from trueclout.detect.evaluate_supervised import cresci_cv
     r = cresci_cv(DATA)
     assert r["mcc"] >= 0.99 and r["auc"] >= 0.999, r
+
+
+def test_train_and_eval_sources_cli(tmp_path, capsys):
+    """`trueclout train` writes a JSON model that `detect --model` uses; `eval sources`
+    writes the held-out table."""
+    db = str(tmp_path / "small.duckdb")
+    for name in ("botometer-feedback-2019", "political-bots-2019"):
+        assert main(["ingest", str(DATA / name), "--db", db, "--json"]) == 0
+    capsys.readouterr()
+    model = tmp_path / "m.json.gz"
+    assert main(["train", "--db", db, "--model-out", str(model), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["sources"] == ["botometer-feedback-2019", "political-bots-2019"]
+    assert {r["source"] for r in rep["held_out"]} == set(rep["sources"])
+    assert rep["accounts"]["conflicting"] == 0
+    out = tmp_path / "eval"
+    assert main(["eval", "sources", "--db", db, "--out", str(out), "--no-in-set",
+                 "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert (out / "sources.md").read_text().startswith("# Authenticity on labelled sources")
+    assert res["held_out"][0]["source"] == "botometer-feedback-2019"
+    csv_out = tmp_path / "d.csv"
+    assert main(["detect", "--db", db, "--model", str(model), "--out", str(csv_out),
+                 "--json"]) == 0
+    assert "predicted_label" in csv_out.read_text().splitlines()[0]
+    # a pickle is refused as a model, with exit 1 and no code run
+    import pickle
+    bad = tmp_path / "m.joblib"
+    bad.write_bytes(pickle.dumps({"x": 1}))
+    assert main(["detect", "--db", db, "--model", str(bad), "--json"]) == 1
+    assert "not a trueclout model file" in capsys.readouterr().out
