@@ -57,6 +57,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -510,6 +511,9 @@ class AuthenticityClassifier(Estimator):
         est = self._estimator(fs)
         threads = int(config.get("classifier_fit_threads"))
         Va, ya, wa = np.vstack(views), np.tile(y, len(views)), np.concatenate(weights)
+        # a feature no training row knows carries nothing, and trips the trees' binner:
+        # held constant, it is never split on
+        Va[:, np.isnan(Va).all(axis=0)] = 0.0
         if threads > 0:
             from threadpoolctl import threadpool_limits
             with threadpool_limits(limits=threads, user_api="openmp"):
@@ -593,8 +597,11 @@ class AuthenticityClassifier(Estimator):
             a, b = fit_sigmoid(raw_oos[tr], yf[tr], w[tr], home[rows][tr])
             evaluation.update(_pooled_rates(yf[tr], _sigmoid(a * raw_oos[tr] + b), threshold))
             trees = self._train_trees(fs, V[tr], yf[tr], w[tr], rng)
-            lo, hi = (np.nanquantile(V[tr].astype(np.float64), q, axis=0)
-                      for q in _RANGE_QUANTILES)
+            with warnings.catch_warnings():  # a column no training row knows: NaN range
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = (np.nanquantile(V[tr].astype(np.float64), q, axis=0)
+                          for q in _RANGE_QUANTILES)
+                lo, hi = np.asarray(lo), np.asarray(hi)
             per_source = {}
             for j, s in enumerate(names):
                 m = member[rows, j] & tr
