@@ -626,7 +626,6 @@ class AuthenticityClassifier(Estimator):
         self.sources_ = [n for n, k in zip(names, in_mix) if k]
         self.held_out_sources_ = [n for n, k in zip(names, in_mix) if not k]
         self.feature_schema_ = FEATURE_SCHEMA
-        self.trained_at_ = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.training_ = {}
         self.held_out_ = held_out
         return self
@@ -1003,7 +1002,6 @@ class AuthenticityClassifier(Estimator):
         return {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
                 "feature_schema": self.feature_schema_, "features": list(FEATURE_NAMES),
                 "trueclout": __version__, "sklearn": sklearn.__version__,
-                "trained_at": self.trained_at_,
                 "params": {k: v for k, v in self.get_params().items()
                            if isinstance(v, (int, float, str, bool, type(None)))},
                 "threshold": self.threshold_, "n_real": self.n_real_,
@@ -1052,7 +1050,6 @@ class AuthenticityClassifier(Estimator):
         clf.sources_ = [str(s) for s in d.get("sources") or []]
         clf.held_out_sources_ = [str(s) for s in d.get("held_out_sources") or []]
         clf.feature_schema_ = FEATURE_SCHEMA
-        clf.trained_at_ = str(d.get("trained_at", ""))
         clf.training_ = dict(d.get("training") or {})
         return clf
 

@@ -185,11 +185,11 @@ def model_card(model: AuthenticityClassifier, report: dict) -> str:
         "# Model card: trueclout authenticity classifier",
         "",
         "Built by `make model` (`python -m trueclout.detect.default --data ../shared/data`) "
-        "from the public labelled data sets beside the project; seeded, so the same data "
-        "give the same file. Stored as JSON (`authenticity.json.gz`): numbers and names "
-        "only, loading it runs no code.",
+        "from the public labelled data sets beside the project; seeded and without a "
+        "timestamp, so the same data and code give the same file. Stored as JSON "
+        "(`authenticity.json.gz`): numbers and names only, loading it runs no code.",
         "",
-        f"Trained {model.trained_at_}; threshold {model.threshold_} on authenticity "
+        f"Threshold {model.threshold_} on authenticity "
         f"(P(real) under equal priors); feature schema `{model.feature_schema_}`.",
         "",
         "## Intended use",
