@@ -56,7 +56,6 @@ import gzip
 import json
 import os
 import tempfile
-import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
