@@ -39,6 +39,7 @@ from .classifier import (NEGATIVE_LABELS, POSITIVE_LABELS, AuthenticityClassifie
 from .data import DetectionData
 from .features import account_features
 from .fieldsets import FIELD_SETS, choose_field_sets
+from .supervised import has_profile
 
 
 @dataclass
@@ -215,8 +216,9 @@ def source_table(model: AuthenticityClassifier, X: np.ndarray, labels: TrainingL
     -------
     list of dict
         ``source``, ``real``, ``fake``, ``auc``, ``mcc``, ``fakes_caught``,
-        ``humans_flagged``, ``ece``, ``field_sets`` (accounts decided by each) and
-        ``undecided`` (accounts no field set can decide).
+        ``humans_flagged``, ``ece``, ``field_sets`` (accounts decided by each),
+        ``undecided`` (accounts with a profile that no field set can decide) and
+        ``no_profile`` (labelled accounts whose profile the data does not hold).
 
     Examples
     --------
@@ -235,9 +237,11 @@ def source_table(model: AuthenticityClassifier, X: np.ndarray, labels: TrainingL
         used = {fs.name: int((idx[rows] == i).sum()) for i, fs in enumerate(FIELD_SETS)
                 if (idx[rows] == i).any()}
         ok = ~np.isnan(p)
+        known = has_profile(X[rows])
         m = source_metrics(y[ok], p[ok], model.threshold_)
-        out.append({"source": s, **m, "field_sets": used, "undecided": int((~ok).sum()),
-                    "trained_on": s in model.sources_})
+        out.append({"source": s, **m, "field_sets": used,
+                    "undecided": int((~ok & known).sum()),
+                    "no_profile": int((~known).sum()), "trained_on": s in model.sources_})
     return out
 
 
