@@ -434,7 +434,7 @@ def test_a_full_job_queue_answers_429_before_reading_the_upload(sec_store, tmp_p
 
 def test_reads_keep_answering_while_a_job_rebuilds_the_context(sec_store, tmp_path,
                                                                monkeypatch):
-    import trueclout.score.context as sc
+    import trueclout.score.saved as sc
     app = create_app(_copy(sec_store, tmp_path), web=False)
     svc = app.state.service
     read = create_key(svc.store, "read")
@@ -444,13 +444,13 @@ def test_reads_keep_answering_while_a_job_rebuilds_the_context(sec_store, tmp_pa
         assert c.get(f"{V1}/topics", headers=h).status_code == 200   # first context
         before = c.get(f"{V1}/rankings", params={"limit": 3}, headers=h).json()
         inside, release = threading.Event(), threading.Event()
-        real = sc.score_context
+        real = sc.load_context
 
         def slow(*a, **k):
             inside.set()
             release.wait(120)
             return real(*a, **k)
-        monkeypatch.setattr(sc, "score_context", slow)
+        monkeypatch.setattr(sc, "load_context", slow)
         job = svc.start_detection()              # a refit: the build is held above
         assert inside.wait(60)
         answers = []

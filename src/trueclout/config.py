@@ -1122,6 +1122,47 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "account; larger counts are rejected.",
             "more than the world's population (8.1 billion, UN World Population Prospects "
             "2024): the most followed accounts have under a billion followers"),
+    # -- saved contexts and what a marketer waits for ----------------------------------
+    Setting("saved_max_follows", 200_000_000,
+            "Largest graph (follows) whose score context is saved beside the store "
+            "(`<store>.cache/`) for the next command; larger graphs are read and fitted "
+            "each time.",
+            "our choice: about 20 bytes per follow on disk, 4 GB at this size, against "
+            "minutes to read and fit; Twitter-2010's 1.47B follows would take 30 GB"),
+    Setting("saved_max_results", 64,
+            "Derived results (rankings and relevance per topic, topic lists) a saved "
+            "context keeps; the oldest go first.",
+            "our choice: a few dozen topics of a working session"),
+    Setting("aqs_peer_factor", 2.0,
+            "Accounts of similar size for the AQS's engagement part: follower counts within "
+            "this factor of the audited account's (widened by the same factor until "
+            "aqs_min_peers have a known rate).",
+            "our choice: one doubling either way, the size bands influencer tools compare "
+            "engagement within (nano, micro, mid-tier, ...) are wider still"),
+    Setting("aqs_min_peers", 50,
+            "Fewest accounts of similar size the AQS's engagement percentile is taken among.",
+            "our choice: a percentile from 50 accounts moves in steps of 2 points"),
+    Setting("aqs_band_fair", 25.0, "Lowest AQS of the band Fair (below it: Poor).",
+            "after HypeAuditor's five AQS bands (Poor ... Excellent); cut points ours"),
+    Setting("aqs_band_average", 50.0, "Lowest AQS of the band Average.",
+            "after HypeAuditor's bands; ours: half the points"),
+    Setting("aqs_band_good", 70.0, "Lowest AQS of the band Good.",
+            "after HypeAuditor's bands; cut points ours"),
+    Setting("aqs_band_excellent", 85.0, "Lowest AQS of the band Excellent.",
+            "after HypeAuditor's bands; ours: a real audience, engaged above most peers, "
+            "no bought growth"),
+    Setting("web_examples", 5,
+            "Accounts and topics the search page offers before anything is searched (and "
+            "topics the discover page suggests).",
+            "our choice: a few places to start, one screen"),
+    Setting("web_ready_wait_s", 1.0,
+            "Seconds a page waits for the scores the server builds at start-up before it "
+            "shows the progress page instead (which reloads itself).",
+            "our choice: a loaded saved context is ready well within it; a first build "
+            "takes seconds to minutes"),
+    Setting("web_refresh_s", 2,
+            "Seconds between reloads of the progress page shown while the scores are built.",
+            "our choice: the stages change every few seconds"),
 ]}
 
 

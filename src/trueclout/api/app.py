@@ -80,6 +80,22 @@ class PlanRequest(BaseModel):
                                      "this account.")
     max_creators: Optional[int] = Field(None, ge=1, le=int(config.get("api_max_costs")))
     mode: Literal["auto", "greedy", "enumerate"] = "auto"
+    price: Literal["post", "cpm"] = Field("post", description="What the costs are: the "
+                                          "price of a post, or per 1,000 of the creator's "
+                                          "followers on its platform (CPM).")
+
+
+class KeyRequest(BaseModel):
+    """Body of ``POST /api/v1/keys``: a new key of this scope.
+
+    Examples
+    --------
+    >>> KeyRequest(scope="read").scope
+    'read'
+    """
+
+    scope: Literal["read", "admin"] = Field(..., description="read (GET requests and plan) "
+                                            "or admin (also ingest, runs and keys).")
 
 
 class OverlapRequest(BaseModel):
@@ -93,6 +109,9 @@ class OverlapRequest(BaseModel):
 
     creators: list[Text] = Field(..., min_length=2, max_length=50)
     method: Literal["auto", "exact", "minhash"] = "auto"
+    topic: Optional[Text] = Field(None, description="Weigh followers by their relevance "
+                                  "to this topic (as plan does).")
+    audience: Optional[Text] = Field(None, description="Or to this account's audience.")
 
 
 class SimulationRequest(BaseModel):
@@ -368,8 +387,11 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        svc.warm_up()       # the scores are built (or loaded) at once, not on a first page
         yield
         svc.jobs.shutdown(wait=False, grace=grace)
+        for hook in app.state.on_shutdown:      # serve removes its lock file
+            hook()
 
     app = FastAPI(title="trueclout", version=__version__, lifespan=lifespan,
                   description="Real, relevant influence: audits, rankings, discovery.",
@@ -379,6 +401,8 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     app.state.limiter = limiter
     app.state.keys = keys
     app.state.web_auth = bool(web_auth)
+    #: Called when the app shuts down (before uvicorn re-raises a SIGTERM).
+    app.state.on_shutdown = []
     _install_errors(app)
     app.add_middleware(BodyLimit, limit=int(float(config.get("api_max_body_kb")) * 1024),
                        exempt=(f"{PREFIX}/ingest",))
@@ -416,9 +440,11 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
                    description="Old name of limit (with offset 0).")
 
     @app.get(f"{PREFIX}/health", tags=["meta"])
-    def health() -> dict:
-        """Liveness: no key needed."""
-        return {"status": "ok", "version": __version__}
+    async def health() -> dict:
+        """Liveness and readiness, no key needed; answered on the event loop without a
+        query or a lock, so it is never held up by the scores being built: ``ready``
+        says whether reads are answered at once, ``stage`` what the build is doing."""
+        return {"status": "ok", "version": __version__, **svc.status()}
 
     @app.get(f"{PREFIX}/accounts", tags=["accounts"], dependencies=R)
     def accounts(q: str = Query("", max_length=MAX_TEXT, description="Handle or id prefix."),
@@ -482,21 +508,29 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     @app.get(f"{PREFIX}/overlap", tags=["discover"], dependencies=R)
     def overlap(creators: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Query(
                     ..., min_length=2, max_length=50),
-                method: Literal["auto", "exact", "minhash"] = "auto") -> dict:
-        """Audience overlap of two or more creators (``creators`` repeated)."""
-        return svc.overlap(creators, method=method)
+                method: Literal["auto", "exact", "minhash"] = "auto",
+                topic: Optional[str] = Query(None, max_length=MAX_TEXT,
+                                             description="Weigh followers by their "
+                                             "relevance to this topic (as plan does)."),
+                audience: Optional[str] = Query(None, max_length=MAX_TEXT,
+                                                description="Or to this account's "
+                                                "audience.")) -> dict:
+        """Audience overlap of two or more creators (``creators`` repeated); with a
+        target, the reach figures are relevant reach, as a plan for it counts."""
+        return svc.overlap(creators, method=method, topic=topic, audience=audience)
 
     @app.post(f"{PREFIX}/overlap", tags=["discover"], dependencies=R)
     def overlap_post(body: OverlapRequest) -> dict:
         """Audience overlap, the creators in a JSON body."""
-        return svc.overlap(body.creators, method=body.method)
+        return svc.overlap(body.creators, method=body.method, topic=body.topic,
+                           audience=body.audience)
 
     @app.post(f"{PREFIX}/plan", tags=["discover"], dependencies=R)
     def plan(body: PlanRequest) -> dict:
         """Creators within a budget for the most unique, relevant, authentic reach.
         Computes only, so a read key may ask."""
         return svc.plan(body.budget, body.costs, topic=body.topic, audience=body.audience,
-                        max_creators=body.max_creators, mode=body.mode)
+                        max_creators=body.max_creators, mode=body.mode, price=body.price)
 
     @app.get(f"{PREFIX}/runs", tags=["runs"], dependencies=R)
     def runs(offset: int = Offset, limit: int = Limit) -> dict:
@@ -530,6 +564,21 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
         rows = svc.cursor_store().api_keys()
         return {"total": len(rows), "offset": offset, "limit": limit,
                 "items": rows[offset:offset + limit]}
+
+    @app.post(f"{PREFIX}/keys", tags=["keys"], dependencies=W, status_code=201)
+    def create_key_route(body: KeyRequest) -> dict:
+        """Create an API key (what ``trueclout keys create`` does while the server holds
+        the store): the key is in this answer only; the store keeps its hash."""
+        from .auth import create_key, split_key
+        key = create_key(svc.cursor_store(), body.scope)
+        keys.reload()
+        return {"key": key, "prefix": split_key(key), "scope": body.scope}
+
+    @app.get(f"{PREFIX}/stats", tags=["meta"], dependencies=R)
+    def stats() -> dict:
+        """What ``trueclout stats`` prints: row counts, degree quantiles, reciprocity."""
+        from ..cli.data import compute_stats
+        return compute_stats(svc.cursor_store())
 
     @app.delete(f"{PREFIX}/keys/{{prefix}}", tags=["keys"], dependencies=W)
     def revoke_key(prefix: Annotated[str, PathParam(max_length=MAX_TEXT)]) -> dict:

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except TruecloutError as exc:
-        err.print(styled("error:", "red", str(exc)), highlight=False)
+        err.print(styled("Error:", "red", str(exc)), highlight=False)
         if as_json:
             _print_json({"error": exc.to_dict()})
         return exc.exit_code
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, traceback on request
         if os.environ.get("TRUECLOUT_DEBUG"):
             raise
-        err.print(styled("internal error:", "red", f"{type(exc).__name__}: {exc} (set "
+        err.print(styled("Internal error:", "red", f"{type(exc).__name__}: {exc} (set "
                          "TRUECLOUT_DEBUG=1 for the traceback, and please report it)"),
                   highlight=False)
         if as_json:

@@ -15,16 +15,19 @@ Examples
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
                            TimeElapsedColumn)
+from rich.table import Table
 from rich.text import Text
 
 from .. import __version__, config
@@ -89,8 +92,8 @@ def styled(label: str, style: str, rest: str = "") -> Text:
 
     Examples
     --------
-    >>> print(styled("error:", "red", "bad \x1b").plain)
-    error: bad \x1b
+    >>> print(styled("Error:", "red", "bad \x1b").plain)
+    Error: bad \x1b
     """
     return Text.assemble((label, style), " " + clean(rest) if rest else "")
 
@@ -119,8 +122,10 @@ def _model(model: Optional[str]) -> Optional[str]:
     ...
     trueclout.errors.UsageError: model file /nonexistent.json does not exist (built-in models: default, simulator)
     """
+    if model is None:
+        return model
     from ..detect.default import BUILTIN_MODELS
-    if model is None or model in BUILTIN_MODELS:
+    if model in BUILTIN_MODELS:
         return model
     if not Path(model).is_file():
         raise UsageError(f"model file {model} does not exist (built-in models: "
@@ -150,6 +155,121 @@ def _progress(enabled: bool = True) -> Iterator[Progress]:
         yield progress
 
 
+@dataclass
+class Col:
+    """A column of :func:`fit_table`: its header, how a row becomes its cell (lines
+    joined by newlines), its alignment, and how soon it goes when the terminal is too
+    narrow (0: never; higher goes first). Account ids and handles are priority 0 and
+    never cut.
+
+    Examples
+    --------
+    >>> Col("#", lambda r: str(r["rank"])).justify
+    'right'
+    """
+
+    header: str
+    cell: Callable[[dict], str]
+    justify: str = "right"
+    drop: int = 0
+    #: Free text (reasons) that wraps over lines in the width left, rather than widen
+    #: the table.
+    wrap: bool = False
+
+
+def console_width() -> int:
+    """The width to print at: ``COLUMNS`` when set (read now, not when the console was
+    made), else the console's.
+
+    Examples
+    --------
+    >>> import os; old = os.environ.get("COLUMNS"); os.environ["COLUMNS"] = "80"
+    >>> console_width()
+    80
+    >>> _ = os.environ.pop("COLUMNS") if old is None else os.environ.update(COLUMNS=old)
+    """
+    try:
+        return max(int(os.environ.get("COLUMNS", "")), 20)
+    except ValueError:
+        return out.width
+
+
+def fit_table(cols: list[Col], rows: list[dict], *, wide: bool = False,
+              title: str | None = None, width: int | None = None) -> tuple[Table, list[str]]:
+    """A table of ``rows`` that fits the terminal without cutting any cell: columns of
+    the highest ``drop`` go first until it fits (none with ``wide``); each kept column
+    is as wide as its widest cell, so an id is never shortened to ``sim:u10…``.
+    Returns the table and the headers left out (say so, and offer ``--wide``).
+
+    Examples
+    --------
+    >>> cols = [Col("account", lambda r: r["a"], "left"), Col("note", lambda r: r["n"],
+    ...         drop=1)]
+    >>> t, gone = fit_table(cols, [{"a": "sim:u1000042", "n": "x" * 30}], width=30)
+    >>> gone, [c.header for c in t.columns]
+    (['note'], ['account'])
+    """
+    width = console_width() if width is None else width
+    cells = [[c.cell(r) for c in cols] for r in rows]
+
+    def need(j: int) -> int:
+        return max([len(cols[j].header)] + [len(line) for row in cells
+                                            for line in str(row[j]).splitlines() or [""]])
+
+    widths = [min(need(j), 20) if cols[j].wrap else need(j) for j in range(len(cols))]
+    keep = list(range(len(cols)))
+    if not wide:
+        order = sorted((j for j in keep if cols[j].drop > 0),
+                       key=lambda j: (-cols[j].drop, -j))
+        while sum(widths[j] + 3 for j in keep) + 1 > width and order:
+            keep.remove(order.pop(0))
+    t = Table(title=title)
+    for j in keep:
+        if cols[j].wrap:
+            t.add_column(cols[j].header, justify=cols[j].justify, ratio=1,
+                         min_width=widths[j])
+        else:
+            t.add_column(cols[j].header, justify=cols[j].justify, no_wrap=True,
+                         min_width=widths[j], overflow="fold")
+    for row in cells:
+        t.add_row(*(row[j] for j in keep))
+    return t, [cols[j].header for j in range(len(cols)) if j not in keep]
+
+
+def print_table(cols: list[Col], rows: list[dict], *, wide: bool = False,
+                title: str | None = None) -> None:
+    """Print :func:`fit_table` (at full width with ``wide``) and name the columns it
+    left out.
+
+    Examples
+    --------
+    >>> print_table  # doctest: +ELLIPSIS
+    <function print_table at ...>
+    """
+    t, gone = fit_table(cols, rows, wide=wide, title=title)
+    need = sum(max(len(c.header), 1) for c in t.columns)
+    out.print(t, width=None if not wide else max(console_width(), 4 * need, 200))
+    if gone:
+        out.print(f"(left out to fit {console_width()} columns: {', '.join(gone)}; --wide "
+                  "shows every column)")
+
+
+def who_cell(account: str, handle: str | None) -> str:
+    r"""An account as a cell: its id, and its handle on the line below (never cut).
+
+    Examples
+    --------
+    >>> who_cell("sim:u1000042", "milme")
+    'sim:u1000042\n@milme'
+    """
+    return f"{account}\n@{handle}" if handle else account
+
+
+WideOption = typer.Option(False, "--wide", help="Print every column, however wide the "
+                          "table (by default, columns that do not fit the terminal are "
+                          "left out; ids and handles are never cut).")
+
+
 def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     sys.stdout.flush()
@@ -157,6 +277,17 @@ def _print_json(data: object) -> None:
 
 def _fmt_int(n: int) -> str:
     return f"{n:,}"
+
+
+def plural(n: int, word: str) -> str:
+    """``n`` and ``word``, with an ``s`` unless ``n`` is 1.
+
+    Examples
+    --------
+    >>> plural(1, "interaction"), plural(2_000, "follower"), plural(0, "period")
+    ('1 interaction', '2,000 followers', '0 periods')
+    """
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _version(value: bool) -> None:
@@ -177,10 +308,31 @@ eval_app = typer.Typer(help="Evaluations with their figures (JSON and markdown).
 app.add_typer(eval_app, name="eval")
 
 
+def count(v: int | None) -> str:
+    """A count with thousands separators, ``–`` when unknown.
+
+    Examples
+    --------
+    >>> count(19610), count(None)
+    ('19,610', '–')
+    """
+    return "–" if v is None else f"{int(v):,}"
+
+
 def _num(v: object) -> str:
+    """A figure for text output: whole numbers without decimals (a degree quantile of 8
+    is ``8``, not ``8.000``), others with three significant decimals below 10.
+
+    Examples
+    --------
+    >>> _num(8.0), _num(49.0), _num(0.3871), _num(1234.5), _num(None)
+    ('8', '49', '0.387', '1,234.5', '-')
+    """
     if v is None:
         return "-"
     if isinstance(v, float):
+        if v.is_integer():
+            return f"{int(v):,}"
         return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
 

@@ -59,7 +59,7 @@ def _crawl(fn, target: str, db: Optional[Path], as_json: bool, pseudonymize: boo
             progress.stop()
             if as_json:
                 _print_json({**exc.summary, "error": exc.to_dict()})
-            err.print(styled("error:", "red", str(exc)), highlight=False)
+            err.print(styled("Error:", "red", str(exc)), highlight=False)
             raise typer.Exit(1)
         except KeyboardInterrupt:
             progress.stop()

@@ -94,6 +94,8 @@ def ingest(
                       _fmt_int(r.read), _fmt_int(r.accepted), _fmt_int(r.rejected),
                       _fmt_int(r.new_accounts), f"{r.seconds:.1f}")
         out.print(t)
+        for note in report.notes:
+            err.print(note, style="yellow")
         for r in report.loads:
             if r.rejected:
                 err.print(f"{r.source}: {r.rejected:,} rows rejected; first: "
@@ -221,8 +223,13 @@ def compute_stats(store) -> dict:
 @app.command(help="Counts per table, degree quantiles and reciprocity of the store.")
 def stats(db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     from ..store import Store
-    with Store(_db(db), read_only=True) as store:
-        result = compute_stats(store)
+    from .remote import server_for
+    remote = server_for(_db(db))
+    if remote is not None:              # the server holds the store: ask it
+        result = remote.get("/stats")
+    else:
+        with Store(_db(db), read_only=True) as store:
+            result = compute_stats(store)
     if as_json:
         _print_json(result)
         return

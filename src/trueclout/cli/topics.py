@@ -62,19 +62,29 @@ def topics(
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
-    from ..score.context import score_context
+    from ..score.saved import remember_json
     from ..score.topics import topic_model
     from ..store import Store
+    from .detect import _detection
+    from .remote import server_for
+    remote = server_for(_db(db))
+    if remote is not None:              # the server holds the store: ask it
+        got = remote.get("/topics", limit=top)
+        report = {"accounts": None, "topics": got["items"], "top_terms": [],
+                  "communities": got["total"], "server": remote.url}
+        _print_remote_topics(report, as_json)
+        return
     with Store(_db(db), read_only=True) as store:
+        ctx = _detection(store, None, as_json)
         with _progress(not as_json) as progress:
-            task = progress.add_task("reading the store", total=None, rows="")
+            task = progress.add_task("topics: communities and their terms", total=None,
+                                     rows="")
 
             def cb(stage, *args, **kwargs):
-                progress.update(task, description=str(stage), rows="")
+                progress.update(task, description=f"topics: {stage}", rows="")
 
-            ctx = score_context(store, progress=cb)
-            model = topic_model(ctx, store, progress=cb)
-    report = topics_report(ctx, model, top)
+            report = remember_json(ctx, f"topics_report:{top}", lambda: topics_report(
+                ctx, topic_model(ctx, store, progress=cb), top))
     if as_json:
         _print_json(report)
         return
@@ -93,3 +103,17 @@ def topics(
     if report["top_terms"]:
         out.print("most used terms: " + ", ".join(
             f"{t['term']} ({t['accounts']:,})" for t in report["top_terms"]))
+
+
+def _print_remote_topics(report: dict, as_json: bool) -> None:
+    """The topics a running server lists (its ``/topics``: topic, terms, producers,
+    audience)."""
+    if as_json:
+        _print_json(report)
+        return
+    out.print(f"{report['communities']:,} communities (from {report['server']})")
+    table = Table("topic", "producers", "audience", "top terms")
+    for r in report["topics"]:
+        table.add_row(r["topic"], f"{r['producers'] or 0:,}", f"{r['audience'] or 0:,.0f}",
+                      ", ".join(r["terms"][:6]))
+    out.print(table)

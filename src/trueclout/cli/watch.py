@@ -141,7 +141,7 @@ def watch_bluesky(
                         on_reconnect=reconnecting, refit=fit, full_every=full_every)
     failed = summary["stopped"] == "reconnects_exhausted"
     if failed:
-        err.print(styled("error:", "red", f"the connection to Jetstream dropped "
+        err.print(styled("Error:", "red", f"the connection to Jetstream dropped "
                          f"({summary['error']}) and --max-reconnects {max_reconnects} ran "
                          f"out; the cursor is saved ({summary['cursor']}): run the same "
                          "command again to resume"), highlight=False)

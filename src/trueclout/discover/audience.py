@@ -115,15 +115,19 @@ def audience_weight(ctx) -> np.ndarray:
     >>> audience_weight(ctx).tolist()
     [1.0, 1.0, 1.0, 1.0, 0.0, 1.0]
     """
-    key = "discover.audience_weight"
-    w = ctx.cache.get(key)
-    if w is None or w.shape[0] != ctx.n:
+    from ..score.saved import remember
+
+    def compute() -> np.ndarray:
         from ..score.rank import trust_model
         from ..score.reach import audience_weight as voter_weight
-        w = np.where(np.asarray(ctx.suspicious, bool), 0.0,
-                     voter_weight(ctx.weight, trust_model(ctx))).astype(np.float32)
-        ctx.cache[key] = w
-    return w
+        return np.where(np.asarray(ctx.suspicious, bool), 0.0,
+                        voter_weight(ctx.weight, trust_model(ctx))).astype(np.float32)
+
+    key = "discover.audience_weight"
+    w = ctx.cache.get(key)
+    if w is not None and w.shape[0] != ctx.n:
+        del ctx.cache[key]
+    return remember(ctx, key, compute)
 
 
 def account_label(data, v: int) -> str:
@@ -150,6 +154,23 @@ def handles(data, vertices: np.ndarray) -> list:
     if "handle" not in data.profiles.column_names:
         return [None] * v.shape[0]
     return data.profiles.column("handle").take(pa.array(v)).to_pylist()
+
+
+def follower_fields(data, vertices: np.ndarray) -> list[dict]:
+    """The two follower counts of ``vertices`` as every report names them:
+    ``followers_count`` (the platform's own count, None where the source gives none) and
+    ``followers_known`` (the followers the store holds; see
+    :meth:`~trueclout.detect.data.DetectionData.follower_counts`).
+
+    Examples
+    --------
+    >>> follower_fields(toy_context().data, np.array([2]))
+    [{'followers_count': 5, 'followers_known': 5}]
+    """
+    count, known = data.follower_counts()
+    v = np.asarray(vertices, dtype=np.int64)
+    return [{"followers_count": int(count[x]) if np.isfinite(count[x]) else None,
+             "followers_known": int(known[x])} for x in v.tolist()]
 
 
 # -- resolving accounts ------------------------------------------------------------------

@@ -26,7 +26,7 @@ Examples
 >>> t = find_creators(ctx, np.ones(ctx.n, np.float32), top=3)
 >>> t.column("account").to_pylist(), t.column("relevant_reach").to_pylist()
 (['toy:cat', 'toy:ana', 'toy:ben'], [4.0, 2.0, 1.0])
->>> t.column("followers").to_pylist(), t.column("authentic_share").to_pylist()
+>>> t.column("followers_known").to_pylist(), t.column("authentic_share").to_pylist()
 ([5, 2, 1], [0.8, 1.0, 1.0])
 """
 
@@ -41,7 +41,7 @@ from ..kernels.propagate import pull
 from .audience import Target, account_label, audience_weight, handles, like_target
 
 #: Columns of the table :func:`find_creators` returns.
-COLUMNS = ("rank", "account", "handle", "followers", "followers_count", "authentic_reach",
+COLUMNS = ("rank", "account", "handle", "followers_count", "followers_known", "authentic_reach",
            "relevant_reach",
            "relevance_share", "authentic_share", "authenticity", "why")
 
@@ -124,7 +124,7 @@ def _fmt(x: float) -> str:
 
 def _why(followers: int, authentic: float, relevant: float, target_label: str,
          flagged: int) -> str:
-    parts = [f"{_fmt(authentic)} authentic reach from {followers:,} followers"
+    parts = [f"{_fmt(authentic)} authentic reach from {followers:,} known followers"
              f" ({100 * authentic / max(followers, 1):.0f}%)"]
     if flagged:
         parts.append(f"{flagged:,} follower{'' if flagged == 1 else 's'} flagged")
@@ -149,8 +149,8 @@ def _table(ctx, idx, followers, authentic, relevant, target_label, extra=None):
         "rank": pa.array(np.arange(1, idx.shape[0] + 1, dtype=np.int64)),
         "account": pa.array([account_label(ctx.data, v) for v in idx], pa.string()),
         "handle": pa.array(handles(ctx.data, idx), pa.string()),
-        "followers": pa.array(followers[idx].astype(np.int64)),
         "followers_count": _profile_count(ctx.data, idx),
+        "followers_known": pa.array(followers[idx].astype(np.int64)),
         "authentic_reach": pa.array(np.round(authentic[idx], 2)),
         "relevant_reach": pa.array(np.round(relevant[idx], 2)),
         "relevance_share": pa.array(np.round(rel_share, 4)),
@@ -187,10 +187,10 @@ def find_creators(ctx, relevance: np.ndarray | None = None, *, top: int | None =
     Returns
     -------
     pyarrow.Table
-        :data:`COLUMNS`, best first. ``followers`` is the raw count of followers in
-        the store (``followers_count`` the platform's own figure, null where unknown:
-        the store may hold only a sample of the followers), ``authentic_share`` the
-        authentic reach per follower, ``relevance_share`` the relevant part of the
+        :data:`COLUMNS`, best first. ``followers_count`` is the platform's own count
+        of followers (null where unknown), ``followers_known`` the followers the store
+        holds (it may hold only a sample of them), ``authentic_share`` the authentic
+        reach per known follower, ``relevance_share`` the relevant part of the
         authentic reach. Creators with no relevant reach, and
         flagged creators, are left out.
 
@@ -203,7 +203,7 @@ def find_creators(ctx, relevance: np.ndarray | None = None, *, top: int | None =
     >>> t.column("account").to_pylist(), t.column("relevant_reach").to_pylist()
     (['toy:eve', 'toy:cat'], [2.0, 2.0])
     >>> t.column("why")[0].as_py()
-    '2.0 authentic reach from 2 followers (100%); 100% of it relevant to the target'
+    '2.0 authentic reach from 2 known followers (100%); 100% of it relevant to the target'
     """
     top = int(config.value("discover_find_top", top))
     followers, authentic, relevant = creator_reach(ctx, relevance)

@@ -55,7 +55,7 @@ import numpy as np
 from .. import config
 from ..errors import UsageError
 from ..kernels.minhash import bottom_k, merge_rows, sketch_union
-from .audience import account_label, audience_weight, handles, resolve_many
+from .audience import account_label, audience_weight, follower_fields, handles, resolve_many
 
 METHODS = ("auto", "exact", "minhash")
 
@@ -102,7 +102,7 @@ def _share(w: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | None = None,
-                     seed: int | None = None) -> dict:
+                     seed: int | None = None, relevance: np.ndarray | None = None) -> dict:
     """Pairwise overlap, unique reach and union of the creators' authentic audiences.
 
     Parameters
@@ -115,12 +115,18 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
         MinHash sketch size (default ``discover_minhash_k``).
     seed : int, optional
         MinHash hash salt (default ``discover_minhash_seed``).
+    relevance : float array in [0, 1], optional
+        A target's relevance per account (:class:`~trueclout.discover.audience.Target`):
+        each follower then weighs ``audience_weight · relevance``, as in
+        :func:`~trueclout.discover.plan.plan_budget`, so the reach figures are the
+        *relevant* reach a plan for the same target counts (``relevant`` is True), and
+        only followers with some relevance are in the audiences.
 
     Returns
     -------
     dict
         ``method``, ``k``, ``follower_entries``; ``creators`` (per creator: account,
-        handle, followers, flagged, audience, authentic_reach, unique_audience,
+        handle, followers_count, followers_known, flagged, audience, authentic_reach, unique_audience,
         unique_reach, unique_share); ``pairs`` (a, b, common, common_reach, jaccard,
         weighted_jaccard, share_a_in_b, share_b_in_a); ``union`` (audience, reach); with
         MinHash the standard errors (``*_se``) and ``error`` (the stated bound).
@@ -137,6 +143,12 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
     v = _creators(ctx, creators)
     g = ctx.graph
     w = audience_weight(ctx)
+    if relevance is not None:
+        rel = np.asarray(relevance, np.float32)
+        if rel.shape != w.shape or not np.all(np.isfinite(rel)) or rel.min(initial=0) < 0 \
+                or rel.max(initial=0) > 1:
+            raise UsageError("relevance must be one value in [0, 1] per account")
+        w = (w * rel).astype(np.float32)
     entries = int(sum(g.in_indptr[x + 1] - g.in_indptr[x] for x in v))
     if method == "auto":
         method = "exact" if entries <= int(config.get("discover_overlap_exact_max")) \
@@ -152,12 +164,12 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
     names = [account_label(ctx.data, x) for x in v]
     hs = handles(ctx.data, v)
     sus = np.asarray(ctx.suspicious, bool)
-    followers = g.in_degree()
+    counts = follower_fields(ctx.data, v)
     for i, c in enumerate(res["creators"]):
-        c.update(account=names[i], handle=hs[i], followers=int(followers[v[i]]),
-                 flagged=bool(sus[v[i]]))
+        c.update(account=names[i], handle=hs[i], **counts[i], flagged=bool(sus[v[i]]))
         res["creators"][i] = {key: c[key] for key in
-                              ("account", "handle", "followers", "flagged", "audience",
+                              ("account", "handle", "followers_count", "followers_known",
+                               "flagged", "audience",
                                "authentic_reach", "unique_audience", "unique_reach",
                                "unique_share", *[x for x in c if x.endswith("_se")])}
     for p in res["pairs"]:
@@ -165,7 +177,8 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
     res["pairs"] = [{"a": p["a"], "b": p["b"], **{x: y for x, y in p.items()
                                                   if x not in ("a", "b")}}
                     for p in res["pairs"]]
-    return {"method": method, "k": res.pop("k", None), "follower_entries": entries, **res}
+    return {"method": method, "k": res.pop("k", None), "follower_entries": entries,
+            "relevant": relevance is not None, **res}
 
 
 def _pair(i, j, ca, cb, inter, wa, wb, inter_w):

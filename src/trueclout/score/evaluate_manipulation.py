@@ -457,6 +457,18 @@ def evaluate_manipulation(graph: str = "snap", *, rankings: Rankings | None = No
 
 
 # -- markdown --------------------------------------------------------------------------------
+def _whole(x: Any) -> Any:
+    """A float that is a whole number as an int (a median of 8 followers is 8, not
+    8.000).
+
+    Examples
+    --------
+    >>> _whole(8.0), _whole(8.5), _whole(None)
+    (8, 8.5, None)
+    """
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
 def _f(x: Any) -> str:
     if x is None:
         return "-"
@@ -485,7 +497,7 @@ def markdown_report(r: dict[str, Any]) -> str:
     lines += [f"Platform: {r.get('graph', '?')} ({_f(r.get('accounts'))} accounts, "
               f"{_f(r.get('follows'))} follows); {_f(c.get('count'))} customers drawn from "
               f"the {lo:g}-{hi:g}th percentiles of followers "
-              f"(median {_f(c.get('median_followers'))} followers); rankings: "
+              f"(median {_f(_whole(c.get('median_followers')))} followers); rankings: "
               f"{r.get('rankings_source', '?')}. Top % = 100 × original accounts ranked "
               "strictly higher / original accounts; lift = before − after (points)."
               if c else f"Platform: {r.get('graph', '?')}.", ""]

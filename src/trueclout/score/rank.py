@@ -3,7 +3,8 @@
 Rankings (higher is better):
 
 ``followers``
-    The naive follower count seen in the graph: the baseline everyone games.
+    The naive follower count: the followers known to the store (its graph), the
+    baseline everyone games.
 ``pagerank``
     Plain PageRank over follows (uniform teleport), the second baseline.
 ``reach``
@@ -100,6 +101,17 @@ def rank_all(ctx: ScoreContext, topic: str | None = None,
     unknown = [w for w in which if w not in RANKINGS]
     if unknown:
         raise UsageError(f"unknown ranking {unknown[0]!r}; choose from {', '.join(RANKINGS)}")
+    if set(which) == set(RANKINGS) or getattr(ctx, "saved", None) is not None:
+        # every ranking at once, kept with the context (and beside the store when it
+        # is a saved one): the next command for this topic reads it back
+        from .saved import remember
+        full = remember(ctx, f"rank_all:{topic}", lambda: _rank(ctx, topic, RANKINGS),
+                        keep=topic is None)
+        return {k: full[k] for k in which}
+    return _rank(ctx, topic, which)
+
+
+def _rank(ctx: ScoreContext, topic: str | None, which: tuple[str, ...]) -> dict:
     g = ctx.graph
     r = topic_vector(ctx, topic)
     out: dict[str, np.ndarray] = {}
@@ -141,8 +153,9 @@ def ranking_table(ctx: ScoreContext, by: str = "truerank", *, topic: str | None 
                   top: int | None = None, scores: dict | None = None) -> pa.Table:
     """The ranking as a table, best first: rank, account, every score and its top-%.
 
-    Columns: ``rank``, ``platform``, ``account_id``, ``handle``, ``followers`` (the
-    platform's count where known, else the follows seen), ``followers_seen``,
+    Columns: ``rank``, ``platform``, ``account_id``, ``handle``, ``followers_count``
+    (the platform's count, null where the source gives none), ``followers_known`` (the
+    followers the store holds: what the ``followers`` ranking counts),
     ``authentic_reach``, ``engagement``, ``truerank`` and ``pagerank`` (as multiples of
     the average account, so 1 is average), ``top_pct_<ranking>`` for each ranking,
     ``authenticity`` and ``category``.
@@ -166,16 +179,15 @@ def ranking_table(ctx: ScoreContext, by: str = "truerank", *, topic: str | None 
     prof = ctx.data.profiles
     handle = (prof.column("handle").to_pylist() if "handle" in prof.column_names
               else [None] * n)
-    seen = ctx.graph.in_degree().astype(np.int64)
-    count = ctx.data.column("followers_count")
-    followers = np.where(np.isfinite(count), count, seen).astype(np.int64)
+    count, known = ctx.data.follower_counts()
     cols: dict[str, Any] = {
         "rank": pa.array(np.arange(1, order.size + 1, dtype=np.int64)),
         "platform": names.column("platform").cast(pa.string()).take(pa.array(order)),
         "account_id": names.column("account_id").take(pa.array(order)),
         "handle": pa.array([handle[i] for i in order], pa.string()),
-        "followers": pa.array(followers[order]),
-        "followers_seen": pa.array(seen[order]),
+        "followers_count": pa.array(count[order], mask=~np.isfinite(count[order]),
+                                    type=pa.float64()).cast(pa.int64()),
+        "followers_known": pa.array(known[order]),
     }
     full = s if set(RANKINGS) <= set(s) else {**rank_all(ctx, topic), **s}
     cols["authentic_reach"] = pa.array(np.round(full["reach"][order], 3))

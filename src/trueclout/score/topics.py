@@ -664,7 +664,11 @@ def topic_relevance(ctx: Any, topic: str, store: Any = None) -> np.ndarray:
     >>> r.dtype, r.shape, bool(r[6:12].min() > r[:6].max())
     (dtype('float32'), (52,), True)
     """
-    return topic_model(ctx, store).relevance(topic)
+    if getattr(ctx, "saved", None) is None:
+        return topic_model(ctx, store).relevance(topic)
+    from .saved import remember       # a saved context keeps it for the next command
+    return remember(ctx, f"relevance:{store is not None}:{topic}",
+                    lambda: topic_model(ctx, store).relevance(topic), keep=False)
 
 
 def interest_vectors(ctx: Any, store: Any = None) -> sp.csr_matrix:

@@ -474,33 +474,68 @@ def check_form_origin(request: Request, form: Any) -> None:
                              "reload the page and try again")
 
 
+def preparing(request: Request) -> HTMLResponse | None:
+    """While the server builds its scores in the background (at start-up, see
+    :meth:`~trueclout.api.service.Service.warm_up`), the progress page (it reloads
+    itself, 503 with ``Retry-After``) after waiting ``web_ready_wait_s`` for it; None
+    when the scores are ready, or when no build runs (the page then builds them itself,
+    as a library caller would).
+
+    Examples
+    --------
+    >>> preparing  # doctest: +ELLIPSIS
+    <function preparing at ...>
+    """
+    svc = service(request)
+    if not hasattr(svc, "wait_ready") or svc.wait_ready(float(config.get("web_ready_wait_s"))):
+        return None
+    st = svc.status()
+    if st["ready"] or not st["building"]:
+        return None
+    refresh = int(config.get("web_refresh_s"))
+    resp = render(request, "preparing.html.j2", "search", title="Preparing the scores",
+                  status=503, status_info=st, refresh_s=refresh)
+    resp.headers["Retry-After"] = str(refresh)
+    return resp
+
+
 # -- pages -----------------------------------------------------------------------------------
 @router.get("/", name="web_search", response_class=HTMLResponse)
 def search_page(request: Request, q: str = "") -> HTMLResponse:
     """Search an account by handle or id; each hit links to its audit."""
+    wait = preparing(request)
+    if wait is not None:
+        return wait
     svc = service(request)
-    rows, err = [], None
-    if q.strip():
-        try:
+    rows, err, top, topics = [], None, [], []
+    try:
+        if q.strip():
             rows = svc.search(q, limit=int(config.get("web_search_limit")))["items"]
-        except TruecloutError as exc:
-            err = exc
+        else:                       # where to start: the top accounts and topics
+            k = int(config.get("web_examples"))
+            top = svc.rankings(by="truerank", limit=k)["items"]
+            topics = svc.topics(k=k) if top else []
+    except TruecloutError as exc:
+        err = exc
     return render(request, "search.html.j2", "search", title="Search", q=q, rows=rows,
-                  error=err)
+                  error=err, top=top, topics=topics)
 
 
 @router.get("/audit", name="web_audit", response_class=HTMLResponse)
 def audit_page(request: Request, account: str = "") -> HTMLResponse:
     """One account's audience audit."""
     from ..report.html import _figures
+    wait = preparing(request)
+    if wait is not None:
+        return wait
     svc = service(request)
     if not account.strip():
-        return render(request, "search.html.j2", "search", title="Search", q="", rows=[])
+        return search_page(request)
     try:
         a = svc.audit(account.strip())
     except TruecloutError as exc:
         return render(request, "search.html.j2", "search", title="Search", q=account,
-                      rows=[], error=exc)
+                      rows=[], error=exc, top=[], topics=[])
     acc = a["account"]
     return render(request, "audit.html.j2", "audit",
                   title=f"Audit @{acc.get('handle') or acc.get('account_id')}",
@@ -511,6 +546,9 @@ def audit_page(request: Request, account: str = "") -> HTMLResponse:
 def discover_page(request: Request, topic: str = "", audience: str = "", like: str = "",
                   top: int | None = None) -> HTMLResponse:
     """Creators for a topic, a target audience or a lookalike account."""
+    wait = preparing(request)
+    if wait is not None:
+        return wait
     svc = service(request)
     top = int(config.value("web_discover_top", top))
     kw = {k: v.strip() for k, v in (("topic", topic), ("audience", audience),
@@ -524,7 +562,8 @@ def discover_page(request: Request, topic: str = "", audience: str = "", like: s
     except TruecloutError as exc:
         err, rows, topics = exc, None, []
     return render(request, "discover.html.j2", "discover", title="Discover", error=err,
-                  topics=topics, topic=kw.get("topic", ""), audience=audience, like=like,
+                  topics=topics, examples=topics[:int(config.get("web_examples"))],
+                  topic=kw.get("topic", ""), audience=audience, like=like,
                   top=top, max_top=getattr(svc, "max_limit", 1000), rows=rows,
                   target=target, preselect=int(config.get("web_discover_preselect")))
 
@@ -537,12 +576,17 @@ def overlap_page(request: Request, creators: list[str] | None = Query(None),
 
     from ..report.influence import _figures as influence_figures
     from ..report.influence import _overlap_section
+    wait = preparing(request)
+    if wait is not None:
+        return wait
     svc = service(request)
     names = split_accounts(creators)
     ov, figs, err = None, {}, None
     if names:
         try:
-            ov = _overlap_section(svc.overlap(names))
+            res = svc.overlap(names, topic=topic.strip() or None)
+            ov = _overlap_section(res)
+            ov["relevant"] = bool(res.get("relevant"))
             empty = {"x": [], "y": [], "bought": [], "account": []}
             f = influence_figures({"scatter": empty, "accounts": 1, "overlap": ov})
             figs = {k: f[k] for k in ("overlap-chart", "unique-chart")}
@@ -554,15 +598,15 @@ def overlap_page(request: Request, creators: list[str] | None = Query(None),
                   plan_query=urlencode(q))
 
 
-def _costs(svc, names: list[str]) -> tuple[dict[str, float], str]:
-    """Sample costs: ``demo_cost_per_follower`` × each creator's follower count."""
-    price = float(config.get("demo_cost_per_follower"))
-    costs = {}
+def _sample_prices(svc, names: list[str]) -> str:
+    """The price box's starting text: sample prices per post of ``names``, as the
+    demo's campaign sets them (:func:`trueclout.report.influence.sample_cost`)."""
+    from ..report.influence import sample_cost
+    lines = ["account,cost"]
     for n in names:
-        costs[n] = float(max(round(price * svc.account(n)["followers"]), 1))
-    pricing = (f"Sample prices: {price:g} per follower per post (about {1000 * price:g} per "
-               f"1,000 followers).")
-    return costs, pricing
+        row = svc.account(n)
+        lines.append(f"{row['account']},{sample_cost(row['followers_count'], row['followers_known']):g}")
+    return "\n".join(lines) + "\n"
 
 
 def _default_creators(svc) -> list[str]:
@@ -574,30 +618,57 @@ def _default_creators(svc) -> list[str]:
 
 @router.get("/plan", name="web_plan", response_class=HTMLResponse)
 def plan_page(request: Request, creators: list[str] | None = Query(None),
-              budget: float | None = None, topic: str = "") -> HTMLResponse:
-    """A budget slider and the chosen set of creators with its unique reach."""
+              budget: str = "", topic: str = "", prices: str = "") -> HTMLResponse:
+    """The chosen set of creators for a budget, with its unique reach. Prices come from
+    the price box (CSV ``account,cost`` per post, or ``account,cpm`` per 1,000
+    followers; a file can be loaded into it), else sample prices; a budget out of range
+    is explained, never cut."""
+    from ..discover.plan import parse_cost_text
+    from ..errors import UsageError
+    wait = preparing(request)
+    if wait is not None:
+        return wait
     svc = service(request)
-    plan, err, costs, pricing = None, None, {}, ""
-    if budget is not None and not math.isfinite(budget):
-        from ..errors import UsageError
-        err, budget = UsageError("must be a finite number", field="budget"), None
+    plan, err, names, unit = None, None, split_accounts(creators), "post"
+    value = None
     try:
-        names = split_accounts(creators) or _default_creators(svc)
-        if names:
-            costs, pricing = _costs(svc, names)
-        total = float(sum(costs.values()))
-        if budget is None:
-            budget = float(round(float(config.get("demo_budget_share")) * total))
-        budget = min(max(float(budget), 0.0), total)
-        if costs and err is None:
-            plan = svc.plan(budget, costs, topic=topic.strip() or None)
+        if budget.strip():
+            try:
+                given = float(budget.replace(",", ""))
+            except ValueError:
+                raise UsageError(f"{budget!r} is not a number", field="budget") from None
+            if not math.isfinite(given) or given < 0:
+                raise UsageError("must be a finite number, not negative", field="budget")
+            value = given
+        if not prices.strip():
+            names = names or _default_creators(svc)
+            prices = _sample_prices(svc, names) if names else ""
+            sample = True
+        else:
+            sample = False
+        if prices.strip():
+            specs, vals, _, unit = parse_cost_text(prices, "prices")
+            if len(set(specs)) < len(specs):
+                raise UsageError("a creator is listed twice; give each creator one price",
+                                 field="prices")
+            costs = dict(zip(specs, vals))
+            names = names or specs
+            if value is None:       # the demo's share of what the candidates cost
+                probe = svc.plan(0.0, costs, price=unit)
+                value = float(round(float(config.get("demo_budget_share"))
+                                    * probe["candidates_cost"]))
+            plan = svc.plan(value, costs, topic=topic.strip() or None, price=unit)
+            plan["sample_prices"] = sample
     except TruecloutError as exc:
-        err, names, total = exc, split_accounts(creators), float(sum(costs.values()))
-        budget = budget or 0.0
-    step = max(1.0, round(total / 200)) if total else 1.0
+        err = exc
+    total = float(plan["candidates_cost"]) if plan else 0.0
+    top = max(total, value or 0.0)
     return render(request, "plan.html.j2", "plan", title="Plan", error=err, plan=plan,
-                  creators_text=" ".join(names), budget=round(budget), total_cost=round(total),
-                  step=step, topic=topic, pricing=pricing)
+                  creators_text=" ".join(names), budget=value if value is not None else "",
+                  total_cost=total, slider_max=round(top) if top else 1,
+                  step=max(1.0, round(top / 200)) if top else 1.0, topic=topic,
+                  prices=prices, unit=unit,
+                  config_price=float(config.get("demo_cost_per_follower")))
 
 
 @router.get("/upload", name="web_upload", response_class=HTMLResponse)
