@@ -595,8 +595,10 @@ def _figures(rep: dict) -> dict:
                       "zmin": 0, "zmax": 100, "colorbar": {"title": {"text": "%"}},
                       "hovertemplate": "%{z:.1f}% of %{y}'s authentic audience also "
                                        "follows %{x}<extra></extra>"}],
-            "layout": {"yaxis": {"autorange": "reversed", "title": {"text": "audience of"}},
-                       "xaxis": {"title": {"text": "also follows"}},
+            "layout": {"yaxis": {"autorange": "reversed", "title": {"text": "audience of"},
+                                 "automargin": True},
+                       "xaxis": {"title": {"text": "also follows"}, "automargin": True,
+                                 "tickangle": -30},
                        "margin": {"t": 20, "l": 140}}}
         uniq = [c["unique_reach"] or 0 for c in ov["creators"]]
         shared = [max((c["authentic_reach"] or 0) - (c["unique_reach"] or 0), 0)
@@ -606,9 +608,13 @@ def _figures(rep: dict) -> dict:
                       "marker": {"color": _GREEN}},
                      {"type": "bar", "name": "shared with another creator",
                       "x": ov["labels"], "y": shared, "marker": {"color": _GREY}}],
-            "layout": {"barmode": "stack", "margin": {"t": 20},
-                       "yaxis": {"title": {"text": "authentic reach"}},
-                       "legend": {"orientation": "h"}}}
+            "layout": {"barmode": "stack", "margin": {"t": 50},
+                       "yaxis": {"title": {"text": "relevant reach" if ov.get("relevant")
+                                           else "authentic reach"}},
+                       "xaxis": {"automargin": True, "tickangle": -30},
+                       # above the plot: below it, the legend ran into the creators' names
+                       "legend": {"orientation": "h", "x": 0, "xanchor": "left",
+                                  "y": 1.02, "yanchor": "bottom"}}}
     return figs
 
 

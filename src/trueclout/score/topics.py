@@ -705,4 +705,8 @@ def list_topics(ctx: Any, k: int | None = None, store: Any = None) -> list[dict]
     >>> [t["community"] for t in list_topics(Ctx(), 1)]
     [1]
     """
-    return topic_model(ctx, store).topics(k)
+    if getattr(ctx, "saved", None) is None:
+        return topic_model(ctx, store).topics(k)
+    from .saved import remember_json       # a saved context keeps it for the next start
+    return remember_json(ctx, f"list_topics:{k}:{store is not None}",
+                         lambda: topic_model(ctx, store).topics(k))
