@@ -306,24 +306,17 @@ def test_upload_without_a_key_says_why(page, server, tmp_path):
 
 
 def test_first_page_shows_progress_while_the_scores_are_built(browser, tmp_path,
-                                                             monkeypatch):
+                                                             held_scores):
     """A server whose scores are still being built answers every page with a progress
     page that reloads itself, then the page asked for; /health answers meanwhile."""
     import httpx
     import uvicorn
 
-    import trueclout.score.saved as saved
     from conftest import simulated_store
     store = simulated_store(tmp_path, 1500, 7)
     db = store.path
     store.close()
-    release = threading.Event()
-    real = saved.load_context
-
-    def held(*a, **k):
-        release.wait(120)
-        return real(*a, **k)
-    monkeypatch.setattr(saved, "load_context", held)
+    release = held_scores
     app = _make_app(db)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,

@@ -5,12 +5,8 @@ engagement score that silence cannot earn, budgets that are explained, not cut."
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -247,34 +243,20 @@ def test_an_edge_list_joins_the_only_platform_of_the_store(capsys, tmp_path):
 
 
 # -- beside a running server -------------------------------------------------------------------
-_SERVE = """
-import sys
-from trueclout.cli import main
-sys.exit(main(["serve", "--port", sys.argv[2], "--db", sys.argv[1]]))
-"""
-
 
 @pytest.mark.slow
 def test_commands_talk_to_the_server_that_holds_the_store(capsys, db, tmp_path):
     import httpx
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+
+    from conftest import start_serve
     spec = _spec(db, 1)
-    proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(db), str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc, base = start_serve(db)
     lock = Path(str(db) + ".server.json")
     try:
         deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
+        while not (httpx.get(f"{base}{V1}/health", timeout=5).json()["ready"]
+                   and lock.exists()):
             assert time.monotonic() < deadline
-            try:
-                h = httpx.get(f"http://127.0.0.1:{port}{V1}/health", timeout=1).json()
-                if h["ready"] and lock.exists():
-                    break
-            except httpx.HTTPError:
-                pass
             time.sleep(0.2)
         assert oct(lock.stat().st_mode & 0o777) == "0o600"
         t0 = time.monotonic()
@@ -287,7 +269,7 @@ def test_commands_talk_to_the_server_that_holds_the_store(capsys, db, tmp_path):
                              str(db))
         assert code == 0, err
         key = json.loads(out)["key"]
-        r = httpx.get(f"http://127.0.0.1:{port}{V1}/accounts/{spec}", timeout=30,
+        r = httpx.get(f"{base}{V1}/accounts/{spec}", timeout=30,
                       headers={"X-API-Key": key})
         assert r.status_code == 200
         code, out, err = run(capsys, "find", "--topic", "community:0", "--top", "3", "--json",
@@ -310,20 +292,12 @@ def test_commands_talk_to_the_server_that_holds_the_store(capsys, db, tmp_path):
 
 
 # -- the server's start-up ---------------------------------------------------------------------
-def test_pages_show_progress_and_health_answers_while_the_scores_are_built(db, monkeypatch):
-    import threading
-
+def test_pages_show_progress_and_health_answers_while_the_scores_are_built(
+        db, monkeypatch, held_scores):
     from fastapi.testclient import TestClient
 
-    import trueclout.score.saved as saved
     from trueclout.api.app import create_app
-    release = threading.Event()
-    real = saved.load_context
-
-    def slow(*a, **k):
-        release.wait(60)
-        return real(*a, **k)
-    monkeypatch.setattr(saved, "load_context", slow)
+    release = held_scores
     monkeypatch.setenv("TRUECLOUT_WEB_READY_WAIT_S", "0.1")
     app = create_app(db)
     svc = app.state.service

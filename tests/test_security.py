@@ -472,38 +472,16 @@ def test_reads_keep_answering_while_a_job_rebuilds_the_context(sec_store, tmp_pa
         svc.close()
 
 
-_SERVE = """
-import sys
-from trueclout.cli import main
-sys.exit(main(["serve", "--port", sys.argv[2], "--db", sys.argv[1]]))
-"""
-
-
 @pytest.mark.slow
 def test_sigterm_stops_serve_within_seconds_and_marks_its_jobs_interrupted(tmp_path):
-    import socket
-
     import httpx
+
+    from conftest import start_serve
     db = tmp_path / "serve.duckdb"
     with Store(db) as s:
         admin = create_key(s, "admin")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(os.environ, TRUECLOUT_API_SHUTDOWN_GRACE_S="3")
-    proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(db), str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_serve(db, {"TRUECLOUT_API_SHUTDOWN_GRACE_S": "3"})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
-            assert time.monotonic() < deadline
-            try:
-                if httpx.get(f"{base}{V1}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         r = httpx.post(f"{base}{V1}/simulations", json={"accounts": 200_000},
                        headers={"X-API-Key": admin}, timeout=30)
         assert r.status_code == 202, r.text

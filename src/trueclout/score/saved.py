@@ -444,19 +444,7 @@ def remember(ctx, name: str, compute: Callable[[], Any], *, keep: bool = True) -
     >>> remember(ctx, "x", lambda: np.ones(2)).tolist(), "x" in ctx.cache
     ([1.0, 1.0], True)
     """
-    cache = getattr(ctx, "cache", None)
-    hit = cache.get(name) if cache is not None else None
-    if hit is not None:
-        return hit
-    saved = getattr(ctx, "saved", None)
-    hit = saved.get(name) if saved is not None else None
-    if hit is None:
-        hit = compute()
-        if saved is not None:
-            saved.put(name, hit)
-    if keep and cache is not None:
-        cache[name] = hit
-    return hit
+    return _remember(ctx, name, name, compute, keep, json=False)
 
 
 def remember_json(ctx, name: str, compute: Callable[[], Any]) -> Any:
@@ -468,16 +456,24 @@ def remember_json(ctx, name: str, compute: Callable[[], Any]) -> Any:
     >>> remember_json(toy_context(), "t", lambda: [1, 2])
     [1, 2]
     """
-    key = "json:" + name
-    if key in ctx.cache:
-        return ctx.cache[key]
+    return _remember(ctx, "json:" + name, name, compute, True, json=True)
+
+
+def _remember(ctx, key: str, name: str, compute: Callable[[], Any], keep: bool, *,
+              json: bool) -> Any:
+    cache = getattr(ctx, "cache", None)
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return hit
     saved = getattr(ctx, "saved", None)
-    hit = saved.get_json(name) if saved is not None else None
+    if saved is not None:
+        hit = saved.get_json(name) if json else saved.get(name)
     if hit is None:
         hit = compute()
         if saved is not None:
-            saved.put_json(name, hit)
-    ctx.cache[key] = hit
+            (saved.put_json if json else saved.put)(name, hit)
+    if keep and cache is not None:
+        cache[key] = hit
     return hit
 
 
