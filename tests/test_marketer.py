@@ -356,3 +356,51 @@ def test_api_plan_takes_cpm_and_overlap_a_topic(db):
         assert ov["relevant"] and ov["target"] == "topic 'community:0'"
     finally:
         svc.close()
+
+
+# -- the README's tour ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_every_tour_line_names_what_the_demo_has(capsys, tmp_path):
+    """Each line of the README's tour runs as printed after `trueclout demo --out demo`:
+    no placeholder, every command and option exists, every account it names is one of the
+    demo's (the simulator, 50,000 accounts, seed 0), every file it reads is written by
+    the demo or by an earlier line, or is a shared data set."""
+    import pyarrow.parquet as pq
+
+    from trueclout.simulate import simulate
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text(encoding="utf-8")
+    tour = text.split("## A five-minute tour", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    lines = [line.split("  #")[0].strip() for line in tour.splitlines()
+             if line.startswith("trueclout ")]
+    assert len(lines) >= 30
+    assert not re.search(r"@brand|@creator|@user\b|followers\.csv|(?<![\w-])costs\.csv|@a @b|"
+                         r"alice\.|user@example|\bdata/ ", tour)
+    simulate(tmp_path / "demo", accounts=50_000, seed=0)
+    acc = pq.read_table(tmp_path / "demo" / "accounts.parquet",
+                        columns=["account_id", "handle"])
+    handles = set(acc.column("handle").to_pylist())
+    ids = {f"sim:{a}" for a in acc.column("account_id").to_pylist()}
+    made = {"demo/trueclout.duckdb", "demo/campaign-costs.csv", "demo/platform"}
+    for line in lines:
+        args = line.split()[1:]
+        assert main(args + ["--help"]) == 0, line           # the command and its options
+        capsys.readouterr()
+        for a in args:
+            if a.startswith("@"):
+                assert a[1:] in handles, (line, a)
+            elif a.startswith("sim:"):
+                assert a in ids, (line, a)
+        for flag in ("--db", "--costs", "--model"):
+            if flag in args:
+                f = args[args.index(flag) + 1]
+                if flag == "--db" and not f.startswith("demo/"):
+                    made.add(f)                              # a store the line makes
+                assert f in made or f in ("default", "simulator"), (line, f)
+        for flag in ("--out", "--html", "--model-out"):
+            if flag in args:
+                made.add(args[args.index(flag) + 1].rstrip("/"))
+        if args[0] == "ingest" and args[1].startswith("../shared/data/"):
+            assert (root / args[1]).exists() or not (root.parent / "shared").exists(), line
+        if args[0] == "ingest" and not args[1].startswith("../"):
+            assert args[1].rstrip("/") in made, line
