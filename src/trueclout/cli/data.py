@@ -13,8 +13,8 @@ from rich.table import Table
 
 from .. import config
 from ..errors import TruecloutError, UsageError
-from .common import (COUNT_MAX, DbOption, JsonOption, _db, _fmt_int, _graph_lines, _print_json,
-                     _progress, app, err, out)
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, _db, _fmt_int, _graph_lines,
+                     _print_json, _progress, app, err, out, print_table)
 
 
 # -- ingest -----------------------------------------------------------------------------
@@ -86,14 +86,15 @@ def ingest(
     if as_json:
         _print_json(summary)
     else:
-        t = Table(title=f"ingest into {_db(db)}")
-        for c in ("source", "format", "read", "accepted", "rejected", "new accounts", "seconds"):
-            t.add_column(c, justify="right" if c not in ("source", "format") else "left")
-        for r in report.loads:
-            t.add_row(Path(r.source).name, r.format + (" (already loaded)" if r.skipped else ""),
-                      _fmt_int(r.read), _fmt_int(r.accepted), _fmt_int(r.rejected),
-                      _fmt_int(r.new_accounts), f"{r.seconds:.1f}")
-        out.print(t)
+        cols = [Col("source", lambda r: Path(r.source).name, "left"),
+                Col("format", lambda r: r.format + ("\n(already loaded)" if r.skipped
+                                                    else ""), "left"),
+                Col("read", lambda r: _fmt_int(r.read), drop=3),
+                Col("accepted", lambda r: _fmt_int(r.accepted)),
+                Col("rejected", lambda r: _fmt_int(r.rejected)),
+                Col("new accounts", lambda r: _fmt_int(r.new_accounts), drop=2),
+                Col("seconds", lambda r: f"{r.seconds:.1f}", drop=1)]
+        print_table(cols, report.loads, title=f"ingest into {_db(db)}")
         for note in report.notes:
             err.print(note, style="yellow")
         for r in report.loads:
@@ -119,12 +120,9 @@ def formats(as_json: bool = JsonOption) -> None:
     if as_json:
         _print_json(rows)
         return
-    t = Table(title="formats")
-    t.add_column("format")
-    t.add_column("description")
-    for r in rows:
-        t.add_row(r["format"], r["description"])
-    out.print(t)
+    print_table([Col("format", lambda r: r["format"], "left"),
+                 Col("description", lambda r: r["description"], "left", wrap=True)], rows,
+                title="formats")
 
 
 # -- simulate ---------------------------------------------------------------------------

@@ -6,9 +6,16 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
-from .common import COUNT_MAX, DbOption, JsonOption, _db, _print_json, _progress, app, out
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, _db, _print_json, _progress, app,
+                     out, print_table)
+
+
+#: The columns of the topic table (the best-known accounts are added when known).
+_COLS = [Col("topic", lambda r: r["topic"], "left"),
+         Col("producers", lambda r: f"{r['producers'] or 0:,}", drop=2),
+         Col("audience", lambda r: f"{r['audience'] or 0:,.0f}", drop=3),
+         Col("top terms", lambda r: ", ".join(r["terms"][:6]), "left", wrap=True)]
 
 
 def _account_label(ctx, v: int) -> str:
@@ -95,11 +102,8 @@ def topics(
     if not report["topics"]:
         out.print("no communities: too few accounts have enough authentic followers")
     else:
-        table = Table("topic", "producers", "audience", "top terms", "best known")
-        for r in report["topics"]:
-            table.add_row(r["topic"], f"{r['producers']:,}", f"{r['audience']:,.0f}",
-                          ", ".join(r["terms"][:6]), ", ".join(r["top_producers"][:3]))
-        out.print(table)
+        print_table(_COLS + [Col("best known", lambda r: "\n".join(r["top_producers"][:3]),
+                                 "left", drop=1)], report["topics"])
     if report["top_terms"]:
         out.print("most used terms: " + ", ".join(
             f"{t['term']} ({t['accounts']:,})" for t in report["top_terms"]))
@@ -112,8 +116,4 @@ def _print_remote_topics(report: dict, as_json: bool) -> None:
         _print_json(report)
         return
     out.print(f"{report['communities']:,} communities (from {report['server']})")
-    table = Table("topic", "producers", "audience", "top terms")
-    for r in report["topics"]:
-        table.add_row(r["topic"], f"{r['producers'] or 0:,}", f"{r['audience'] or 0:,.0f}",
-                      ", ".join(r["terms"][:6]))
-    out.print(table)
+    print_table(_COLS, report["topics"])

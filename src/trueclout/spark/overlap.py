@@ -113,7 +113,7 @@ def merge_counts(layout, rows: Sequence[int], audience):
 
 
 def audience_overlap(layout, creators: Sequence[str], audience, *, labels=None,
-                     handles=None, followers=None, flagged=None) -> dict:
+                     handles=None, counts=None, flagged=None) -> dict:
     """The exact overlap report of :func:`trueclout.discover.overlap.audience_overlap`.
 
     Parameters
@@ -123,9 +123,10 @@ def audience_overlap(layout, creators: Sequence[str], audience, *, labels=None,
         ``platform:account_id`` names (at least two).
     audience : DataFrame
         ``id``, ``audience`` (:func:`trueclout.spark.reach.audience_weights`).
-    labels, handles, followers, flagged : lists, optional
-        Per creator, for the report (default: the name, no handle, the follower count
-        of the follows table, not flagged).
+    labels, handles, counts, flagged : lists, optional
+        Per creator, for the report (default: the name, no handle, the platform's
+        follower count from the accounts table and the followers in the follows table as
+        ``{"followers_count", "followers_known"}``, not flagged).
 
     Examples
     --------
@@ -144,12 +145,20 @@ def audience_overlap(layout, creators: Sequence[str], audience, *, labels=None,
     c = len(v)
     names = labels or [str(x) for x in items]
     hs = handles or [None] * c
-    fol = followers or [int(cnt.get(x, 0)) for x in v]
+    if counts is None:
+        reported = {}
+        if "followers_count" in layout.accounts.columns:
+            reported = {r["id"]: r["followers_count"] for r in layout.accounts.where(
+                F.col("id").isin(v)).select("id", "followers_count").collect()}
+        counts = [{"followers_count": (None if reported.get(x) is None
+                                       else int(reported[x])),
+                   "followers_known": int(cnt.get(x, 0))} for x in v]
+    fol = [c_["followers_known"] for c_ in counts]
     flg = flagged or [False] * c
     out_c = []
     for i in range(c):
         d = _creator(inter[i, i], inter_w[i, i], uniq[i], uniq_w[i])
-        out_c.append({"account": names[i], "handle": hs[i], "followers": int(fol[i]),
+        out_c.append({"account": names[i], "handle": hs[i], **counts[i],
                       "flagged": bool(flg[i]), **d})
     pairs = []
     for i in range(c):
