@@ -65,9 +65,9 @@ FORMAT = 1
 #: Settings that change no result (where things are, how they are served).
 _NOT_RESULTS = ("api_", "web_", "db", "duckdb_", "lock_wait_s", "saved_", "spark_")
 
-#: Members whose extra arrays a saved ensemble keeps (name -> attributes).
-_MEMBER_EXTRA = {"classifier": ("authenticity_", "judged_", "uncertain_"),
-                 "lockstep": ("customer_scores_",)}
+#: Members' extra arrays a saved ensemble keeps (name -> attributes): what the audit's
+#: fake-share correction reads.
+_MEMBER_EXTRA = {"classifier": ("judged_", "uncertain_")}
 #: Members' string arrays a saved ensemble keeps, besides ``reasons_``.
 _MEMBER_STRINGS = {"classifier": ("uncertain_reasons_", "field_set_")}
 
