@@ -125,9 +125,9 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
     Returns
     -------
     dict
-        ``method``, ``k``, ``follower_entries``; ``creators`` (per creator: account,
-        handle, followers_count, followers_known, flagged, audience, authentic_reach, unique_audience,
-        unique_reach, unique_share); ``pairs`` (a, b, common, common_reach, jaccard,
+        ``method``, ``k``, ``follower_entries``, ``relevant``; ``creators`` (per
+        creator: account, handle, followers_count, followers_known, flagged, audience,
+        authentic_reach, unique_audience, unique_reach, unique_share); ``pairs`` (a, b, common, common_reach, jaccard,
         weighted_jaccard, share_a_in_b, share_b_in_a); ``union`` (audience, reach); with
         MinHash the standard errors (``*_se``) and ``error`` (the stated bound).
 

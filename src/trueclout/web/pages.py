@@ -584,9 +584,7 @@ def overlap_page(request: Request, creators: list[str] | None = Query(None),
     ov, figs, err = None, {}, None
     if names:
         try:
-            res = svc.overlap(names, topic=topic.strip() or None)
-            ov = _overlap_section(res)
-            ov["relevant"] = bool(res.get("relevant"))
+            ov = _overlap_section(svc.overlap(names, topic=topic.strip() or None))
             empty = {"x": [], "y": [], "bought": [], "account": []}
             f = influence_figures({"scatter": empty, "accounts": 1, "overlap": ov})
             figs = {k: f[k] for k in ("overlap-chart", "unique-chart")}
@@ -605,7 +603,8 @@ def _sample_prices(svc, names: list[str]) -> str:
     lines = ["account,cost"]
     for n in names:
         row = svc.account(n)
-        lines.append(f"{row['account']},{sample_cost(row['followers_count'], row['followers_known']):g}")
+        cost = sample_cost(row["followers_count"], row["followers_known"])
+        lines.append(f"{row['account']},{cost:g}")
     return "\n".join(lines) + "\n"
 
 
