@@ -225,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             results["snap"] = bench_snap(tmp)
         results["sim"] = bench_sim(tmp, follows)
         sys.path.insert(0, str(ROOT / "benchmarks"))
+        import bench_crawl   # against the live AppView of tests/live (skipped without it)
+        results["crawl"] = bench_crawl.run(quick=args.quick)
         import bench_score
         results["score"] = bench_score.run(args.quick)
         if not args.skip_snap:
@@ -250,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     rows = []
+    if results.get("crawl"):
+        rows += sys.modules["bench_crawl"].rows(results["crawl"])
     if results.get("snap"):
         s = results["snap"]
         rows += [("SNAP ingest", f"{s['ingest']['seconds']:.1f} s",

@@ -1,8 +1,11 @@
 """Shared fixtures: a small simulated platform and the SNAP ego-Twitter store, each built
-once per test session, with their score contexts (detection fitted once)."""
+once per test session, with their score contexts (detection fitted once); the live AT
+Protocol peer of ``tests/live`` and its seeded scenario."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +107,58 @@ def start_serve(db, env: dict | None = None):
                 return proc, base
         except httpx.HTTPError:
             time.sleep(0.1)
+
+
+# -- the live AT Protocol peer (tests/live; see its README) ---------------------------------
+# Here rather than in tests/live/conftest.py: two modules named conftest would shadow each
+# other for the tests that import helpers from this one.
+LIVE_DIR = Path(__file__).resolve().parent / "live"
+
+
+def _live_module(name: str):
+    if str(LIVE_DIR) not in sys.path:
+        sys.path.insert(0, str(LIVE_DIR))
+    return __import__(name)
+
+
+def _live_unavailable(reason: str):
+    """Skip, or fail with ``TRUECLOUT_LIVE=require`` (``make test-live``)."""
+    if os.environ.get("TRUECLOUT_LIVE") == "require":
+        pytest.fail(f"the live peer is required: {reason}", pytrace=False)
+    pytest.skip(f"the live peer is not available: {reason}")
+
+
+@pytest.fixture(scope="session")
+def live():
+    """The running ``LiveStack`` (``tests/live/live_stack.py``), stopped at the end of the
+    session; without what ``make live-deps`` installs, the live tests skip."""
+    stack = _live_module("live_stack")
+    why = stack.missing()
+    if why:
+        _live_unavailable("missing " + "; ".join(why))
+    s = stack.LiveStack(log=lambda text: print(f"[live] {text}", file=sys.stderr))
+    try:
+        s.start()
+    except RuntimeError as exc:
+        _live_unavailable(str(exc))
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def seeded(live):
+    """The scenario of ``tests/live/live_scenario.py`` seeded on the peer:
+    ``{"dids", "handles", "posts"}``."""
+    scenario = _live_module("live_scenario")
+    out = {}
+    for batch, parallel in zip(scenario.seed_ops(), scenario.PARALLEL):
+        out = live.ops(batch, parallel=parallel)
+    return out
+
+
+@pytest.fixture
+def live_env(live, monkeypatch):
+    """trueclout pointed at the peer (in this process and in subprocesses)."""
+    for k, v in live.env.items():
+        monkeypatch.setenv(k, v)
+    return {**os.environ, **live.env}

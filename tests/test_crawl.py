@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from crawl_contents import contents
 from trueclout.cli import main
 from trueclout.crawl import CrawlStopped, crawl_bluesky, crawl_mastodon
 from trueclout.crawl import http as crawl_http
@@ -84,6 +85,9 @@ class FakeBluesky:
         if key in self.overrides:
             return httpx.Response(200, json=self.overrides[key])
         d = self.data
+        if any(a.startswith("@") for a in url.params.get_list("actors")
+               + url.params.get_list("actor")):
+            return _response(self.data["errors"]["invalid_actor"])   # as the AppView does
         if method == "app.bsky.actor.getProfiles":
             actors = url.params.get_list("actors")
             return httpx.Response(200, json={"profiles": [
@@ -113,6 +117,45 @@ class FakeBluesky:
         return httpx.Response(200, json=body)
 
 
+def bluesky_later(data: dict = BSKY) -> dict:
+    """The fixture's accounts a day later (``data["later"]``): unfollows, a deleted post, a
+    rename, new counts."""
+    d = copy.deepcopy(data)
+    later = d["later"]
+    gone = set(later["unfollowed"])
+    for key in ("followers", "follows"):
+        for did, items in d["lists"][key].items():
+            d["lists"][key][did] = [v for v in items if v["did"] not in gone or did != ALICE
+                                    or key != "followers"]
+    dead = set(later["deleted_posts"])
+    for did, items in d["feeds"].items():
+        d["feeds"][did] = [i for i in items if i.get("post", {}).get("uri") not in dead]
+    views = [d["profiles"][x] for x in d["profiles"]] + [
+        v for lists in d["lists"].values() for items in lists.values() for v in items]
+    for v in views:
+        v.update(later["renamed"].get(v["did"], {}))
+        v.update(later["counts"].get(v["did"], {}) if "followersCount" in v else {})
+    return d
+
+
+def mastodon_later(data: dict = MASTO) -> dict:
+    """The Mastodon fixture a day later (``data["later"]``), as :func:`bluesky_later`."""
+    d = copy.deepcopy(data)
+    later = d["later"]
+    server = d["server"]
+
+    def acct(obj):
+        return obj["acct"] if "@" in obj["acct"] else f"{obj['acct']}@{server}"
+    gone = set(later["unfollowed"])
+    d["followers"] = [p for p in d["followers"] if acct(p) not in gone]
+    dead = set(later["deleted_posts"])
+    d["statuses"] = [st for st in d["statuses"] if st["uri"] not in dead]
+    for obj in d["followers"] + d["following"] + [d["account"]]:
+        obj.update(later["renamed"].get(acct(obj), {}))
+    d["account"].update(later["counts"][d["target"]])
+    return d
+
+
 class FakeMastodon:
     """A Mastodon server (and a second one, for ``--via``) serving the fixture data."""
 
@@ -120,6 +163,8 @@ class FakeMastodon:
         self.data = data
         self.hide = hide
         self.calls: list[str] = []
+        #: ``faults[path]``: error responses served (once each) before the real one
+        self.faults: dict[str, list] = {}
 
     def _page(self, url: httpx.URL, items: list, limit_max: int) -> httpx.Response:
         limit = min(int(url.params.get("limit", 40)), limit_max)
@@ -137,6 +182,8 @@ class FakeMastodon:
         self.calls.append(str(url))
         d = self.data
         path = url.path
+        if self.faults.get(path):
+            return _response(self.faults[path].pop(0))
         if path == "/api/v1/accounts/lookup":
             acct = url.params["acct"]
             if acct in ("ann", d["target"]):
@@ -167,30 +214,17 @@ def _kw(fake, clock=None):
     return {"transport": httpx.MockTransport(fake), "clock": clock, "sleep": clock.sleep}
 
 
-def contents(store: Store) -> dict:
-    """Everything a crawl writes, without load ids and fetch times."""
-    q = store.con.execute
-    return {
-        "accounts": q("SELECT platform, account_id, handle, name, description, created_at, "
-                      "declared_bot, default_profile_image, followers_count, following_count, "
-                      "posts_count, extra FROM accounts ORDER BY ALL").fetchall(),
-        "follows": q("SELECT s.account_id, d.account_id, f.created_at FROM follows f "
-                     "JOIN accounts s ON s.uid = f.src JOIN accounts d ON d.uid = f.dst "
-                     "ORDER BY ALL").fetchall(),
-        "posts": q("SELECT p.post_id, a.account_id, p.created_at, p.text, p.lang, p.hashtags, "
-                   "p.mentions, p.reply_to, p.quote_of FROM posts p JOIN accounts a "
-                   "ON a.uid = p.author ORDER BY ALL").fetchall(),
-        "interactions": q("SELECT s.account_id, d.account_id, i.kind, i.post_id, i.created_at "
-                          "FROM interactions i JOIN accounts s ON s.uid = i.src "
-                          "JOIN accounts d ON d.uid = i.dst ORDER BY ALL").fetchall(),
-        "snapshots": q("SELECT a.account_id, count(*), max(p.followers_count) "
-                       "FROM profile_snapshots p JOIN accounts a USING (uid) GROUP BY 1 "
-                       "ORDER BY 1").fetchall(),
-        "raw": q("SELECT kind, record_id, body, task, count(*) FROM raw_records "
-                 "GROUP BY ALL ORDER BY ALL").fetchall(),
-        "cursors": q("SELECT task, cursor, done, pages, items, seen_cursors, partial, note "
-                     "FROM crawl_cursors ORDER BY ALL").fetchall(),
-    }
+def interrupted(fake, k: int):
+    """``fake`` as a transport handler that raises KeyboardInterrupt (Ctrl-C) on its k-th
+    request."""
+    n = {"i": 0}
+
+    def handler(request):
+        n["i"] += 1
+        if n["i"] == k:
+            raise KeyboardInterrupt
+        return fake(request)
+    return handler
 
 
 def _count(store, table):
@@ -494,7 +528,7 @@ class _Loopback(BaseHTTPRequestHandler):
 
 def test_killed_subprocess_crawl_resumes_exactly(tmp_path):
     """kill -9 a real ``trueclout crawl`` while it waits for page 5; --resume finishes.
-    Both crawls run on the real clock (accounts in two lists get two snapshots)."""
+    Both crawls run on the real clock (each account gets one snapshot per crawl)."""
     with Store(":memory:") as ref:
         crawl_bluesky(ref, "alice.test", **ALL, transport=httpx.MockTransport(FakeBluesky()))
         want = contents(ref)
@@ -569,13 +603,7 @@ def test_mastodon_lists_from_another_server_or_hidden_are_partial():
         assert s.crawl_tasks(1)["followers:ann@m.example.test"]["partial"]
     with Store(":memory:") as s:                      # a resumed crawl keeps its server
         fake = FakeMastodon()
-        n = {"i": 0}
-
-        def flaky(request):
-            n["i"] += 1
-            if n["i"] == 3:
-                raise KeyboardInterrupt
-            return fake(request)
+        flaky = interrupted(fake, 3)
         with pytest.raises(KeyboardInterrupt):
             crawl_mastodon(s, "ann@m.example.test", via="other.example.test", **_kw(flaky))
         fake.calls.clear()
@@ -594,13 +622,7 @@ def test_mastodon_resume_after_interrupt_matches():
         crawl_mastodon(ref, "ann@m.example.test", **ALL, **_kw(FakeMastodon()))
         want = contents(ref)
     fake = FakeMastodon()
-    n = {"i": 0}
-
-    def flaky(request):
-        n["i"] += 1
-        if n["i"] == 4:
-            raise KeyboardInterrupt
-        return fake(request)
+    flaky = interrupted(fake, 4)
     with Store(":memory:") as s:
         with pytest.raises(KeyboardInterrupt):
             crawl_mastodon(s, "ann@m.example.test", **ALL, **_kw(flaky))
@@ -862,3 +884,190 @@ def test_bluesky_repost_seen_in_a_feed_and_in_reposted_by_is_kept_once(order):
         assert s.con.execute("SELECT count(*) FROM (SELECT src, dst, kind, post_id "
                              "FROM interactions GROUP BY ALL HAVING count(*) > 1)"
                              ).fetchone()[0] == 0
+
+
+# -- re-crawls, and the six cases a real server showed (both platforms) ---------------------
+MASTO_ACCT = MASTO["target"]
+PLATFORMS = {
+    "bluesky": (crawl_bluesky, FakeBluesky, bluesky_later, BSKY, "alice.test", ALICE),
+    "mastodon": (crawl_mastodon, FakeMastodon, mastodon_later, MASTO, MASTO_ACCT, MASTO_ACCT),
+}
+
+
+def _live_followers(store, account_id):
+    return {r[0] for r in store.con.execute(
+        "SELECT s.account_id FROM follows f JOIN accounts s ON s.uid = f.src "
+        "JOIN accounts d ON d.uid = f.dst WHERE d.account_id = ? AND f.removed_at IS NULL",
+        [account_id]).fetchall()}
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_recrawl_sees_unfollows_deleted_posts_renames_and_returns(platform):
+    crawl, Fake, later, data, target, tid = PLATFORMS[platform]
+    clock = FakeClock()
+    t1 = clock.now
+    with Store(":memory:") as s:
+        crawl(s, target, **ALL, **_kw(Fake(data), clock))
+        before = _live_followers(s, tid)
+        clock.sleep(86400.0)
+        t2 = clock.now
+        summary = crawl(s, target, **ALL, **_kw(Fake(later(data)), clock))
+        gone = set(data["later"]["unfollowed"])
+        # the store now lists exactly the followers the server lists
+        assert _live_followers(s, tid) == before - gone and len(gone) == 3
+        assert f"followers:{tid}" in summary["settled"]
+        changes = s.follow_changes(platform)
+        assert {(c["src"], c["change"]) for c in changes} == {(g, "removed") for g in gone}
+        for c in changes:      # noticed by crawl 2; happened after crawl 1 saw it
+            assert c["noticed_at"].timestamp() >= t2 and c["crawl_id"] == 2
+            assert c["happened_after"].timestamp() == t1
+        removed = s.con.execute("SELECT count(*) FROM follows WHERE removed_at IS NOT NULL"
+                                ).fetchone()[0]
+        assert removed == 3
+        # the deleted post is marked, not kept as live; the others are live
+        dead = data["later"]["deleted_posts"][0]
+        rows = dict(s.con.execute("SELECT post_id, deleted_at IS NOT NULL FROM posts "
+                                  "JOIN accounts a ON a.uid = posts.author "
+                                  "WHERE a.account_id = ?", [tid]).fetchall())
+        assert rows[dead] and sum(rows.values()) == 1
+        dead_text = s.con.execute("SELECT text FROM posts WHERE post_id = ?",
+                                  [dead]).fetchall()[0][0]
+        texts = "\n".join(s.post_texts().column("text").to_pylist())
+        assert dead_text and dead_text not in texts
+        # the rename updated the profile and kept the old value
+        (who, new), = data["later"]["renamed"].items()
+        hist = s.con.execute("SELECT field, old_value, new_value FROM account_changes c "
+                             "JOIN accounts a USING (uid) WHERE a.account_id = ? "
+                             "ORDER BY field", [who]).fetchall()
+        assert len(hist) == len(new)
+        for (field, old, value), (key, want) in zip(hist, sorted(
+                new.items(), key=lambda kv: kv[0] != "handle")):
+            assert field == {"handle": "handle"}.get(key, "name") and value == want
+            assert old and old != value
+            assert s.con.execute(f"SELECT {field} FROM accounts WHERE account_id = ?",
+                                 [who]).fetchall()[0][0] == value
+        # growth: one snapshot per crawl, with the counts of each
+        snaps = s.con.execute("SELECT p.followers_count FROM profile_snapshots p JOIN "
+                              "accounts a USING (uid) WHERE a.account_id = ? "
+                              "ORDER BY p.observed_at",
+                              [tid]).fetchall()
+        assert [r[0] for r in snaps] == [len(before), len(before) - 3]
+        # a crawl cut by --max settles nothing (the 177 it did not reach stay live)
+        clock.sleep(3600.0)
+        cut = crawl(s, target, followers=True, max_items=50, **_kw(Fake(later(data)), clock))
+        assert cut["settled"] == []
+        assert _live_followers(s, tid) == before - gone
+        # they follow again: the follows come back as new live rows; history stays
+        clock.sleep(86400.0)
+        crawl(s, target, **ALL, **_kw(Fake(data), clock))
+        assert _live_followers(s, tid) == before
+        back = [c for c in s.follow_changes(platform) if c["change"] == "restored"]
+        assert {c["src"] for c in back} == gone and all(c["crawl_id"] == 4 for c in back)
+        assert s.con.execute("SELECT count(*) FROM follows WHERE removed_at IS NOT NULL"
+                             ).fetchone()[0] == 3
+        assert s.con.execute("SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL"
+                             ).fetchone()[0] == 0          # listed again: live again
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_one_snapshot_per_account_per_crawl_even_when_resumed(platform):
+    crawl, Fake, _later, data, target, _tid = PLATFORMS[platform]
+    with Store(":memory:") as s:
+        fake = Fake(data)
+        flaky = interrupted(fake, 6)
+        with pytest.raises(KeyboardInterrupt):
+            crawl(s, target, engagement=True, **ALL, **_kw(flaky))
+        crawl(s, target, resume=True, **_kw(Fake(data)))
+        per = s.con.execute("SELECT uid, count(*) FROM profile_snapshots GROUP BY uid "
+                            "HAVING count(*) > 1").fetchall()
+        assert per == []
+        with_counts = s.con.execute("SELECT count(*) FROM accounts WHERE followers_count "
+                                    "IS NOT NULL").fetchone()[0]
+        assert _count(s, "profile_snapshots") == with_counts > 100
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_at_handle_is_the_same_account(platform):
+    crawl, Fake, _later, data, target, tid = PLATFORMS[platform]
+    with Store(":memory:") as s:
+        summary = crawl(s, "@" + target, followers=True, **_kw(Fake(data)))
+        assert summary["status"] == "done" and summary["target"] == target.lower()
+        assert len(_live_followers(s, tid)) > 100
+    with Store(":memory:") as s:                     # and --resume finds it either way
+        fake = Fake(data)
+        flaky = interrupted(fake, 3)
+        with pytest.raises(KeyboardInterrupt):
+            # Bluesky handles are case-insensitive; Mastodon keeps the user's case
+            crawl(s, "@" + (target.upper() if platform == "bluesky" else target),
+                  followers=True, **_kw(flaky))
+        assert crawl(s, target, resume=True, **_kw(Fake(data)))["status"] == "done"
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_unknown_or_refused_target_is_a_usage_error_and_not_resumable(platform, tmp_path,
+                                                                     capsys, monkeypatch):
+    _crawl, Fake, _later, data, target, _tid = PLATFORMS[platform]
+    db = str(tmp_path / "c.duckdb")
+    unknown = "nobody.test" if platform == "bluesky" else "nobody@m.example.test"
+    monkeypatch.setattr(crawl_http, "DEFAULT_TRANSPORT", httpx.MockTransport(Fake(data)))
+    assert main(["crawl", platform, unknown, "--db", db, "--json"]) == 2
+    cap = capsys.readouterr()
+    assert "not found" in cap.err and json.loads(cap.out)["error"]["type"] == "TargetNotFound"
+    assert main(["crawl", platform, unknown, "--resume", "--db", db]) == 2
+    assert "no unfinished" in capsys.readouterr().err
+    # a 400 on the very first request: the same (nothing to resume)
+    fake = Fake(data)
+    if platform == "bluesky":
+        fake.faults[("app.bsky.actor.getProfiles", None)] = [ERR["not_found"]]
+    else:
+        fake.faults["/api/v1/accounts/lookup"] = [data["errors"]["bad_request"]]
+    monkeypatch.setattr(crawl_http, "DEFAULT_TRANSPORT", httpx.MockTransport(fake))
+    assert main(["crawl", platform, target, "--db", db]) == 2
+    assert "refused" in capsys.readouterr().err
+    assert main(["crawl", platform, target, "--resume", "--db", db]) == 2
+    with Store(db) as s:
+        assert [c["status"] for c in s.crawls()] == ["failed", "failed"]
+    # a dead server on the first request is not the target's fault: exit 1, resumable
+    fake = Fake(data)
+    key = (("app.bsky.actor.getProfiles", None) if platform == "bluesky"
+           else "/api/v1/accounts/lookup")
+    fake.faults[key] = [ERR["bad_gateway"]] * 9
+    monkeypatch.setattr(crawl_http, "DEFAULT_TRANSPORT", httpx.MockTransport(fake))
+    monkeypatch.setenv("TRUECLOUT_CRAWL_BACKOFF_BASE_S", "0.001")
+    assert main(["crawl", platform, target, "--followers", "--db", db]) == 1
+    monkeypatch.setattr(crawl_http, "DEFAULT_TRANSPORT", httpx.MockTransport(Fake(data)))
+    assert main(["crawl", platform, target, "--resume", "--db", db]) == 0
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_stats_json_counts_the_interactions(platform, tmp_path, capsys, monkeypatch):
+    _crawl, Fake, _later, data, target, _tid = PLATFORMS[platform]
+    db = str(tmp_path / "c.duckdb")
+    monkeypatch.setattr(crawl_http, "DEFAULT_TRANSPORT", httpx.MockTransport(Fake(data)))
+    assert main(["crawl", platform, target, "--engagement", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["stats", "--db", db, "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    with Store(db, read_only=True) as s:
+        want = dict(s.con.execute("SELECT kind, count(*) FROM interactions GROUP BY 1"
+                                  ).fetchall())
+    assert stats["graph"]["interactions"] == want and sum(want.values()) > 10
+    assert stats["interactions"] == sum(want.values())
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_rank_by_followers_orders_by_the_count_it_prints(platform, tmp_path, capsys,
+                                                        monkeypatch):
+    _crawl, Fake, _later, data, target, tid = PLATFORMS[platform]
+    db = str(tmp_path / "c.duckdb")
+    monkeypatch.setattr(crawl_http, "DEFAULT_TRANSPORT", httpx.MockTransport(Fake(data)))
+    assert main(["crawl", platform, target, "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["rank", "--by", "followers", "--top", "50", "--no-save", "--db", db,
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["top"]
+    shown = [r["followers"] for r in rows]
+    assert shown == sorted(shown, reverse=True)
+    # the store sees only the target's followers, yet the profiles' counts rank first
+    assert any(r["followers"] > r["followers_seen"] for r in rows[:5])

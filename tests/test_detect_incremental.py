@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from trueclout.detect import classifier as classifier_module
+from trueclout.detect import supervised as classifier_module
 from trueclout.detect.base import BaseDetector
 from trueclout.detect.supervised import SupervisedDetector
 from trueclout.detect.data import DetectionData

@@ -164,6 +164,13 @@ def test_forget_removes_every_trace(tmp_path, capsys):
         s.con.execute("INSERT INTO record_subjects (platform, repo, collection, rkey, src, dst) "
                       "VALUES ('default', ?, 'app.bsky.graph.follow', 'r1', ?, ?)",
                       [victim, uid, _uid_in(s, IDS[1])])
+        # what re-crawls keep: an unfollow, a sighting, an old handle
+        s.con.execute("INSERT INTO follow_changes VALUES (?, ?, 'removed', now(), now(), 1)",
+                      [uid, _uid_in(s, IDS[1])])
+        s.con.execute("INSERT INTO crawl_sightings VALUES (1, 'follow', ?, ?, NULL, now())",
+                      [_uid_in(s, IDS[1]), uid])
+        s.con.execute("INSERT INTO account_changes VALUES (?, now(), 'handle', ?, 'x.test', "
+                      "NULL)", [uid, handle])
         s.con.execute("INSERT INTO crawls (crawl_id, platform, target, params, status) "
                       "VALUES (1, 'default', ?, '{}', 'done'), (2, 'default', 'someone', ?, "
                       "'done')", [handle, json.dumps({"seeds": [victim, IDS[2]]})])
@@ -197,6 +204,7 @@ def test_forget_removes_every_trace(tmp_path, capsys):
     assert d["interactions"] == 3 and d["scores"] == 2 and d["labels"] == 1
     assert d["raw_records"] == 2 and d["record_subjects"] == 1 and d["crawls"] == 1
     assert d["rejects"] == 1 and d["posts_unlinked"] == 1 and d["mentions_removed"] == 1
+    assert d["follow_changes"] == d["crawl_sightings"] == d["account_changes"] == 1
     assert sorted(res["reports_deleted"]) == sorted([str(indexed), str(named)])
     assert not indexed.exists() and not named.exists() and other.exists()
     assert report_index(db).read_text() == ""
@@ -212,7 +220,8 @@ def test_forget_removes_every_trace(tmp_path, capsys):
         for t, cols in {"accounts": ["uid"], "profile_snapshots": ["uid"], "labels": ["uid"],
                         "account_terms": ["uid"], "scores": ["uid"], "follows": ["src", "dst"],
                         "interactions": ["src", "dst"], "posts": ["author"],
-                        "record_subjects": ["src", "dst"]}.items():
+                        "record_subjects": ["src", "dst"], "follow_changes": ["src", "dst"],
+                        "crawl_sightings": ["src", "dst"], "account_changes": ["uid"]}.items():
             for c in cols:
                 assert s.sql_rows(f"SELECT count(*) FROM {t} WHERE {c} = ?", [uid])[0][0] == 0
         after = s.counts()

@@ -571,3 +571,69 @@ def test_full_every_refits_from_the_store(jet, tmp_path):
     with pytest.raises(UsageError):
         with Store(tmp_path / "t.duckdb") as store:
             watch(store, url=srv.url, full_every=-1)
+
+
+# -- the firehose's frames ------------------------------------------------------------------
+def _car(records: list[dict]) -> tuple[bytes, list[bytes]]:
+    """A CAR file of DAG-CBOR ``records`` and their CIDs (v1, dag-cbor, sha2-256)."""
+    import hashlib
+
+    import libipld
+
+    def varint(n: int) -> bytes:
+        out = b""
+        while True:
+            b, n = n & 0x7F, n >> 7
+            out += bytes([b | (0x80 if n else 0)])
+            if not n:
+                return out
+    blocks = [libipld.encode_dag_cbor(r) for r in records]
+    cids = [b"\x01\x71\x12\x20" + hashlib.sha256(b).digest() for b in blocks]
+    header = libipld.encode_dag_cbor({"version": 1, "roots": [libipld.decode_cid(
+        libipld.encode_cid(cids[0]))] if cids else []})
+    car = varint(len(header)) + header
+    for cid, b in zip(cids, blocks):
+        car += varint(len(cid) + len(b)) + cid + b
+    return car, cids
+
+
+def test_firehose_frames_become_events_with_the_seq_as_cursor():
+    import libipld
+    from trueclout.stream.firehose import FirehoseError, frame_events
+    follow = {"$type": "app.bsky.graph.follow", "subject": "did:plc:b",
+              "createdAt": "2024-05-01T00:00:00Z"}
+    like = {"$type": "app.bsky.feed.like", "createdAt": "2024-05-01T00:00:02Z",
+            "subject": {"uri": "at://did:plc:c/app.bsky.feed.post/3p", "cid": "bafyx"}}
+    post = {"$type": "app.bsky.feed.post", "text": "hi", "createdAt": "2024-05-01T00:00:03Z"}
+    car, (c1, c2, c3) = _car([follow, like, post])
+    head = libipld.encode_dag_cbor({"op": 1, "t": "#commit"})
+    body = {"seq": 41, "repo": "did:plc:a", "time": "2024-05-01T00:00:05Z", "tooBig": False,
+            "blocks": car, "ops": [
+                {"action": "create", "path": "app.bsky.graph.follow/3f", "cid": c1},
+                {"action": "create", "path": "app.bsky.feed.like/3l", "cid": c2},
+                {"action": "create", "path": "app.bsky.feed.post/3p", "cid": c3},
+                {"action": "delete", "path": "app.bsky.graph.follow/3old", "cid": None}]}
+    seq, events = frame_events(head + libipld.encode_dag_cbor(body))
+    assert seq == 41 and [e["kind"] for e in events] == ["commit", "commit", "filtered",
+                                                           "commit"]
+    assert events[0]["commit"]["record"] == follow and events[1]["commit"]["record"] == like
+    assert events[3]["commit"] == {"operation": "delete", "collection": "app.bsky.graph.follow",
+                                   "rkey": "3old"}
+    assert events[0]["time_us"] == 1714521605000000
+    # only some accounts: the rest are filtered, and still move the cursor
+    _, events = frame_events(head + libipld.encode_dag_cbor(body), dids=["did:plc:z"])
+    assert {e["kind"] for e in events} == {"filtered"}
+    # into the store through the same applier as Jetstream, the seq as the cursor
+    with Store(":memory:") as s:
+        a = StreamApplier(s, source="fh")
+        for ev in frame_events(head + libipld.encode_dag_cbor(body))[1]:
+            a.add(ev, cursor=41)
+        r = a.flush()
+        assert r["follows_added"] == 1 and r["interactions_added"] == 1
+        assert s.stream_cursor("fh") == 41
+    err = libipld.encode_dag_cbor({"op": -1}) + libipld.encode_dag_cbor(
+        {"error": "FutureCursor", "message": "cursor in the future"})
+    with pytest.raises(FirehoseError, match="FutureCursor"):
+        frame_events(err)
+    big = dict(body, tooBig=True, blocks=b"")
+    assert frame_events(head + libipld.encode_dag_cbor(big))[1][0]["kind"] == "too_big"

@@ -165,6 +165,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "range, a value must lie to count towards 'uncertain'.",
             "our choice: 100 million followers is beyond every training account but not "
             "unlike them (the trees' flat end is right); a 5,000-character description is"),
+    Setting("classifier_select_max_iter", 60,
+            "Boosting rounds of the trees that compare training mixes when the sources are "
+            "chosen (train --select-sources, make model).",
+            "our choice: the choice only compares mixes by held-out AUC, over some 50 "
+            "leave-one-source-out runs; fewer rounds make each one cheaper"),
     Setting("classifier_folds", 3,
             "Cross-validation folds that calibrate the classifier's probabilities when its "
             "training labels come from a single source.",
@@ -909,6 +914,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("stream_jetstream_url", "wss://jetstream2.us-east.bsky.network/subscribe",
             "Bluesky Jetstream websocket endpoint read by `trueclout watch bluesky`.",
             "Bluesky's public Jetstream instances (github.com/bluesky-social/jetstream)"),
+    Setting("stream_firehose_url", "wss://bsky.network",
+            "Relay (or PDS) whose com.atproto.sync.subscribeRepos firehose `trueclout watch "
+            "bluesky --firehose` reads.",
+            "Bluesky's public relay (the AT Protocol sync specification)"),
     Setting("stream_collections",
             "app.bsky.graph.follow,app.bsky.feed.like,app.bsky.feed.repost",
             "Collections the stream asks Jetstream for (wantedCollections), comma-separated.",

@@ -215,6 +215,9 @@ def compute_stats(store) -> dict:
     stats["label_counts"] = store.label_counts()
     graph = build_graph(store, interactions=False)
     stats["graph"] = graph_stats(graph)
+    # the graph is built without its interaction layers (not needed here): count them in
+    # the store
+    stats["graph"]["interactions"] = store.interaction_counts()
     return stats
 
 

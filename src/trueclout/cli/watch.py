@@ -1,4 +1,4 @@
-"""The live stream command: ``trueclout watch bluesky``."""
+"""The live stream command: ``trueclout watch bluesky`` (Jetstream, or ``--firehose``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import typer
 from ..errors import UsageError
 from .common import DbOption, JsonOption, _db, _print_json, app, err, out, styled
 
-watch_app = typer.Typer(help="Follow a live stream into the store (Bluesky Jetstream).",
+watch_app = typer.Typer(help="Follow a live stream into the store (Bluesky Jetstream, or "
+                             "the AT Protocol firehose).",
                         no_args_is_help=True)
 app.add_typer(watch_app, name="watch")
 
@@ -64,7 +65,13 @@ def watch_bluesky(
         None, "--max-events", help="Stop after this many events, replayed ones included "
         "(default: until Ctrl-C or SIGTERM)."),
     url: Optional[str] = typer.Option(
-        None, "--url", help="Jetstream endpoint (default: setting stream_jetstream_url)."),
+        None, "--url", help="Jetstream endpoint (default: setting stream_jetstream_url); "
+        "with --firehose the relay or PDS (default: setting stream_firehose_url)."),
+    firehose: bool = typer.Option(
+        False, "--firehose/--jetstream", help="Read the AT Protocol firehose "
+        "(com.atproto.sync.subscribeRepos: CBOR frames with CAR blocks) of a relay or a "
+        "PDS instead of Jetstream; its cursor (seq) is saved per host and resumed "
+        "exactly."),
     max_reconnects: Optional[int] = typer.Option(
         None, "--max-reconnects", help="Reconnects allowed in a row, without new events in "
         "between, after the connection drops (default: unlimited; 0: stop at the first "
@@ -88,8 +95,9 @@ def watch_bluesky(
         "stream_save_every_s, 300; 0: after every re-score), and at the end."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Read Bluesky's Jetstream and apply follows, unfollows, likes and reposts to the
-    store, resuming a few seconds before the saved cursor. A dropped connection is
+    """Read Bluesky's Jetstream (or, with --firehose, a relay's or PDS's firehose) and
+    apply follows, unfollows, likes and reposts to the store, resuming a few seconds
+    before the saved cursor (the firehose: exactly after it). A dropped connection is
     reconnected with backoff, from the saved cursor. Ctrl-C or SIGTERM stops cleanly
     after saving the cursor (and, with --rescore, the scores); a second one stops at once.
     Exits 1 when the reconnects run out (the cursor is saved: run it again to resume).
@@ -138,10 +146,12 @@ def watch_bluesky(
         summary = watch(store, url=url, collections=cols, dids=wanted,
                         max_events=max_events, scorer=scorer, progress=progress,
                         stop=stop, save_every=save_every, max_reconnects=max_reconnects,
-                        on_reconnect=reconnecting, refit=fit, full_every=full_every)
+                        on_reconnect=reconnecting, refit=fit, full_every=full_every,
+                        firehose=firehose)
     failed = summary["stopped"] == "reconnects_exhausted"
     if failed:
-        err.print(styled("Error:", "red", f"the connection to Jetstream dropped "
+        err.print(styled("Error:", "red", f"the connection to "
+                         f"{'the firehose' if firehose else 'Jetstream'} dropped "
                          f"({summary['error']}) and --max-reconnects {max_reconnects} ran "
                          f"out; the cursor is saved ({summary['cursor']}): run the same "
                          "command again to resume"), highlight=False)

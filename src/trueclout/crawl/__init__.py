@@ -11,9 +11,9 @@ Examples
 True
 """
 
-from .checkpoint import CrawlStopped, CrawlRun
+from .checkpoint import CrawlStopped, CrawlRun, TargetNotFound
 from .bluesky import BlueskyCrawl, crawl_bluesky
 from .mastodon import MastodonCrawl, crawl_mastodon
 
-__all__ = ["CrawlRun", "CrawlStopped", "BlueskyCrawl", "MastodonCrawl", "crawl_bluesky",
+__all__ = ["CrawlRun", "CrawlStopped", "TargetNotFound", "BlueskyCrawl", "MastodonCrawl", "crawl_bluesky",
            "crawl_mastodon"]

@@ -43,8 +43,7 @@ import logging
 from typing import Any
 
 from .. import config
-from ..errors import InputError
-from .checkpoint import CrawlRun
+from .checkpoint import CrawlRun, TargetNotFound
 from .http import FetchError
 from .records import Page, as_count, extra_json, parse_time
 
@@ -296,12 +295,12 @@ class BlueskyCrawl(CrawlRun):
             page = self.page("profile")
             views = [v for v in body.get("profiles") or [] if isinstance(v, dict)]
             if not views:
-                raise InputError(f"bluesky account {self.target!r} not found on "
-                                 f"{self.appview}")
+                raise TargetNotFound(f"bluesky account {self.target!r} not found on "
+                                     f"{self.appview}")
             page.result = add_profile(page, views[0], "profile")
             if page.result is None:
-                raise InputError(f"{self.appview} returned a profile of {self.target!r} "
-                                 "without a DID")
+                raise TargetNotFound(f"{self.appview} returned a profile of "
+                                     f"{self.target!r} without a DID")
             page.items = 1
             return page
         return self.paged("profile", fetch, limit=1, max_items=0)["cursor"]
@@ -332,7 +331,7 @@ class BlueskyCrawl(CrawlRun):
             self.enrich(page, list(dict.fromkeys(found)))
             page.next_cursor = body.get("cursor") or None
             return page
-        self.paged(task, fetch, limit=self.page_limit)
+        self.paged(task, fetch, limit=self.page_limit, settles=(direction, did))
 
     def author_feed(self, did: str) -> None:
         """Task ``posts:<did>``."""
@@ -350,7 +349,7 @@ class BlueskyCrawl(CrawlRun):
                     page.fail("feed item", it, exc)
             page.next_cursor = body.get("cursor") or None
             return page
-        self.paged(task, fetch, limit=self.page_limit)
+        self.paged(task, fetch, limit=self.page_limit, settles=("posts", did))
 
     def engagement(self, did: str) -> None:
         """Tasks ``likes:<uri>`` and ``reposts:<uri>`` for the target's own posts."""

@@ -81,6 +81,7 @@ import logging
 import re
 import time
 from collections import Counter
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .. import config
@@ -113,6 +114,18 @@ class CrawlStopped(TruecloutError):
     def __init__(self, message: str, *, summary: dict | None = None) -> None:
         super().__init__(message)
         self.summary = summary or {}
+
+
+class TargetNotFound(UsageError):
+    """The crawl's target does not exist, or the server refused the request that names it
+    (a 4xx other than 429 on the first request). A usage error (exit code 2): the crawl is
+    recorded as ``failed`` and ``--resume`` never picks it up.
+
+    Examples
+    --------
+    >>> TargetNotFound("bluesky account 'x.test' not found").exit_code
+    2
+    """
 
 
 class CrawlRun:
@@ -179,7 +192,7 @@ class CrawlRun:
         if engagement:
             posts = True
         self.store = store
-        self.target = str(target).strip()
+        self.target = self.target_key(str(target))
         self.params: dict[str, Any] = {
             "followers": followers, "follows": follows, "posts": posts,
             "engagement": engagement, "follow_times": follow_times, "depth": depth,
@@ -202,6 +215,9 @@ class CrawlRun:
         self.keep_raw = bool(config.value("crawl_keep_raw", keep_raw)
                              if id_map is None or keep_raw is not None else False)
         self.crawl_id: int | None = None
+        #: The crawl's time (epoch seconds; a resumed crawl keeps its first start): the
+        #: observation time of its profiles, so each account gets one snapshot per crawl.
+        self.started: float = self.clock()
         self.tasks: dict[str, dict] = {}
         self._summary: dict[str, Any] = {}
 
@@ -331,17 +347,18 @@ class CrawlRun:
 
     # -- helpers for plan() --------------------------------------------------------------
     def page(self, task: str) -> Page:
-        """A fresh :class:`Page` for ``task``, stamped with the current time.
+        """A fresh :class:`Page` for ``task``, stamped with the crawl's time.
 
         Examples
         --------
         >>> class R(CrawlRun):
         ...     platform = "demo"
         >>> from trueclout.store import Store
-        >>> R(Store(":memory:"), "t", clock=lambda: 0.0).page("x").source
-        'crawl demo t: x'
+        >>> p = R(Store(":memory:"), "t", clock=lambda: 0.0).page("x")
+        >>> p.source, p.observed_at.year
+        ('crawl demo t: x', 1970)
         """
-        return Page(self.platform, self.clock(), f"crawl {self.platform} "
+        return Page(self.platform, self.started, f"crawl {self.platform} "
                     f"{self.stored('target', self.target_key(self.target))}: "
                     f"{self.task_key(task)}")
 
@@ -361,13 +378,19 @@ class CrawlRun:
                                         "note": None}
 
     def paged(self, task: str, fetch: Fetch, *, limit: int,
-              max_items: int | None = None, item_level: bool = False) -> dict:
+              max_items: int | None = None, item_level: bool = False,
+              settles: tuple[str, str] | None = None) -> dict:
         """Run one task to its end: fetch pages from the saved cursor, save each page
         with its checkpoint, stop on the rules above. Returns the task's final state.
 
         ``max_items`` defaults to the crawl's ``max``; 0 means no limit. ``item_level``
         tasks (about one item) end with a note instead of stopping the crawl when the
-        server refuses them (a 4xx other than 429).
+        server refuses them (a 4xx other than 429). ``settles=(kind, account id)``
+        (``in``: its followers, ``out``: its follows, ``posts``) names what the list is:
+        when it ends complete (a page with no next cursor, not cut by ``--max``, not
+        partial), the store's live follows or posts there that this crawl did
+        not list are marked gone in the last page's transaction
+        (:meth:`trueclout.store.Store.save_crawl_page`).
         """
         st = dict(self.task_state(task))
         task = self.task_key(task)
@@ -414,7 +437,12 @@ class CrawlRun:
                 seen.append(nxt)
             st.update(done=done, note=note,
                       cursor=(page.result if done and page.result is not None else nxt))
-            self._save(task, page, st, seen)
+            # complete: the server said this was the last page (an empty page that
+            # still names a next cursor is not)
+            complete = (done and settles is not None and not st["partial"] and nxt is None
+                        and note in (None, "empty page"))
+            self._save(task, page, st, seen, settle=(
+                (settles[0], self.stored("account_id", settles[1])) if complete else None))
             if self.progress:
                 self.progress(task, st["pages"], st["items"])
             if done:
@@ -424,8 +452,8 @@ class CrawlRun:
         self._note_task(task, st)
         return st
 
-    def _save(self, task: str, page: Page, st: dict, seen: list, fetched: bool = True
-              ) -> None:
+    def _save(self, task: str, page: Page, st: dict, seen: list, fetched: bool = True,
+              settle: tuple[str, str] | None = None) -> None:
         s = self._summary
         s["duplicate_interactions"] += self._drop_known_interactions(page)
         result = self.store.save_crawl_page(
@@ -433,7 +461,10 @@ class CrawlRun:
             cursor=st["cursor"], seen=seen, pages=st["pages"], items=st["items"],
             done=st["done"], partial=st["partial"], note=self.scrub(st["note"]),
             raw=page.raw if self.keep_raw else (), platform=self.platform,
-            hash_content=self.id_map is not None)
+            hash_content=self.id_map is not None, seen_at=page.observed_at,
+            settle=settle, settled_at=datetime.fromtimestamp(self.clock(), timezone.utc))
+        if settle is not None:
+            s["settled"].append(task)
         self.tasks[task] = dict(st, seen=list(seen))
         s["pages"] += int(fetched)
         s["items"] += page.items
@@ -489,23 +520,36 @@ class CrawlRun:
                                  "run it without --resume")
             self.crawl_id = int(old["crawl_id"])
             self.params.update({k: v for k, v in old["params"].items()})
+            if old.get("started_at"):
+                self.started = datetime.fromisoformat(old["started_at"]).timestamp()
             store.set_crawl_status(self.crawl_id, "running", "resumed")
             resumed = True
         else:
-            self.crawl_id = store.create_crawl(self.platform, key, self.params)
+            self.crawl_id = store.create_crawl(
+                self.platform, key, self.params,
+                started_at=datetime.fromtimestamp(self.started, timezone.utc))
         self.tasks = store.crawl_tasks(self.crawl_id)
         self._summary = {
             "crawl_id": self.crawl_id, "platform": self.platform, "target": key,
             "resumed": resumed, "params": self.params, "status": "running",
             "stopped_early": False, "message": None, "pages": 0, "items": 0,
             "rows_added": {}, "rejected": 0, "failed_items": 0, "duplicate_interactions": 0,
-            "unknown_record_types": Counter(), "loops": [], "tasks": {}}
+            "unknown_record_types": Counter(), "loops": [], "settled": [], "tasks": {}}
         try:
             self.plan()
         except KeyboardInterrupt:
             self._stop("interrupted")
             raise
+        except TargetNotFound as exc:
+            self._finish("failed", str(exc))
+            raise
         except FetchError as exc:
+            if self._refused_target(exc):
+                self._finish("failed", str(exc))
+                raise TargetNotFound(
+                    f"{self.platform} refused the request for {self.target!r} "
+                    f"({exc}); check the {'handle or DID' if self.platform == 'bluesky' else 'account'}"
+                    " and the server") from exc
             summary = self._stop(str(exc))
             raise CrawlStopped(
                 f"{self.platform} crawl {self.crawl_id} of {key} stopped early after "
@@ -519,11 +563,19 @@ class CrawlRun:
                 self.client.close()
         return self._finish("done", None)
 
+    def _refused_target(self, exc: FetchError) -> bool:
+        """A client error (4xx, not 429) before the target's profile was saved: the
+        target is wrong, and resuming cannot help."""
+        status = getattr(exc, "status", None)
+        profile = self.tasks.get(self.task_key("profile"), {})
+        return (status is not None and 400 <= int(status) < 500 and int(status) != 429
+                and not profile.get("done"))
+
     def _finish(self, status: str, message: str | None) -> dict:
         s = self._summary
         s["status"] = status
         s["message"] = message
-        s["stopped_early"] = status != "done"
+        s["stopped_early"] = status == "stopped"
         s["unknown_record_types"] = dict(s["unknown_record_types"])
         s["partial"] = sorted(t for t, st in self.tasks.items() if st.get("partial"))
         s["requests"] = self.client.requests

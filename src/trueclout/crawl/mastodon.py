@@ -54,7 +54,7 @@ from typing import Any
 
 from .. import config
 from ..errors import InputError, UsageError
-from .checkpoint import CrawlRun
+from .checkpoint import CrawlRun, TargetNotFound
 from .http import FetchError, RateLimited
 from .records import Page, as_count, parse_time
 
@@ -284,11 +284,13 @@ class MastodonCrawl(CrawlRun):
                                   "accounts/lookup")
             except FetchError as exc:
                 if exc.status == 404 and task == "profile":
-                    raise InputError(f"mastodon account {acct!r} not found on {server}"
-                                     ) from exc
+                    raise TargetNotFound(f"mastodon account {acct!r} not found on "
+                                         f"{server}") from exc
                 raise
             page = self.page(task)
             if not isinstance(obj, dict) or not obj.get("id"):
+                if task == "profile":
+                    raise TargetNotFound(f"{server} returned no account for {acct!r}")
                 raise InputError(f"{server} returned no account for {acct!r}")
             add_account(page, obj, server, "profile")
             page.result = str(obj["id"])
@@ -329,7 +331,7 @@ class MastodonCrawl(CrawlRun):
                 page.note = f"the server hides this list (count {count}): partial"
             page.next_cursor = nxt
             return page
-        self.paged(task, fetch, limit=self.page_limit)
+        self.paged(task, fetch, limit=self.page_limit, settles=(direction, acct))
 
     def statuses(self, local_id: str, acct: str) -> None:
         """Task ``posts:<acct>``."""
@@ -348,7 +350,7 @@ class MastodonCrawl(CrawlRun):
                     page.fail("status", st, exc)
             page.next_cursor = nxt
             return page
-        self.paged(task, fetch, limit=self.status_limit)
+        self.paged(task, fetch, limit=self.status_limit, settles=("posts", acct))
 
     def local_status_id(self, uri: str) -> str | None:
         """The server-local id of a post of the target, from its uri or its raw JSON."""

@@ -56,7 +56,7 @@ import gzip
 import json
 import os
 import tempfile
-import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -510,6 +510,9 @@ class AuthenticityClassifier(Estimator):
         est = self._estimator(fs)
         threads = int(config.get("classifier_fit_threads"))
         Va, ya, wa = np.vstack(views), np.tile(y, len(views)), np.concatenate(weights)
+        # a feature no training row knows carries nothing, and trips the trees' binner:
+        # held constant, it is never split on
+        Va[:, np.isnan(Va).all(axis=0)] = 0.0
         if threads > 0:
             from threadpoolctl import threadpool_limits
             with threadpool_limits(limits=threads, user_api="openmp"):
@@ -562,7 +565,7 @@ class AuthenticityClassifier(Estimator):
         else:
             in_mix = np.ones(len(names), bool)
         trainable = member[:, in_mix].any(axis=1)
-        home = _home(names, np.where(in_mix[None, :] | ~trainable[:, None], member, False))
+        home = home_source(names, np.where(in_mix[None, :] | ~trainable[:, None], member, False))
         wanted = list(self.field_sets) if self.field_sets is not None else \
             [fs.name for fs in FIELD_SETS]
         unknown = [f for f in wanted if f not in BY_NAME]
@@ -593,8 +596,11 @@ class AuthenticityClassifier(Estimator):
             a, b = fit_sigmoid(raw_oos[tr], yf[tr], w[tr], home[rows][tr])
             evaluation.update(_pooled_rates(yf[tr], _sigmoid(a * raw_oos[tr] + b), threshold))
             trees = self._train_trees(fs, V[tr], yf[tr], w[tr], rng)
-            lo, hi = (np.nanquantile(V[tr].astype(np.float64), q, axis=0)
-                      for q in _RANGE_QUANTILES)
+            with warnings.catch_warnings():  # a column no training row knows: NaN range
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = (np.nanquantile(V[tr].astype(np.float64), q, axis=0)
+                          for q in _RANGE_QUANTILES)
+                lo, hi = np.asarray(lo), np.asarray(hi)
             per_source = {}
             for j, s in enumerate(names):
                 m = member[rows, j] & tr
@@ -619,7 +625,6 @@ class AuthenticityClassifier(Estimator):
         self.sources_ = [n for n, k in zip(names, in_mix) if k]
         self.held_out_sources_ = [n for n, k in zip(names, in_mix) if not k]
         self.feature_schema_ = FEATURE_SCHEMA
-        self.trained_at_ = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.training_ = {}
         self.held_out_ = held_out
         return self
@@ -674,7 +679,7 @@ class AuthenticityClassifier(Estimator):
             else:
                 a, b = fit_sigmoid(raw[trainable], y[trainable], w[trainable], home[trainable])
             d["p_fake"] = _sigmoid(a * d["raw"] + b)
-            table[s] = _source_metrics(y[rows], d["p_fake"], threshold)
+            table[s] = source_metrics(y[rows], d["p_fake"], threshold)
         if progress:
             progress(fs.name, len(per_source) + 1, len(per_source) + 1)
         held = {s: (d["rows"], d["p_fake"]) for s, d in per_source.items()}
@@ -805,12 +810,14 @@ class AuthenticityClassifier(Estimator):
                     names[r] = [fs.features[j] for j in np.flatnonzero(o)]
         return counts, names
 
-    def verdict(self, X: Any) -> tuple[np.ndarray, list[str]]:
+    def verdict(self, X: Any, authenticity: np.ndarray | None = None
+                ) -> tuple[np.ndarray, list[str]]:
         """Per row: ``real``, ``fake`` or ``uncertain``, and why an uncertain row is.
 
         A row is uncertain when no field set can decide it, or when at least
         ``ood_features`` of its features lie far beyond the range the deciding model was
-        trained on (:meth:`FieldSetModel.out_of_range`).
+        trained on (:meth:`FieldSetModel.out_of_range`). ``authenticity``, when given,
+        saves predicting it again.
 
         Examples
         --------
@@ -822,7 +829,7 @@ class AuthenticityClassifier(Estimator):
         (['real', 'uncertain'], 'unlike the accounts it was trained on: description length far above any seen (5e+03)')
         """
         X = self._check_X(X)
-        auth = self.authenticity(X)
+        auth = self.authenticity(X) if authenticity is None else authenticity
         v = np.where(predicted_fake(auth, self.threshold_), "fake", "real").astype(object)
         why = [""] * X.shape[0]
         idx = choose_field_sets(X, list(self.models_))
@@ -994,7 +1001,6 @@ class AuthenticityClassifier(Estimator):
         return {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
                 "feature_schema": self.feature_schema_, "features": list(FEATURE_NAMES),
                 "trueclout": __version__, "sklearn": sklearn.__version__,
-                "trained_at": self.trained_at_,
                 "params": {k: v for k, v in self.get_params().items()
                            if isinstance(v, (int, float, str, bool, type(None)))},
                 "threshold": self.threshold_, "n_real": self.n_real_,
@@ -1043,7 +1049,6 @@ class AuthenticityClassifier(Estimator):
         clf.sources_ = [str(s) for s in d.get("sources") or []]
         clf.held_out_sources_ = [str(s) for s in d.get("held_out_sources") or []]
         clf.feature_schema_ = FEATURE_SCHEMA
-        clf.trained_at_ = str(d.get("trained_at", ""))
         clf.training_ = dict(d.get("training") or {})
         return clf
 
@@ -1124,16 +1129,31 @@ def _membership(sources: Any, n: int) -> tuple[list[str], np.ndarray]:
     return names, member
 
 
-def _home(names: list[str], member: np.ndarray) -> np.ndarray:
-    """Each row's home source: the smallest source that labels it."""
+def home_source(names: list[str], member: np.ndarray) -> np.ndarray:
+    """Each row's home source: the smallest source that labels it (its weight and its
+    fold go by it).
+
+    Examples
+    --------
+    >>> home_source(["big", "small"], np.array([[True, True], [True, False]])).tolist()
+    ['small', 'big']
+    """
     sizes = member.sum(axis=0)
     big = sizes.max() + 1 if sizes.size else 1
     j = np.argmin(np.where(member, sizes, big), axis=1)
     return np.asarray(names, dtype=object)[j]
 
 
-def _source_metrics(y: np.ndarray, p_fake: np.ndarray, threshold: float) -> dict:
-    """Figures of one held-out source at the classifier's threshold."""
+def source_metrics(y: np.ndarray, p_fake: np.ndarray, threshold: float) -> dict:
+    """Figures of one held-out source at the classifier's threshold: accounts of each
+    class, AUC, MCC, fakes caught, humans flagged, ECE (None where a class is absent).
+
+    Examples
+    --------
+    >>> r = source_metrics(np.array([0, 1]), np.array([0.1, 0.9]), 0.5)
+    >>> r["auc"], r["fakes_caught"], r["humans_flagged"]
+    (1.0, 1.0, 0.0)
+    """
     fake = predicted_fake(1.0 - p_fake, threshold)
     n_fake, n_real = int((y == 1).sum()), int((y == 0).sum())
     out: dict[str, Any] = {"real": n_real, "fake": n_fake,
@@ -1220,5 +1240,6 @@ def toy_training_set() -> tuple[np.ndarray, np.ndarray]:
 
 __all__ = ["AuthenticityClassifier", "FieldSetModel", "POSITIVE_LABELS", "NEGATIVE_LABELS",
            "VERDICTS", "NO_PROFILE_REASON", "MODEL_FORMAT", "MODEL_FORMAT_VERSION",
-           "expected_calibration_error", "fit_sigmoid", "judgeable", "predicted_fake",
+           "expected_calibration_error", "fit_sigmoid", "home_source", "judgeable",
+           "predicted_fake", "source_metrics",
            "prior_threshold", "source_weights", "toy_training_set"]

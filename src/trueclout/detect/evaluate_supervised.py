@@ -31,6 +31,11 @@ from .data import DetectionData
 from .features import FEATURE_NAMES, account_features, profile_counts, with_counts
 
 
+#: Both Cresci 2015 and the simulator carry full profiles: only the ``profile`` field set
+#: decides their accounts, so the others are not trained here.
+_PROFILE = {"field_sets": ["profile"]}
+
+
 def metrics(y: np.ndarray, authenticity: np.ndarray, threshold: float) -> dict[str, float]:
     """AUC, MCC, F1, accuracy, precision and recall of fakes (``y == 1``).
 
@@ -161,7 +166,7 @@ def cresci_cv(data_dir: str | os.PathLike, *, folds: int = 10, seed: int = 0,
     per_fold = []
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for tr, te in skf.split(X, y):
-        m = AuthenticityClassifier(random_state=seed, **params).fit(X[tr], y[tr])
+        m = AuthenticityClassifier(random_state=seed, **{**_PROFILE, **params}).fit(X[tr], y[tr])
         auth[te] = m.authenticity(X[te])
         thr = m.threshold_
         per_fold.append(metrics(y[te], auth[te], thr))
@@ -257,6 +262,7 @@ def cross_source(data_dir: str | os.PathLike, *, accounts: int | None = None,
              for i, p in enumerate(SIMULATOR_PLATFORMS)]
     Xs = np.vstack([p[0] for p in parts])
     ys = np.concatenate([p[1] for p in parts])
+    params = {**_PROFILE, **params}
     m_sim = AuthenticityClassifier(**params).fit(Xs, ys)
     m_cre = AuthenticityClassifier(**params).fit(Xc, yc)
     Xc_aged = age_and_grow(Xc, yc)

@@ -51,7 +51,8 @@ def held_out_table(rows: list[dict]) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         fs = ", ".join(f"{k} {v:,}" for k, v in (r.get("field_sets") or {}).items())
-        lines.append(f"| {r['source']} | {r['real']:,} | {r['fake']:,} | {_f(r.get('auc'))} | "
+        name = r["source"] + ("" if r.get("trained_on", True) else " (not trained on)")
+        lines.append(f"| {name} | {r['real']:,} | {r['fake']:,} | {_f(r.get('auc'))} | "
                      f"{_f(r.get('mcc'))} | {_f(r.get('fakes_caught'), True)} | "
                      f"{_f(r.get('humans_flagged'), True)} | {_f(r.get('ece'))} | {fs} |")
     return "\n".join(lines)
@@ -140,6 +141,32 @@ def selection_section(selection: dict | None) -> list[str]:
     return lines + [""]
 
 
+def sweep_table(sweep: list[dict]) -> str:
+    """The held-out threshold sweep as markdown: one row per source, one column per
+    threshold, ``humans flagged / fakes caught`` in each cell.
+
+    Examples
+    --------
+    >>> sweep_table([{"threshold": 0.5, "sources": {"s": {"humans_flagged": 0.1,
+    ...                                                   "fakes_caught": 0.9}}}]).splitlines()[2]
+    '| s | 10% / 90% |'
+    """
+    if not sweep:
+        return ""
+    sources = list(sweep[0]["sources"])
+    lines = ["| held-out source | " + " | ".join(f"at {r['threshold']}" for r in sweep) + " |",
+             "|---|" + "---|" * len(sweep)]
+    for s in sources:
+        cells = []
+        for r in sweep:
+            m = r["sources"][s]
+            h = "–" if m.get("humans_flagged") is None else f"{100 * m['humans_flagged']:.0f}%"
+            f = "–" if m.get("fakes_caught") is None else f"{100 * m['fakes_caught']:.0f}%"
+            cells.append(f"{h} / {f}")
+        lines.append(f"| {s} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def model_card(model: AuthenticityClassifier, report: dict) -> str:
     """The model card as markdown.
 
@@ -158,11 +185,11 @@ def model_card(model: AuthenticityClassifier, report: dict) -> str:
         "# Model card: trueclout authenticity classifier",
         "",
         "Built by `make model` (`python -m trueclout.detect.default --data ../shared/data`) "
-        "from the public labelled data sets beside the project; seeded, so the same data "
-        "give the same file. Stored as JSON (`authenticity.json.gz`): numbers and names "
-        "only, loading it runs no code.",
+        "from the public labelled data sets beside the project; seeded and without a "
+        "timestamp, so the same data and code give the same file. Stored as JSON "
+        "(`authenticity.json.gz`): numbers and names only, loading it runs no code.",
         "",
-        f"Trained {model.trained_at_}; threshold {model.threshold_} on authenticity "
+        f"Threshold {model.threshold_} on authenticity "
         f"(P(real) under equal priors); feature schema `{model.feature_schema_}`.",
         "",
         "## Intended use",
@@ -208,6 +235,11 @@ def model_card(model: AuthenticityClassifier, report: dict) -> str:
         "",
         field_set_figures(model),
     ]
+    if report.get("thresholds"):
+        parts += ["", "## The threshold", "",
+                  f"Predicted fake at authenticity {model.threshold_} or below. Humans "
+                  "flagged / fakes caught on each held-out source at other thresholds:", "",
+                  sweep_table(report["thresholds"])]
     if report.get("in_set"):
         parts += ["", "## For contrast: in-set cross-validation", "",
                   "Trained and tested within one source: what most papers report, and why "

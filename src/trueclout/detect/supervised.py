@@ -34,8 +34,8 @@ Examples
 >>> d = SupervisedDetector(model=m).fit(DetectionData.from_graph(toy_graph(), prof))
 >>> d.labels_.tolist()
 [0, 0, 0, 1, 0, 0]
->>> d.reasons_[3]
-'follows 344 accounts but has 17 followers (ratio 0.05); no description'
+>>> d.reasons_[3].split("; ")[0]
+'follows 344 accounts but has 17 followers (ratio 0.05)'
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def classifier_scores(clf: AuthenticityClassifier, X: np.ndarray, threshold: flo
     auth = clf.authenticity(X)
     decided = judgeable(X, clf)
     profiled = has_profile(X)
-    verdict, why = clf.verdict(X)
+    verdict, why = clf.verdict(X, auth)
     uncertain = profiled & (verdict == "uncertain")
     score = np.where(decided, 1.0 - auth, 0.0)
     # an uncertain profile keeps its rank but never crosses the threshold alone

@@ -35,10 +35,11 @@ import pyarrow as pa
 
 from ..errors import UsageError
 from .classifier import (NEGATIVE_LABELS, POSITIVE_LABELS, AuthenticityClassifier,
-                         _source_metrics, predicted_fake, source_weights)
+                         source_metrics, predicted_fake, source_weights)
 from .data import DetectionData
 from .features import account_features
 from .fieldsets import FIELD_SETS, choose_field_sets
+from .supervised import has_profile
 
 
 @dataclass
@@ -137,6 +138,72 @@ def training_labels(store, data: DetectionData,
     return TrainingLabels(verts, y, names, member, counts)
 
 
+def held_out_probabilities(model: AuthenticityClassifier, X: np.ndarray,
+                           labels: TrainingLabels) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per training source: its accounts' classes and held-out P(fake), each account
+    decided by the field set its own fields give (NaN where none can).
+
+    Examples
+    --------
+    >>> from trueclout.detect.classifier import toy_training_set
+    >>> X, y = toy_training_set()
+    >>> src = np.array(["a", "b"] * 20)
+    >>> m = AuthenticityClassifier(max_iter=5).fit(X, y, sources=src)
+    >>> lab = TrainingLabels(np.arange(40), y, ["a", "b"], np.stack([src == "a", src == "b"], 1))
+    >>> sorted(held_out_probabilities(m, X, lab))
+    ['a', 'b']
+    """
+    idx = choose_field_sets(X, list(model.models_))
+    held = getattr(model, "held_out_", {})
+    out = {}
+    for j, s in enumerate(labels.sources):
+        rows = np.flatnonzero(labels.member[:, j])
+        p = np.full(len(rows), np.nan)
+        for i, fs in enumerate(FIELD_SETS):
+            mine = idx[rows] == i
+            if not mine.any() or s not in held.get(fs.name, {}):
+                continue
+            hrows, hp = held[fs.name][s]
+            where = {int(r): k for k, r in enumerate(hrows)}
+            for k in np.flatnonzero(mine):
+                at = where.get(int(rows[k]))
+                if at is not None:
+                    p[k] = hp[at]
+        out[s] = (labels.y[rows], p)
+    return out
+
+
+#: Authenticity thresholds the held-out sweep reports.
+SWEEP = (0.5, 0.4, 0.3, 0.25, 0.2, 0.15)
+
+
+def threshold_sweep(model: AuthenticityClassifier, X: np.ndarray, labels: TrainingLabels,
+                    thresholds=SWEEP) -> list[dict]:
+    """For each authenticity threshold, per held-out source: humans flagged, fakes
+    caught and MCC (what the choice of ``classifier_threshold`` rests on).
+
+    Examples
+    --------
+    >>> from trueclout.detect.classifier import toy_training_set
+    >>> X, y = toy_training_set()
+    >>> src = np.array(["a", "b"] * 20)
+    >>> m = AuthenticityClassifier(max_iter=5).fit(X, y, sources=src)
+    >>> lab = TrainingLabels(np.arange(40), y, ["a", "b"], np.stack([src == "a", src == "b"], 1))
+    >>> [r["threshold"] for r in threshold_sweep(m, X, lab, (0.5, 0.3))]
+    [0.5, 0.3]
+    """
+    probs = held_out_probabilities(model, X, labels)
+    out = []
+    for t in thresholds:
+        row = {"threshold": t, "sources": {}}
+        for s, (y, p) in probs.items():
+            ok = ~np.isnan(p)
+            row["sources"][s] = {k: v for k, v in source_metrics(y[ok], p[ok], t).items()
+                                 if k in ("humans_flagged", "fakes_caught", "mcc")}
+        out.append(row)
+    return out
+
+
 def source_table(model: AuthenticityClassifier, X: np.ndarray, labels: TrainingLabels
                  ) -> list[dict]:
     """One row per training source: how a model that never saw it does on it.
@@ -149,8 +216,9 @@ def source_table(model: AuthenticityClassifier, X: np.ndarray, labels: TrainingL
     -------
     list of dict
         ``source``, ``real``, ``fake``, ``auc``, ``mcc``, ``fakes_caught``,
-        ``humans_flagged``, ``ece``, ``field_sets`` (accounts decided by each) and
-        ``undecided`` (accounts no field set can decide).
+        ``humans_flagged``, ``ece``, ``field_sets`` (accounts decided by each),
+        ``undecided`` (accounts with a profile that no field set can decide) and
+        ``no_profile`` (labelled accounts whose profile the data does not hold).
 
     Examples
     --------
@@ -163,26 +231,17 @@ def source_table(model: AuthenticityClassifier, X: np.ndarray, labels: TrainingL
     ['a', 'b']
     """
     idx = choose_field_sets(X, list(model.models_))
-    held = getattr(model, "held_out_", {})
     out = []
-    for j, s in enumerate(labels.sources):
+    for j, (s, (y, p)) in enumerate(held_out_probabilities(model, X, labels).items()):
         rows = np.flatnonzero(labels.member[:, j])
-        p = np.full(len(rows), np.nan)
-        used: dict[str, int] = {}
-        for i, fs in enumerate(FIELD_SETS):
-            mine = idx[rows] == i
-            if not mine.any() or s not in held.get(fs.name, {}):
-                continue
-            hrows, hp = held[fs.name][s]
-            where = {int(r): k for k, r in enumerate(hrows)}
-            for k in np.flatnonzero(mine):
-                at = where.get(int(rows[k]))
-                if at is not None:
-                    p[k] = hp[at]
-            used[fs.name] = int(mine.sum())
+        used = {fs.name: int((idx[rows] == i).sum()) for i, fs in enumerate(FIELD_SETS)
+                if (idx[rows] == i).any()}
         ok = ~np.isnan(p)
-        m = _source_metrics(labels.y[rows][ok], p[ok], model.threshold_)
-        out.append({"source": s, **m, "field_sets": used, "undecided": int((~ok).sum())})
+        known = has_profile(X[rows])
+        m = source_metrics(y[ok], p[ok], model.threshold_)
+        out.append({"source": s, **m, "field_sets": used,
+                    "undecided": int((~ok & known).sum()),
+                    "no_profile": int((~known).sum()), "trained_on": s in model.sources_})
     return out
 
 
@@ -207,7 +266,7 @@ def mix_score(clf: AuthenticityClassifier, X: np.ndarray, labels: TrainingLabels
     """
     from sklearn.metrics import roc_auc_score
 
-    from .classifier import _home
+    from .classifier import home_source
     from .fieldsets import BY_NAME
     fs = BY_NAME[field_set]
     rows = np.flatnonzero(fs.has_fields(X))
@@ -217,7 +276,7 @@ def mix_score(clf: AuthenticityClassifier, X: np.ndarray, labels: TrainingLabels
     mix = set(mix)
     in_mix = np.array([s in mix for s in labels.sources])
     trainable = member[:, in_mix].any(axis=1)
-    home = _home(labels.sources, member)
+    home = home_source(labels.sources, member)
     w = np.zeros(len(rows))
     scheme = str(clf._cfg("weighting", "classifier_source_weighting"))
     w[trainable] = source_weights(home[trainable], y[trainable], scheme)
@@ -250,7 +309,8 @@ def select_sources(X: np.ndarray, labels: TrainingLabels, *, field_set: str = "p
     """Choose the mix of training sources by leave-one-source-out generalisation (Yang et
     al. 2020, "Scalable and generalizable social bot detection through data selection"):
     greedy backward elimination, each round dropping the source whose removal raises
-    :func:`mix_score` most, while it rises by at least ``min_gain``.
+    :func:`mix_score` most, while it rises by at least ``min_gain``. The trees compared
+    have ``classifier_select_max_iter`` rounds unless ``max_iter`` is given.
 
     Returns
     -------
@@ -267,6 +327,8 @@ def select_sources(X: np.ndarray, labels: TrainingLabels, *, field_set: str = "p
     >>> select_sources(X, lab, max_iter=5, min_samples_leaf=2)["chosen"]
     ['a', 'b']
     """
+    from .. import config
+    params = {"max_iter": int(config.get("classifier_select_max_iter")), **params}
     clf = AuthenticityClassifier(**params)
     mix = list(labels.sources)
     best, per = mix_score(clf, X, labels, mix, field_set)
@@ -302,6 +364,7 @@ def in_set_cv(model_params: dict, X: np.ndarray, labels: TrainingLabels, folds: 
               progress=None) -> dict[str, dict]:
     """Within-source cross-validation (train and test on one source) for each source
     with both classes: the optimistic figure that leave-one-source-out is compared with.
+    Only the field set that decides most of the source's accounts is trained.
 
     Examples
     --------
@@ -321,16 +384,22 @@ def in_set_cv(model_params: dict, X: np.ndarray, labels: TrainingLabels, folds: 
         if progress:
             progress(s, j + 1, len(labels.sources))
         p = np.full(len(rows), np.nan)
+        # the field set that decides most of the source's accounts (the others would
+        # only cost time: they decide none of its accounts)
+        idx = choose_field_sets(X[rows])
+        main = FIELD_SETS[int(np.bincount(idx[idx >= 0]).argmax())].name \
+            if (idx >= 0).any() else None
+        params = {**model_params, "field_sets": [main] if main else None}
         skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
         for tr, te in skf.split(np.zeros(len(y)), y):
             try:
-                m = AuthenticityClassifier(**model_params).fit(X[rows[tr]], y[tr])
+                m = AuthenticityClassifier(**params).fit(X[rows[tr]], y[tr])
             except UsageError:
                 continue
             p[te] = 1.0 - m.authenticity(X[rows[te]])
         ok = ~np.isnan(p)
         thr = float(model_params.get("threshold") or 0.5)
-        out[s] = _source_metrics(y[ok], p[ok], thr)
+        out[s] = source_metrics(y[ok], p[ok], thr)
     return out
 
 
@@ -396,12 +465,13 @@ def train_model(store, label_sources: Iterable[str] | None = None,
         train_sources=selection["chosen"] if selection else None)
     table = source_table(model, X, labels)
     model.training_ = {"sources": c["per_source"], "conflicting": c["conflicting"],
-                       "held_out": table}
+                       "held_out": table, "thresholds": threshold_sweep(model, X, labels)}
     if selection:
         model.training_["selection"] = selection
     report = {"accounts": c, "sources": model.sources_, "selection": selection,
               "field_sets": field_set_summary(model),
-              "held_out": table, "threshold": model.threshold_,
+              "held_out": table, "thresholds": model.training_["thresholds"],
+              "threshold": model.threshold_,
               "feature_schema": model.feature_schema_,
               "seconds": round(time.perf_counter() - t0, 2), "model_out": None}
     if model_out is not None:
@@ -446,5 +516,5 @@ def flagged_share(model: AuthenticityClassifier, X: np.ndarray) -> float:
 
 
 __all__ = ["TrainingLabels", "training_labels", "train_model", "source_table", "in_set_cv",
-           "mix_score", "select_sources",
+           "mix_score", "select_sources", "held_out_probabilities", "threshold_sweep",
            "field_set_summary", "flagged_share"]

@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 from ..model import conform
 from ._io import Batcher, StreamBroken, error_row, iter_line_blocks
 from .base import Chunk, ReadOptions, Reader, register
-from .labels import label_column_share
+from .labels import LABEL_LIST_SHARE, label_column_share
 from .normalize import constant, decode_utf8, first_error, parse_timestamps
 
 
@@ -250,7 +250,7 @@ class EdgelistReader(Reader):
 
     def refusal(self, path: Path, head: bytes) -> str | None:
         share, lines = label_column_share(head)
-        if 0 < share < 1:
+        if 0 < share < LABEL_LIST_SHARE:
             return (f"{round(100 * share)}% of the first {lines} lines have a label word "
                     "(bot, human, fake, ...) in the second column and the others do not: "
                     "neither an edge list nor a label list; give --format")

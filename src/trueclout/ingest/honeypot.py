@@ -79,7 +79,9 @@ def sniff_honeypot(head: bytes) -> float:
         lines = lines[:-1]
     if not lines:
         return 0.0
-    return 0.9 if all(_LINE.match(ln) for ln in lines) else 0.0
+    # a damaged line or two still make the file one of these (they become error rows)
+    hits = sum(1 for ln in lines if _LINE.match(ln))
+    return 0.9 if hits >= max(1, 0.6 * len(lines)) else 0.0
 
 
 def _label_of(path: Path) -> str | None:

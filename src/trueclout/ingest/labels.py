@@ -47,6 +47,10 @@ from ._io import HEAD_BYTES, Batcher, StreamBroken, error_row, iter_line_blocks
 from .base import Chunk, ReadOptions, Reader, register, set_name
 from .normalize import canonical_labels, is_label_word
 
+#: Share of the sampled lines whose second field must be a label word for a file to be a
+#: label list; below it (and above 0) the file is ambiguous.
+LABEL_LIST_SHARE = 0.8
+
 #: Separators of a label list, tried in this order on the first lines.
 _SEPARATORS = ("\t", ",", ";")
 
@@ -68,8 +72,9 @@ def _data_lines(head: bytes, limit: int = 50) -> list[str]:
 
 
 def _separator(lines: list[str]) -> str | None:
+    """The separator most lines have (a damaged line may lack it); None: white space."""
     for sep in _SEPARATORS:
-        if lines and all(sep in ln for ln in lines):
+        if lines and sum(sep in ln for ln in lines) >= LABEL_LIST_SHARE * len(lines):
             return sep
     return None
 
@@ -159,7 +164,8 @@ class LabelListReader(Reader):
         if path.is_dir():
             return 0.0
         share, lines = label_column_share(head)
-        return 0.9 if lines and share == 1.0 else 0.0
+        # a few unknown words are bad labels of a label list (refused row by row)
+        return 0.9 if lines and share >= LABEL_LIST_SHARE else 0.0
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Chunk]:
         path = Path(path)

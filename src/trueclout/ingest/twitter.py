@@ -116,8 +116,15 @@ def v1_user(user: dict, observed_at: Any = None) -> dict[str, Any]:
     return row
 
 
+#: Part of the address of Twitter's default avatar (the egg, later the silhouette):
+#: ``https://abs.twimg.com/sticky/default_profile_images/default_profile_normal.png``.
+DEFAULT_AVATAR = "default_profile_images"
+
+
 def v2_user(user: dict) -> dict[str, Any]:
-    """An accounts row (dict) from an X API v2 user object.
+    """An accounts row (dict) from an X API v2 user object. v2 has no
+    ``default_profile_image`` flag: it is read from ``profile_image_url`` (Twitter's
+    default avatar lives under ``default_profile_images/``) when the response has it.
 
     Examples
     --------
@@ -125,6 +132,9 @@ def v2_user(user: dict) -> dict[str, Any]:
     ...                "public_metrics": {"followers_count": 5, "tweet_count": 9}})
     >>> row["handle"], row["followers_count"], row["posts_count"], row.get("likes_count")
     ('a', 5, 9, None)
+    >>> v2_user({"id": "8", "profile_image_url": "https://abs.twimg.com/sticky/"
+    ...          "default_profile_images/default_profile_normal.png"})["default_profile_image"]
+    True
     """
     row: dict[str, Any] = {}
     rest: dict[str, Any] = {}
@@ -145,6 +155,10 @@ def v2_user(user: dict) -> dict[str, Any]:
             rest[k] = v
     if row.get("account_id") is not None:
         row["account_id"] = str(row["account_id"])
+    # v2 has no default_profile_image flag, but the default avatar has a known address
+    image = user.get("profile_image_url")
+    if "default_profile_image" not in row and isinstance(image, str) and image:
+        row["default_profile_image"] = DEFAULT_AVATAR in image
     row["extra"] = json.dumps(rest, ensure_ascii=False) if rest else None
     return row
 

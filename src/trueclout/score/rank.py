@@ -3,8 +3,8 @@
 Rankings (higher is better):
 
 ``followers``
-    The naive follower count: the followers known to the store (its graph), the
-    baseline everyone games.
+    The naive follower count (the profile's count where known, else the follows seen):
+    the baseline everyone games.
 ``pagerank``
     Plain PageRank over follows (uniform teleport), the second baseline.
 ``reach``
@@ -89,6 +89,25 @@ def topic_vector(ctx: ScoreContext, topic: str | None) -> np.ndarray | None:
     return np.asarray(topic_relevance(ctx, topic), dtype=np.float64)
 
 
+def follower_counts(ctx: ScoreContext) -> np.ndarray:
+    """Each account's follower count as ``rank`` prints it and ``--by followers`` orders
+    by: the platform's own count where the profile gives one, else the follows seen.
+
+    Examples
+    --------
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+    ...                              neutral_ensemble())
+    >>> follower_counts(ctx).tolist() == ctx.graph.in_degree().tolist()
+    True
+    """
+    seen = ctx.graph.in_degree().astype(np.int64)
+    count = ctx.data.column("followers_count")
+    return np.where(np.isfinite(count), count, seen).astype(np.int64)
+
+
 def rank_all(ctx: ScoreContext, topic: str | None = None,
              which: tuple[str, ...] = RANKINGS) -> dict[str, np.ndarray]:
     """Score every account by each ranking in ``which`` (higher is better).
@@ -116,7 +135,7 @@ def _rank(ctx: ScoreContext, topic: str | None, which: tuple[str, ...]) -> dict:
     r = topic_vector(ctx, topic)
     out: dict[str, np.ndarray] = {}
     if "followers" in which:
-        out["followers"] = g.in_degree().astype(np.float64) * (1.0 if r is None else r)
+        out["followers"] = follower_counts(ctx).astype(np.float64) * (1.0 if r is None else r)
     if "pagerank" in which:
         pr = pagerank(g.in_indptr, g.in_indices) if g.n else np.zeros(0)
         out["pagerank"] = pr * (1.0 if r is None else r)
@@ -154,8 +173,9 @@ def ranking_table(ctx: ScoreContext, by: str = "truerank", *, topic: str | None 
     """The ranking as a table, best first: rank, account, every score and its top-%.
 
     Columns: ``rank``, ``platform``, ``account_id``, ``handle``, ``followers_count``
-    (the platform's count, null where the source gives none), ``followers_known`` (the
-    followers the store holds: what the ``followers`` ranking counts),
+    (the platform's count, null where the source gives none; what the ``followers``
+    ranking counts, with ``followers_known`` where it is null), ``followers_known`` (the
+    followers the store holds),
     ``authentic_reach``, ``engagement``, ``truerank`` and ``pagerank`` (as multiples of
     the average account, so 1 is average), ``top_pct_<ranking>`` for each ranking,
     ``authenticity`` and ``category``.

@@ -127,9 +127,11 @@ def rank_scores_cli(ctx) -> dict[str, np.ndarray]:
     <function rank_scores_cli at ...>
     """
     from ..score.engagement import engagement_influence
-    from ..score.rank import RANKINGS
+    from ..score.rank import RANKINGS, follower_counts
     scores = rank_scores(ctx, ctx.store)
     gate = scores.pop("trust_gate")
+    # ranked by the count that rank prints (the profile's, where known), as locally
+    scores["followers"] = follower_counts(ctx).astype(np.float64)
     scores["engagement"] = engagement_influence(
         ctx.graph, np.asarray(ctx.weight, np.float64) * gate)
     return {r: scores[r] for r in RANKINGS}

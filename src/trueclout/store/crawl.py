@@ -38,7 +38,11 @@ import pyarrow as pa
 
 from ..errors import StoreError
 
-CRAWL_STATUSES = ("running", "done", "stopped")
+CRAWL_STATUSES = ("running", "done", "stopped", "failed")
+
+#: What a complete list settles (:meth:`CrawlCheckpoints.save_crawl_page`): the follows
+#: into (``in``) or out of (``out``) one account, or its posts (``posts``).
+SETTLE_KINDS = ("in", "out", "posts")
 
 
 def _now() -> datetime:
@@ -52,8 +56,10 @@ def _iso(x: Any) -> Any:
 class CrawlCheckpoints:
     """Crawl checkpoint methods of :class:`~trueclout.store.Store` (mixed in)."""
 
-    def create_crawl(self, platform: str, target: str, params: dict | None = None) -> int:
-        """Record a new ``running`` crawl; returns its ``crawl_id``.
+    def create_crawl(self, platform: str, target: str, params: dict | None = None,
+                     started_at: datetime | None = None) -> int:
+        """Record a new ``running`` crawl; returns its ``crawl_id``. ``started_at`` (default
+        now) is the crawl's time: its profile snapshots and sightings carry it.
 
         Examples
         --------
@@ -65,7 +71,8 @@ class CrawlCheckpoints:
         row = self.con.execute(
             "INSERT INTO crawls SELECT coalesce(max(crawl_id), 0) + 1, ?, ?, ?, 'running', "
             "NULL, ?, ?, NULL FROM crawls RETURNING crawl_id",
-            [platform, target, json.dumps(params or {}, sort_keys=True), _now(), _now()]
+            [platform, target, json.dumps(params or {}, sort_keys=True),
+             started_at or _now(), _now()]
         ).fetchall()
         return int(row[0][0])
 
@@ -89,7 +96,8 @@ class CrawlCheckpoints:
 
     def open_crawl(self, platform: str, target: str) -> dict | None:
         """The latest crawl of ``target`` that did not finish (``running`` after a kill,
-        or ``stopped``), or None.
+        or ``stopped``), or None. A ``failed`` crawl (its target was not found) is never
+        resumed.
 
         Examples
         --------
@@ -101,7 +109,7 @@ class CrawlCheckpoints:
         """
         row = self.con.execute(
             "SELECT max(crawl_id) FROM crawls WHERE platform = ? AND target = ? "
-            "AND status <> 'done'", [platform, target]).fetchall()[0][0]
+            "AND status IN ('running', 'stopped')", [platform, target]).fetchall()[0][0]
         return None if row is None else self.get_crawl(int(row))
 
     def crawls(self) -> list[dict]:
@@ -189,13 +197,30 @@ class CrawlCheckpoints:
                         items: int = 0, done: bool = False, partial: bool = False,
                         note: str | None = None,
                         raw: Sequence[tuple[str, str, str]] = (),
-                        platform: str | None = None, hash_content: bool = False):
+                        platform: str | None = None, hash_content: bool = False,
+                        seen_at: datetime | None = None,
+                        settle: tuple[str, str] | None = None,
+                        settled_at: datetime | None = None):
         """Load one page's ``chunks`` and save the task's checkpoint and the page's
         ``raw`` JSON ``(kind, record_id, body)`` in one transaction.
 
         The page's load is recorded (``ingests``) with the content hash
         ``crawl:<id>:<task>:page:<n>:<cursor>``, or its SHA-256 with ``hash_content``
         (a pseudonymised crawl: the cursor may embed ids).
+
+        **Sightings.** With ``seen_at`` (the crawl's time) every follow and post of the
+        page is recorded in ``crawl_sightings`` for this crawl, in the same transaction.
+        A crawl lists only what is live, so a listed follow whose every row in
+        ``follows`` is removed comes back as a new live row (logged ``restored`` in
+        ``follow_changes``), and a listed post marked deleted is live again.
+
+        **Settling.** ``settle=(kind, account_id)`` says that this page ends a complete
+        list (:data:`SETTLE_KINDS`: the account's followers ``in``, its follows ``out``,
+        or its ``posts``): what the store holds as live there and this crawl did not
+        list is gone, as of ``settled_at`` (default now). A follow gets ``removed_at``
+        and a ``removed`` row in ``follow_changes`` whose ``happened_after`` is the last earlier
+        crawl that listed it (else the follow's ``observed_at``): the unfollow happened
+        between the two. A post gets ``deleted_at``.
 
         Returns the :class:`~trueclout.store.load.LoadResult` of the page.
 
@@ -213,15 +238,28 @@ class CrawlCheckpoints:
         (1, (1,))
         """
         self._require_writable()
+        if settle is not None and (settle[0] not in SETTLE_KINDS or not platform):
+            raise StoreError(f"cannot settle {settle!r}: kinds are {SETTLE_KINDS}, and a "
+                             "platform is needed")
         written = []
 
+        def after_move() -> None:
+            if seen_at is not None:
+                self._record_sightings(int(crawl_id), seen_at)
+            if settle is not None:
+                self._settle(int(crawl_id), str(platform), settle[0], settle[1],
+                             settled_at or _now())
+
         def in_transaction(stage: str, rows: int) -> None:
-            # Loader.load calls progress("moving") inside its transaction (after BEGIN,
-            # before COMMIT): the checkpoint commits or rolls back with the page's rows.
+            # Loader.load calls progress("moving") and ("moved") inside its transaction
+            # (after BEGIN, before COMMIT): the checkpoint, the sightings and what a
+            # complete list settles commit or roll back with the page's rows.
             if stage == "moving" and not written:
                 self._write_checkpoint(crawl_id, task, cursor, seen, pages, items, done,
                                        partial, note, raw, platform)
                 written.append(True)
+            elif stage == "moved":
+                after_move()
 
         content = f"crawl:{int(crawl_id)}:{task}:page:{int(pages)}:{cursor}"
         if hash_content:
@@ -235,11 +273,130 @@ class CrawlCheckpoints:
             try:
                 self._write_checkpoint(crawl_id, task, cursor, seen, pages, items, done,
                                        partial, note, raw, platform)
+                if settle is not None:
+                    self._settle(int(crawl_id), str(platform), settle[0], settle[1],
+                                 settled_at or _now())
                 self.con.execute("COMMIT")
             except BaseException:
                 self.con.execute("ROLLBACK")
                 raise
         return result
+
+    def _staged(self) -> set[str]:
+        return {r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary "
+            "AND table_name IN ('stg_follows', 'stg_posts')").fetchall()}
+
+    def _record_sightings(self, crawl_id: int, seen_at: datetime) -> None:
+        """Inside a page's load, after its rows moved: its follows and posts go to
+        ``crawl_sightings`` (once per crawl), listed follows with no live row come back,
+        listed posts marked deleted are live again."""
+        con = self.con
+        staged = self._staged()
+        good = "r._error IS NULL AND NOT r._dup"
+        if "stg_follows" in staged:
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _seen_f AS
+                SELECT DISTINCT s.uid AS src, d.uid AS dst, r.created_at
+                FROM stg_follows r
+                JOIN accounts s ON s.platform = r.platform AND s.account_id = r.src
+                JOIN accounts d ON d.platform = r.platform AND d.account_id = r.dst
+                WHERE {good}""")
+            con.execute("""
+                INSERT INTO crawl_sightings
+                SELECT DISTINCT ?, 'follow', n.src, n.dst, NULL, ? FROM _seen_f n
+                ANTI JOIN (SELECT src, dst FROM crawl_sightings
+                           WHERE crawl_id = ? AND kind = 'follow') c
+                     ON c.src = n.src AND c.dst = n.dst""", [crawl_id, seen_at, crawl_id])
+            # listed, but every row of the pair is removed: the follow is back
+            con.execute("""
+                CREATE OR REPLACE TEMP TABLE _back AS
+                SELECT n.src, n.dst, any_value(n.created_at) AS created_at,
+                       max(f.removed_at) AS removed_at
+                FROM _seen_f n JOIN follows f ON f.src = n.src AND f.dst = n.dst
+                GROUP BY n.src, n.dst HAVING bool_and(f.removed_at IS NOT NULL)""")
+            con.execute("INSERT INTO follows (src, dst, created_at, removed_at, observed_at) "
+                        "SELECT src, dst, created_at, NULL, ? FROM _back", [seen_at])
+            con.execute("INSERT INTO follow_changes SELECT src, dst, 'restored', removed_at, "
+                        "?, ? FROM _back", [seen_at, crawl_id])
+            con.execute("DROP TABLE _back")
+            con.execute("DROP TABLE _seen_f")
+        if "stg_posts" in staged:
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _seen_p AS
+                SELECT DISTINCT p.author, p.platform, p.post_id FROM stg_posts r
+                JOIN posts p ON p.platform = r.platform AND p.post_id = r.post_id
+                WHERE {good}""")
+            con.execute("""
+                INSERT INTO crawl_sightings
+                SELECT ?, 'post', n.author, NULL, n.post_id, ? FROM _seen_p n
+                ANTI JOIN (SELECT src, post_id FROM crawl_sightings
+                           WHERE crawl_id = ? AND kind = 'post') c
+                     ON c.src = n.author AND c.post_id = n.post_id""",
+                        [crawl_id, seen_at, crawl_id])
+            con.execute("UPDATE posts p SET deleted_at = NULL FROM _seen_p n "
+                        "WHERE p.platform = n.platform AND p.post_id = n.post_id "
+                        "AND p.deleted_at IS NOT NULL")
+            con.execute("DROP TABLE _seen_p")
+
+    def _settle(self, crawl_id: int, platform: str, kind: str, account_id: str,
+                at: datetime) -> None:
+        """What the complete list ``kind`` of ``account_id`` did not show is gone."""
+        con = self.con
+        me = con.execute("SELECT uid FROM accounts WHERE platform = ? AND account_id = ?",
+                         [platform, account_id]).fetchall()
+        if not me:
+            return
+        uid = int(me[0][0])
+        if kind == "posts":
+            con.execute("""
+                UPDATE posts p SET deleted_at = ?
+                WHERE p.platform = ? AND p.author = ? AND p.deleted_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM crawl_sightings c WHERE c.crawl_id = ?
+                                  AND c.kind = 'post' AND c.src = p.author
+                                  AND c.post_id = p.post_id)""",
+                        [at, platform, uid, crawl_id])
+            return
+        end = "dst" if kind == "in" else "src"
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _gone AS
+            SELECT f.src, f.dst,
+                   coalesce((SELECT max(c.seen_at) FROM crawl_sightings c
+                             WHERE c.kind = 'follow' AND c.src = f.src AND c.dst = f.dst
+                               AND c.crawl_id < ?), min(f.observed_at)) AS happened_after
+            FROM follows f
+            WHERE f.{end} = ? AND f.removed_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM crawl_sightings c WHERE c.crawl_id = ?
+                              AND c.kind = 'follow' AND c.src = f.src AND c.dst = f.dst)
+            GROUP BY f.src, f.dst""", [crawl_id, uid, crawl_id])
+        con.execute("INSERT INTO follow_changes SELECT src, dst, 'removed', happened_after, ?, ? "
+                    "FROM _gone", [at, crawl_id])
+        con.execute("UPDATE follows f SET removed_at = ? FROM _gone g WHERE f.src = g.src "
+                    "AND f.dst = g.dst AND f.removed_at IS NULL", [at])
+        con.execute("DROP TABLE _gone")
+
+    def follow_changes(self, platform: str | None = None) -> list[dict]:
+        """The unfollows and returns that re-crawls noticed, oldest first: ``src``,
+        ``dst`` (account ids), ``change`` (``removed`` or ``restored``),
+        ``happened_after`` (the last crawl that listed the follow, or when it was
+        removed), ``noticed_at`` (the time of the crawl that noticed) and ``crawl_id``.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").follow_changes()
+        []
+        """
+        rows = self.con.execute(
+            "SELECT s.account_id, d.account_id, c.change, c.happened_after, c.noticed_at, "
+            "c.crawl_id "
+            "FROM follow_changes c JOIN accounts s ON s.uid = c.src "
+            "JOIN accounts d ON d.uid = c.dst WHERE ? IS NULL OR s.platform = ? "
+            "ORDER BY c.noticed_at, s.account_id, d.account_id", [platform, platform]
+        ).fetchall()
+        return [dict(zip(("src", "dst", "change", "happened_after", "noticed_at", "crawl_id"),
+                         r))
+                for r in rows]
 
     def clear_crawl_cursors(self, crawl_id: int) -> None:
         """Empty the cursors (``cursor``, ``seen_cursors``) of a crawl's tasks, keeping

@@ -7,8 +7,10 @@ A load works in three steps:
 2. **Check.** Rows a reader refused (``_error`` set) and rows that repeat an earlier row
    of the same load (same natural key, see :data:`trueclout.model.NATURAL_KEYS`) go to
    ``rejects`` with their source, line and reason.
-3. **Move.** New accounts get their ``uid``; good rows are inserted into the domain tables
-   unless the store already holds the same fact, so re-loading content adds nothing.
+3. **Move.** New accounts get their ``uid``; a newer profile that changes a handle or a
+   name keeps the old value in ``account_changes``; good rows are inserted into the domain
+   tables unless the store already holds the same fact, so re-loading content adds
+   nothing.
 
 Steps 2 and 3 and the ``ingests`` row run in one transaction: a crash (even ``kill -9``)
 leaves the store as it was before the load. A source whose content hash was already
@@ -64,6 +66,10 @@ CONFLICTING_LABELS = ("fake", "bot", "farm")
 _STAGE_ROWS = 262_144
 
 _PROFILE_COLUMNS = [c for c in data_columns("accounts") if c not in ("platform", "account_id")]
+
+#: Profile fields whose old value is kept in ``account_changes`` when a newer observation
+#: changes it (renames).
+TRACKED_CHANGES = ("handle", "name")
 
 
 #: Bytes before the first block of a DuckDB file: a main header and two database headers
@@ -223,7 +229,10 @@ class Loader:
             Tag every account that the load describes (its account rows, or else every
             account it names) with ``label`` from ``label_source`` (default: ``source``).
         progress : callable, optional
-            Called as ``progress(stage, rows_staged)``.
+            Called as ``progress(stage, rows_staged)``; stages ``staging``, ``checking``,
+            ``moving`` and ``moved``. The last two run inside the load's transaction
+            (before and after the rows are moved), so what the callback writes then
+            commits or rolls back with them.
 
         Returns
         -------
@@ -327,6 +336,8 @@ class Loader:
                     result.tables[table]["new"] = self._move(table, ing)
             if label is not None:
                 self._apply_label(ing, staged, label, label_source or source)
+            if progress:
+                progress("moved", seq)
             result.read = sum(t["read"] for t in result.tables.values())
             result.rejected = sum(t["rejected"] for t in result.tables.values())
             result.accepted = result.read - result.rejected
@@ -525,6 +536,15 @@ class Loader:
                 SELECT n.uid, n.platform, n.account_id, {pcols}, {ing}
                 FROM _new n LEFT JOIN _profile p
                 ON p.platform = n.platform AND p.account_id = n.account_id""")
+            # a newer observation that changes the handle or the name keeps the old value
+            changed = " UNION ALL ".join(f"""
+                SELECT a.uid, coalesce(p.observed_at, now()), '{c}', a.{c}, p.{c}, {ing}
+                FROM accounts a JOIN _profile p
+                  ON a.platform = p.platform AND a.account_id = p.account_id
+                WHERE a.uid <= {base} AND coalesce(p.observed_at >= a.observed_at, true)
+                  AND a.{c} IS NOT NULL AND p.{c} IS NOT NULL AND a.{c} <> p.{c}"""
+                                         for c in TRACKED_CHANGES)
+            con.execute(f"INSERT INTO account_changes {changed}")
             sets = ", ".join(f"{_q(c)} = coalesce(p.{_q(c)}, a.{_q(c)})"
                              for c in _PROFILE_COLUMNS)
             con.execute(f"""
@@ -604,7 +624,8 @@ class Loader:
             else:
                 con.execute(f"INSERT INTO follows SELECT *, {ing} FROM ({select})")
         elif table == "posts":
-            con.execute("INSERT INTO posts " + each(f"""
+            con.execute("INSERT INTO posts (platform, post_id, author, created_at, text, lang, "
+                        "hashtags, mentions, reply_to, quote_of, ingest_id) " + each(f"""
                 SELECT r.platform, r.post_id, a.uid, r.created_at, r.text, r.lang, r.hashtags,
                        r.mentions, r.reply_to, r.quote_of, {ing}
                 FROM stg_posts r {self._uid_join('author', 'a')}

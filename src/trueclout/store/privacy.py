@@ -267,7 +267,12 @@ class Privacy:
                     f"{in_fg}", [r"@" + re.escape(n) + r"\b", "@" + n.lower()])
             run("posts", f"DELETE FROM posts WHERE author {in_fg}")
             run("follows", f"DELETE FROM follows WHERE src {in_fg} OR dst {in_fg}")
-            for t in ("profile_snapshots", "labels", "account_terms", "scores"):
+            run("follow_changes", f"DELETE FROM follow_changes WHERE src {in_fg} "
+                f"OR dst {in_fg}")
+            run("crawl_sightings", f"DELETE FROM crawl_sightings WHERE src {in_fg} "
+                f"OR dst {in_fg} OR post_id IN (SELECT post_id FROM _fg_posts)")
+            for t in ("profile_snapshots", "labels", "account_terms", "scores",
+                      "account_changes"):
                 run(t, f"DELETE FROM {t} WHERE uid {in_fg}")
             run("record_subjects", f"""
                 DELETE FROM record_subjects WHERE src {in_fg} OR dst {in_fg}

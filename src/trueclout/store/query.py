@@ -264,9 +264,23 @@ class Queries:
         >>> Store(":memory:").label_counts()
         {}
         """
-        return {k: int(v) for k, v in self.con.sql(
-            "SELECT label, count(DISTINCT uid) FROM labels GROUP BY label ORDER BY label"
-        ).fetchall()}
+        return self._counts_by("SELECT label, count(DISTINCT uid) FROM labels "
+                               "GROUP BY label ORDER BY label")
+
+    def _counts_by(self, sql: str) -> dict[str, int]:
+        return {k: int(v) for k, v in self.con.sql(sql).fetchall()}
+
+    def interaction_counts(self) -> dict[str, int]:
+        """Number of interactions per kind (like, repost, reply, mention, quote).
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").interaction_counts()
+        {}
+        """
+        return self._counts_by("SELECT kind, count(*) FROM interactions GROUP BY kind "
+                               "ORDER BY kind")
 
     def rejects_table(self, ingest_id: int | None = None, limit: int | None = None) -> pa.Table:
         """Refused rows with their source, line, field and reason.
@@ -323,8 +337,8 @@ class Queries:
         ``source``, ``n``.
 
         The rows of ``account_terms`` (``n`` = 1 each), plus the hashtags of posts
-        (source ``"hashtag"``; ``n`` = the author's posts that carry the tag). Terms are
-        not normalised here (see :mod:`trueclout.score.topics`).
+        (source ``"hashtag"``; ``n`` = the author's live posts that carry the tag; posts
+        a re-crawl found deleted are left out). Terms are not normalised here (see :mod:`trueclout.score.topics`).
 
         Examples
         --------
@@ -335,12 +349,14 @@ class Queries:
         return self.con.sql(
             "SELECT uid, term, source, 1::BIGINT AS n FROM account_terms UNION ALL "
             "SELECT author AS uid, tag AS term, 'hashtag' AS source, count(*)::BIGINT AS n "
-            "FROM (SELECT author, unnest(hashtags) AS tag FROM posts) "
+            "FROM (SELECT author, unnest(hashtags) AS tag FROM posts "
+            "WHERE deleted_at IS NULL) "
             "WHERE tag IS NOT NULL AND tag <> '' GROUP BY author, tag"
         ).to_arrow_table()
 
     def post_texts(self) -> pa.Table:
-        """Each author's post texts, joined by newlines: ``uid``, ``text``.
+        """Each author's post texts, joined by newlines: ``uid``, ``text`` (posts a
+        re-crawl found deleted are left out).
 
         Examples
         --------
@@ -350,4 +366,5 @@ class Queries:
         """
         return self.con.sql(
             "SELECT author AS uid, string_agg(text, chr(10)) AS text FROM posts "
-            "WHERE text IS NOT NULL GROUP BY author ORDER BY author").to_arrow_table()
+            "WHERE text IS NOT NULL AND deleted_at IS NULL GROUP BY author ORDER BY author"
+        ).to_arrow_table()

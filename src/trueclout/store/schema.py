@@ -127,8 +127,29 @@ CREATE TABLE record_subjects (
 );
 """
 
+# Version 4: re-crawls that see change. A crawl records every follow and post it lists
+# (``crawl_sightings``), so a complete list that no longer shows one settles it: a follow
+# gets ``removed_at`` (logged in ``follow_changes`` with the last crawl that saw it as the
+# lower bound, and ``restored`` when it comes back), a post gets ``deleted_at``. A profile
+# whose handle or name changes keeps the old value in ``account_changes``.
+_V4 = """
+ALTER TABLE posts ADD COLUMN deleted_at TIMESTAMPTZ;
+CREATE TABLE crawl_sightings (
+    crawl_id INTEGER NOT NULL, kind VARCHAR NOT NULL, src INTEGER NOT NULL, dst INTEGER,
+    post_id VARCHAR, seen_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE follow_changes (
+    src INTEGER NOT NULL, dst INTEGER NOT NULL, change VARCHAR NOT NULL,
+    happened_after TIMESTAMPTZ, noticed_at TIMESTAMPTZ NOT NULL, crawl_id INTEGER
+);
+CREATE TABLE account_changes (
+    uid INTEGER NOT NULL, observed_at TIMESTAMPTZ, field VARCHAR NOT NULL,
+    old_value VARCHAR, new_value VARCHAR, ingest_id INTEGER
+);
+"""
+
 #: Ordered forward migrations; entry ``i`` upgrades version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -187,9 +187,11 @@ class StreamApplier:
         """
         return len(self._cols[0])
 
-    def add(self, msg: str | bytes | dict) -> bool:
+    def add(self, msg: str | bytes | dict, cursor: int | None = None) -> bool:
         """Parse one message and queue it; flushes when the batch is full. Returns
-        whether the event was queued (False: counted as skipped).
+        whether the event was queued (False: counted as skipped). ``cursor`` is the
+        stream position to save with it when it is not the message's ``time_us`` (the
+        firehose's ``seq``).
 
         Examples
         --------
@@ -198,8 +200,9 @@ class StreamApplier:
         False
         """
         status, row, t = parse_event(msg)
-        if t is not None and (self.cursor is None or t > self.cursor):
-            self.cursor = t
+        c = t if cursor is None else cursor
+        if c is not None and (self.cursor is None or c > self.cursor):
+            self.cursor = c
         if row is None:
             self.skipped[status] = self.skipped.get(status, 0) + 1
             self._pending_skips += 1

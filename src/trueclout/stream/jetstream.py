@@ -158,7 +158,7 @@ def _why(exc: BaseException) -> str:
 
 
 def _log_reconnect(info: dict) -> None:
-    log.warning("Jetstream: %s; reconnect %d (%d in a row) in %.1f s from cursor %s",
+    log.warning("stream: %s; reconnect %d (%d in a row) in %.1f s from cursor %s",
                 info["reason"], info["reconnects"], info["in_row"], info["delay"],
                 info["cursor"])
 
@@ -174,15 +174,21 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
           on_reconnect: Callable[[dict], None] | None = None,
           sleep: Callable[[float], Any] | None = None,
           rng: random.Random | None = None, refit: Callable[[], Any] | None = None,
-          full_every: float | None = None) -> dict[str, Any]:
-    """Read Jetstream and apply its events to ``store`` until stopped, reconnecting after
-    drops.
+          full_every: float | None = None, firehose: bool = False) -> dict[str, Any]:
+    """Read Jetstream (or the firehose) and apply its events to ``store`` until stopped,
+    reconnecting after drops.
 
     Parameters
     ----------
     store : Store
     url : str, optional
-        Jetstream endpoint (setting ``stream_jetstream_url``).
+        Jetstream endpoint (setting ``stream_jetstream_url``), or with ``firehose`` the
+        relay or PDS (setting ``stream_firehose_url``).
+    firehose : bool
+        Read ``com.atproto.sync.subscribeRepos`` (binary CBOR frames,
+        :mod:`trueclout.stream.firehose`) instead of Jetstream. Its cursor is the host's
+        ``seq`` (saved per host), resumed exactly; collections and DIDs are filtered
+        here, as the firehose sends everything.
     collections : list of str, optional
         ``wantedCollections`` (setting ``stream_collections``).
     dids : list of str
@@ -305,9 +311,32 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
         st["saves"] += 1
         st["t_saved"] = time.monotonic()
 
-    applier = StreamApplier(store, batch_events=batch_events, on_batch=on_batch)
-    first = resume_cursor(applier.cursor)
-    first_url = jetstream_url(url, cols, wanted, first)
+    if firehose:
+        from .firehose import FirehoseError, firehose_url, frame_events, source_name
+        applier = StreamApplier(store, source=source_name(url), batch_events=batch_events,
+                                on_batch=on_batch)
+
+        def start_at(cursor):                # the host replays from after its seq
+            return cursor
+
+        def url_at(cursor):
+            return firehose_url(url, cursor)
+
+        def feed(msg) -> None:
+            seq, events = frame_events(msg, cols, wanted)
+            for ev in events:
+                applier.add(ev, cursor=seq)
+        dropped: tuple = (FirehoseError,)
+    else:
+        applier = StreamApplier(store, batch_events=batch_events, on_batch=on_batch)
+        start_at = resume_cursor
+
+        def url_at(cursor):
+            return jetstream_url(url, cols, wanted, cursor)
+        feed = applier.add
+        dropped = ()
+    first = start_at(applier.cursor)
+    first_url = url_at(first)
 
     def summary() -> dict[str, Any]:
         return {"url": first_url, "messages": st["messages"], "resumed_from": first,
@@ -328,7 +357,7 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
                 st["stopped"] = "max_events"
                 break
             before = applier.cursor
-            full = jetstream_url(url, cols, wanted, resume_cursor(before))
+            full = url_at(start_at(before))
             why = None
             try:
                 ws = connect(full, open_timeout=open_s, max_size=None, proxy=None)
@@ -352,7 +381,11 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
                             break
                         if msg is not None:
                             st["messages"] += 1
-                            applier.add(msg)
+                            try:
+                                feed(msg)
+                            except dropped as exc:     # an error frame: reconnect
+                                why = str(exc)
+                                break
                         if time.monotonic() - last >= batch_s:
                             if applier.pending or applier._pending_skips:
                                 applier.flush()
