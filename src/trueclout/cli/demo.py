@@ -62,7 +62,7 @@ def demo(
         t_ing = time.perf_counter() - t0 - t_sim
         result = compute_stats(store)
         ctx = _detection(store, None, as_json)
-        data, ens = ctx.data, ctx.ensemble
+        ens = ctx.ensemble
         t_det = time.perf_counter() - t0 - t_sim - t_ing
         # the rest reads the store as the commands do (the topics' terms come from its
         # posts), so `trueclout find` and `plan` give the campaign's figures again

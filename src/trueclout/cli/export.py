@@ -20,7 +20,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, ModelOption, _model, _check_out, _db, _print_json, _progress,
+from .common import (DbOption, JsonOption, ModelOption, _check_out, _db, _print_json, _progress,
                      _write_table, app, out)
 
 BackendOption = typer.Option("local", "--backend", help="local (numba over CSR, default) "

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from ..errors import UsageError
 from .common import (COUNT_MAX, Col, DbOption, JsonOption, ModelOption, _check_out, _db,
-                     _model, _print_json, _progress, _stage_progress, _write_eval,
+                     _print_json, _progress, _stage_progress, _write_eval,
                      _write_table, app, err, eval_app, out, print_table, who_cell)
 from .remote import account_path, only_local, server_for
 
