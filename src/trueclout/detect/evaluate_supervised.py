@@ -28,7 +28,8 @@ import numpy as np
 
 from .classifier import AuthenticityClassifier, predicted_fake
 from .data import DetectionData
-from .features import account_features, profile_counts, with_counts
+from .features import (FEATURE_NAMES, account_features,  # noqa: F401 (doctests)
+                       profile_counts, with_counts)
 
 
 #: Both Cresci 2015 and the simulator carry full profiles: only the ``profile`` field set

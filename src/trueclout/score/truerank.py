@@ -38,7 +38,7 @@ Examples
 >>> from trueclout.detect.data import DetectionData
 >>> tr = TrueRank(seeds=[0, 1, 4, 5]).fit(DetectionData.from_graph(toy_graph()))
 >>> [toy_graph().name(v)[1] for v in np.argsort(-tr.scores_)[:2]]
-['ana', 'cat']
+['cat', 'ana']
 """
 
 from __future__ import annotations
