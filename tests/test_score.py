@@ -16,7 +16,7 @@ from scipy.stats import spearmanr
 
 from trueclout.cli import main
 from trueclout.detect.data import DetectionData
-from trueclout.detect.inject import _edges
+from trueclout.kernels.csr import csr_edges as _edges
 from trueclout.graph.build import from_edges
 from trueclout.graph.toy import random_graph
 from trueclout.kernels.pagerank import in_sum, pagerank

@@ -229,7 +229,7 @@ def test_read_and_resolve_users(tmp_path):
 
 # -- quality on real data --------------------------------------------------------------------
 def test_quality_floor_on_snap(snap_store):
-    from trueclout.discover.evaluate_suggest import evaluate_suggest, markdown_report
+    from trueclout.evaluate.suggest import evaluate_suggest, markdown_report
     r = evaluate_suggest(store=snap_store, users=200, detection=False, topics=False,
                          timing=False)
     m = r["methods"]

@@ -330,7 +330,7 @@ def eval_sources(
                                 "cross-validation (slower)."),
     as_json: bool = JsonOption,
 ) -> None:
-    from ..detect.evaluate_sources import evaluate_sources, markdown_sources
+    from ..evaluate.sources import evaluate_sources, markdown_sources
     from ..store import Store
     with Store(_db(db), read_only=True) as store, _stage_progress(not as_json) as cb:
         result = evaluate_sources(store, labels_source or None, in_set=in_set, progress=cb)
@@ -345,7 +345,7 @@ def eval_detection(
     quick: bool = typer.Option(False, "--quick", help="Smaller simulated platforms."),
     as_json: bool = JsonOption,
 ) -> None:
-    from ..detect.evaluate import evaluate_detection, markdown_report
+    from ..evaluate.detection import evaluate_detection, markdown_report
     with _stage_progress(not as_json) as cb:
         result = evaluate_detection(quick=quick, progress=cb)
     _write_eval(result, markdown_report(result), out_dir, "detection", as_json)

@@ -43,7 +43,7 @@ def eval_manipulation(
                                  "manipulation-<graph>.json and .md."),
     as_json: bool = JsonOption,
 ) -> None:
-    from ..score.evaluate_manipulation import (baseline_rankings, evaluate_manipulation,
+    from ..evaluate.manipulation import (baseline_rankings, evaluate_manipulation,
                                                markdown_report)
     if graph not in ("snap", "sim"):
         raise UsageError(f"--graph must be snap or sim, not {graph!r}")

@@ -201,7 +201,7 @@ def eval_suggest(
                                       "SNAP ego-Twitter.", show_default=False),
     as_json: bool = JsonOption,
 ) -> None:
-    from ..discover.evaluate_suggest import evaluate_suggest, markdown_report
+    from ..evaluate.suggest import evaluate_suggest, markdown_report
     if users < 1:
         raise UsageError("--users must be at least 1")
     with _stage_progress(not as_json) as cb:
