@@ -27,7 +27,6 @@ True
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
