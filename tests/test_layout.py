@@ -44,3 +44,18 @@ def test_the_import_scanner_sees_relative_imports(tmp_path):
     names = [n for _, n in _imports(PKG / "detect" / "ensemble.py")]
     assert any(n.startswith("trueclout.detect.") for n in names)
     assert "trueclout.evaluate" not in names
+
+
+def test_one_account_resolver():
+    """Every place that names an account resolves it through trueclout.accounts and words
+    'no account ...' only through UnknownAccountError."""
+    bad = []
+    for path in sorted(PKG.rglob("*.py")):
+        if path.name in ("accounts.py", "errors.py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for i, line in enumerate(text.splitlines(), 1):
+            if ('"no account {' in line or "f\"no account {" in line
+                    or 'startswith("no account' in line):
+                bad.append(f"{path.relative_to(PKG)}:{i}: {line.strip()}")
+    assert not bad, "\n".join(bad)

@@ -39,7 +39,7 @@ import numpy as np
 from . import __version__
 from .audit_stats import (CATEGORIES, audience_quality_score, composition, corrected_share,
                           share_ci)
-from .errors import UsageError
+from .accounts import resolve_account
 
 _AUDIENCE_OF = {"pod": "farm", "customer": "real"}
 
@@ -48,47 +48,6 @@ def _iso(t: float | None) -> str | None:
     if t is None or not np.isfinite(t):
         return None
     return dt.datetime.fromtimestamp(float(t), tz=dt.timezone.utc).strftime("%Y-%m-%d")
-
-
-def resolve_account(data, spec: str) -> int:
-    """The vertex of ``spec``: ``platform:account_id``, an account id, or ``@handle``.
-
-    Examples
-    --------
-    >>> from trueclout.detect.data import DetectionData
-    >>> from trueclout.graph.toy import toy_graph
-    >>> d = DetectionData.from_graph(toy_graph())
-    >>> resolve_account(d, "toy:ben"), resolve_account(d, "ben")
-    (1, 1)
-    >>> resolve_account(d, "nobody")
-    Traceback (most recent call last):
-    ...
-    trueclout.errors.UsageError: no account 'nobody' in the store (give platform:account_id, an account id or @handle)
-    """
-    g = data.graph
-    spec = spec.strip()
-    if not spec:
-        raise UsageError("give an account: platform:account_id, an account id or @handle")
-    if ":" in spec and not spec.startswith("@"):
-        platform, account_id = spec.split(":", 1)
-        try:
-            return g.vertex(platform, account_id)
-        except UsageError:
-            pass
-    want = spec[1:] if spec.startswith("@") else spec
-    hits = np.zeros(0, dtype=np.int64)
-    if not spec.startswith("@"):
-        ids = np.asarray(g.names.column("account_id").to_pylist(), dtype=object)
-        hits = np.flatnonzero(ids == spec)
-    if hits.size == 0 and "handle" in data.profiles.column_names:
-        handles = data.profiles.column("handle").to_pylist()
-        hits = np.flatnonzero([h is not None and h.lower() == want.lower() for h in handles])
-    if hits.size == 1:
-        return int(hits[0])
-    if hits.size > 1:
-        raise UsageError(f"{spec!r} names {hits.size} accounts; give platform:account_id")
-    raise UsageError(f"no account {spec!r} in the store (give platform:account_id, an "
-                     "account id or @handle)")
 
 
 def _received(data, v: int) -> dict[str, np.ndarray]:

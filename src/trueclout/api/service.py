@@ -54,7 +54,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import TruecloutError, UsageError
+from ..errors import TruecloutError, UnknownAccountError, UsageError
 from .errors import NotFoundError
 
 
@@ -570,13 +570,11 @@ class Service:
         if v is not None:
             return v
         _check_text(spec, "account")
-        from ..audit import resolve_account
+        from ..accounts import resolve_account
         try:
             v = resolve_account(d.ctx.data, spec)
-        except UsageError as exc:
-            if exc.message.startswith("no account"):
-                raise NotFoundError(exc.message, field="account") from None
-            raise
+        except UnknownAccountError as exc:
+            raise NotFoundError(exc.message, field="account") from None
         with d.lock:
             _remember(d.vertices, spec, v, 4 * self.audit_cache)
         return v

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import UsageError
+from ..errors import UnknownAccountError, UsageError
 from .common import (COUNT_MAX, Col, DbOption, JsonOption, ModelOption, _check_out, _db,
                      _model, _print_json, _progress, _stage_progress, _write_eval,
                      _write_table, app, clean, eval_app, out, plural, print_table)
@@ -188,8 +188,7 @@ def audit(
     else:
         with Store(_db(db), read_only=True) as store:
             if not store.names_account(account):    # refused before the graph is read
-                raise UsageError(f"no account {account.strip()!r} in the store (give "
-                                 "platform:account_id, an account id or @handle)")
+                raise UnknownAccountError(account.strip())
             ctx = _detection(store, model, as_json)
             report = audit_report(ctx, account, db=_db(db), progress=not as_json)
     if aggregate_only:
@@ -221,7 +220,8 @@ def audit_report(ctx, account: str, *, db: str | None = None, progress: bool = F
     >>> a["influence"]["place_followers"], a["account"]["handle"]
     (1, None)
     """
-    from ..audit import audit_account, resolve_account
+    from ..accounts import resolve_account
+    from ..audit import audit_account
     from ..report.influence import account_influence
     from ..score.rank import rank_all
     from ..score.saved import remember_json

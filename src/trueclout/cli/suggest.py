@@ -61,7 +61,7 @@ def suggest(
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
-    from ..audit import resolve_account
+    from ..accounts import resolve_account
     from ..discover.suggest import read_user_specs, suggest_batch, suggestion_table
     from .score import score_context_cli
     if (account is None) == (users is None):

@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import UnknownAccountError, UsageError
 
 
 def creator_ids(layout, creators: Sequence[str]) -> list[int]:
@@ -47,7 +47,7 @@ def creator_ids(layout, creators: Sequence[str]) -> list[int]:
             else (F.col("account_id") == str(c))
         rows = layout.vertices.where(cond).select("id").limit(2).collect()
         if not rows:
-            raise UsageError(f"no account {c!r} in the layout")
+            raise UnknownAccountError(c, where="the layout")
         if len(rows) > 1:
             raise UsageError(f"{c!r} names accounts on several platforms; "
                              "write platform:account_id")

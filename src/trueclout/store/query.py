@@ -73,7 +73,7 @@ class Queries:
 
     def names_account(self, spec: str) -> bool:
         """Whether any account could be what ``spec`` names (``platform:account_id``, an
-        account id or ``@handle``, as :func:`trueclout.audit.resolve_account` reads it):
+        account id or ``@handle``, as :func:`trueclout.accounts.resolve_account` reads it):
         one indexed look-up, so an unknown account is refused before the graph is read.
 
         Examples
