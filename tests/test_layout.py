@@ -59,3 +59,59 @@ def test_one_account_resolver():
                     or 'startswith("no account' in line):
                 bad.append(f"{path.relative_to(PKG)}:{i}: {line.strip()}")
     assert not bad, "\n".join(bad)
+
+
+def _modules():
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG.parent).with_suffix("")
+        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+        yield path, ".".join(parts), list(rel.parts[:-1])
+
+
+def test_no_private_name_is_imported_from_another_module():
+    """A leading underscore means 'this module only': what two modules share is public,
+    with a docstring. (``cli/__main__`` may take the console entry point.)"""
+    bad = []
+    for path, mod, package in _modules():
+        if path.name == "__main__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = package[:len(package) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            if not target.startswith("trueclout") or target == mod:
+                continue
+            bad += [f"{mod}:{node.lineno} imports {target}.{a.name}" for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")]
+    assert not bad, "\n".join(bad)
+
+
+def test_stages_import_each_other_without_cycles():
+    """Module-level imports between the top-level packages form no cycle (imports inside
+    functions are how a lower stage may call a higher one lazily)."""
+    graph: dict[str, set[str]] = {}
+    for path, mod, package in _modules():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.ImportFrom) or not node.level and not (
+                    node.module or "").startswith("trueclout"):
+                continue
+            base = package[:len(package) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else [])).split(".")
+            a = mod.split(".")[1] if "." in mod else None
+            b = target[1] if len(target) > 1 else None
+            if a and b and a != b:
+                graph.setdefault(a, set()).add(b)
+    seen: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        seen[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            assert seen.get(nxt) != 1, "import cycle: " + " -> ".join(path + [nxt])
+            if nxt not in seen:
+                visit(nxt, path + [nxt])
+        seen[node] = 2
+    for start in sorted(graph):
+        if start not in seen:
+            visit(start, [start])
+    assert "detect" in graph and "store" not in graph.get("kernels", set())

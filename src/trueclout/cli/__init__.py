@@ -18,7 +18,7 @@ import os
 import sys
 
 from ..errors import TruecloutError
-from .common import _print_json, app, err, eval_app, styled
+from .common import print_json, app, err, eval_app, styled
 from . import (crawl, data, detect, demo, discover, eval_manipulation, export,  # noqa: F401
                privacy, score, serve, suggest, topics, watch)  # importing registers
 from .data import compute_stats
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     except TruecloutError as exc:
         err.print(styled("Error:", "red", str(exc)), highlight=False)
         if as_json:
-            _print_json({"error": exc.to_dict()})
+            print_json({"error": exc.to_dict()})
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                          "TRUECLOUT_DEBUG=1 for the traceback, and please report it)"),
                   highlight=False)
         if as_json:
-            _print_json({"error": {"type": "InternalError", "message": str(exc),
+            print_json({"error": {"type": "InternalError", "message": str(exc),
                                    "path": None, "line": None, "field": None}})
         return 1
 

@@ -8,7 +8,7 @@ colour the terminal, move its cursor or change its title.
 
 Examples
 --------
->>> _fmt_int(1234567)
+>>> fmt_int(1234567)
 '1,234,567'
 """
 
@@ -110,14 +110,14 @@ ModelOption = typer.Option(
     "(trained on the simulator's ground truth).", show_default=False)
 
 
-def _model(model: Optional[str]) -> Optional[str]:
+def model_choice(model: Optional[str]) -> Optional[str]:
     """Check ``--model``: a built-in name or an existing file.
 
     Examples
     --------
-    >>> _model(None), _model("simulator")
+    >>> model_choice(None), model_choice("simulator")
     (None, 'simulator')
-    >>> _model("/nonexistent.json")
+    >>> model_choice("/nonexistent.json")
     Traceback (most recent call last):
     ...
     trueclout.errors.UsageError: model file /nonexistent.json does not exist (built-in models: default, simulator)
@@ -133,7 +133,14 @@ def _model(model: Optional[str]) -> Optional[str]:
     return model
 
 
-def _db(db: Optional[Path]) -> str:
+def resolve_db(db: Optional[Path]) -> str:
+    """The store a command uses: ``--db`` when given, else setting ``db``.
+
+    Examples
+    --------
+    >>> resolve_db(Path("my.duckdb")), resolve_db(None) == str(config.get("db"))
+    ('my.duckdb', True)
+    """
     return str(db) if db is not None else str(config.get("db"))
 
 
@@ -145,8 +152,14 @@ class _CleanColumn(TextColumn):
 
 
 @contextmanager
-def _progress(enabled: bool = True) -> Iterator[Progress]:
-    """A rich progress display on standard error (silent when it is not a terminal)."""
+def progress_bar(enabled: bool = True) -> Iterator[Progress]:
+    """A rich progress display on standard error (silent when it is not a terminal).
+
+    Examples
+    --------
+    >>> with progress_bar(False) as p:
+    ...     t = p.add_task("reading", total=None, rows="")
+    """
     progress = Progress(SpinnerColumn(), _CleanColumn("{task.description}"), BarColumn(),
                         TaskProgressColumn(), _CleanColumn("{task.fields[rows]}"),
                         TimeElapsedColumn(), console=err, transient=True,
@@ -270,12 +283,28 @@ WideOption = typer.Option(False, "--wide", help="Print every column, however wid
                           "left out; ids and handles are never cut).")
 
 
-def _print_json(data: object) -> None:
+def print_json(data: object) -> None:
+    """Print ``data`` as indented JSON on standard output (anything else as its text).
+
+    Examples
+    --------
+    >>> print_json({"n": 1})
+    {
+      "n": 1
+    }
+    """
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     sys.stdout.flush()
 
 
-def _fmt_int(n: int) -> str:
+def fmt_int(n: int) -> str:
+    """A whole number with thousands separators.
+
+    Examples
+    --------
+    >>> fmt_int(1234567)
+    '1,234,567'
+    """
     return f"{n:,}"
 
 
@@ -337,7 +366,14 @@ def _num(v: object) -> str:
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
-def _graph_lines(g: dict) -> str:
+def graph_lines(g: dict) -> str:
+    """The graph part of ``stats`` as text: sizes, reciprocity and degree quantiles.
+
+    Examples
+    --------
+    >>> graph_lines({"vertices": 3, "edges": 2, "reciprocity": 0.5}).splitlines()[0]
+    'graph: 3 vertices, 2 follows, reciprocity 0.500'
+    """
     lines = [f"graph: {_num(g.get('vertices'))} vertices, {_num(g.get('edges'))} follows, "
              f"reciprocity {_num(g.get('reciprocity'))}"]
     for side in ("in_degree", "out_degree"):
@@ -349,14 +385,14 @@ def _graph_lines(g: dict) -> str:
 
 
 
-def _check_out(path: Optional[Path]) -> None:
+def check_out(path: Optional[Path]) -> None:
     """Refuse an ``--out`` table file that is neither ``.csv`` nor ``.parquet``.
 
     Examples
     --------
-    >>> _check_out(Path("t.CSV")), _check_out(None)
+    >>> check_out(Path("t.CSV")), check_out(None)
     (None, None)
-    >>> _check_out(Path("t.txt"))
+    >>> check_out(Path("t.txt"))
     Traceback (most recent call last):
     ...
     trueclout.errors.UsageError: --out must end in .csv or .parquet, not 't.txt'
@@ -366,10 +402,16 @@ def _check_out(path: Optional[Path]) -> None:
 
 
 @contextmanager
-def _stage_progress(enabled: bool, prefix: str = "evaluating") -> Iterator:
-    """A progress display (:func:`_progress`) of one task, ``evaluating`` at first; yields
-    the callback ``cb(stage)`` that shows ``"<prefix>: <stage>"``."""
-    with _progress(enabled) as progress:
+def stage_progress(enabled: bool, prefix: str = "evaluating") -> Iterator:
+    """A progress display (:func:`progress_bar`) of one task, ``evaluating`` at first; yields
+    the callback ``cb(stage)`` that shows ``"<prefix>: <stage>"``.
+
+    Examples
+    --------
+    >>> with stage_progress(False) as cb:
+    ...     cb("the simulator")
+    """
+    with progress_bar(enabled) as progress:
         task = progress.add_task("evaluating", total=None, rows="")
 
         def cb(stage: str) -> None:
@@ -378,21 +420,44 @@ def _stage_progress(enabled: bool, prefix: str = "evaluating") -> Iterator:
         yield cb
 
 
-def _write_eval(result: dict, markdown: str, out_dir: Path, stem: str, as_json: bool) -> None:
+def write_eval(result: dict, markdown: str, out_dir: Path, stem: str, as_json: bool) -> None:
     """Write an evaluation as ``<out_dir>/<stem>.json`` and ``.md`` (the folder created if
-    needed), then print the JSON (``--json``) or the markdown and where both went."""
+    needed), then print the JSON (``--json``) or the markdown and where both went.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> write_eval({"f1": 1.0}, "# F1 1.0", d, "x", as_json=True)  # doctest: +ELLIPSIS
+    {
+      "f1": 1.0
+    }
+    >>> sorted(p.name for p in d.iterdir())
+    ['x.json', 'x.md']
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
     json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     md_path.write_text(markdown)
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         out.print(markdown)
         out.print(f"written to {json_path} and {md_path}")
 
 
-def _write_table(table, path: Path) -> None:
+def write_table(table, path: Path) -> None:
+    """Write an Arrow table as CSV or Parquet, by the file's suffix (its folder made).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pyarrow as pa
+    >>> p = Path(tempfile.mkdtemp()) / "out" / "t.csv"
+    >>> write_table(pa.table({"a": [1]}), p)
+    >>> p.read_text().splitlines()
+    ['"a"', '1']
+    """
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":

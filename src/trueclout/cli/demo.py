@@ -22,10 +22,10 @@ from rich.text import Text
 
 from .. import config
 from ..errors import TruecloutError
-from .common import (COUNT_MAX, Col, JsonOption, _graph_lines, _print_json, app, count, out,
+from .common import (COUNT_MAX, Col, JsonOption, graph_lines, print_json, app, count, out,
                      print_table, styled, who_cell)
-from .data import _ingest_quiet, _simulate_into, compute_stats
-from .detect import _detection
+from .data import ingest_quietly, simulate_into, compute_stats
+from .detect import detection_context
 
 
 # -- demo -------------------------------------------------------------------------------
@@ -53,15 +53,15 @@ def demo(
     if platform_dir.exists():
         shutil.rmtree(platform_dir)
     t0 = time.perf_counter()
-    sim = _simulate_into(platform_dir, accounts, seed, as_json)
+    sim = simulate_into(platform_dir, accounts, seed, as_json)
     t_sim = time.perf_counter() - t0
     with Store(db_path) as store:
-        report = _ingest_quiet(store, [platform_dir], as_json)
+        report = ingest_quietly(store, [platform_dir], as_json)
         if report.failures:
             raise TruecloutError("; ".join(f["error"] for f in report.failures))
         t_ing = time.perf_counter() - t0 - t_sim
         result = compute_stats(store)
-        ctx = _detection(store, None, as_json)
+        ctx = detection_context(store, None, as_json)
         ens = ctx.ensemble
         t_det = time.perf_counter() - t0 - t_sim - t_ing
         # the rest reads the store as the commands do (the topics' terms come from its
@@ -93,7 +93,7 @@ def demo(
                            "audits": round(t_aud, 2), "total": round(t_all, 2)}}
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     out.print(Text("trueclout demo", style="bold"),
               f"simulated {accounts:,} accounts (seed {seed}) in {t_sim:.1f} s, loaded in "
@@ -104,7 +104,7 @@ def demo(
     if result["label_counts"]:
         out.print("ground truth: " + ", ".join(f"{k} {v:,}"
                                                for k, v in result["label_counts"].items()))
-    out.print(_graph_lines(result["graph"]))
+    out.print(graph_lines(result["graph"]))
     out.print(f"detection: {int(ens.labels_.sum()):,} accounts flagged in {t_det:.1f} s")
     _print_influence(influence["report"], influence["summary"], t_rank, t_disc)
     if audits:
@@ -131,8 +131,8 @@ def demo(
 def _demo_scores(ctx, as_json: bool):
     """The score context (detection already fitted) and every ranking."""
     from ..score.rank import rank_all
-    from .common import _progress
-    with _progress(not as_json) as progress:
+    from .common import progress_bar
+    with progress_bar(not as_json) as progress:
         progress.add_task("ranking: TrueRank, reach, engagement", total=None, rows="")
         scores = rank_all(ctx)
     return ctx, scores
@@ -143,8 +143,8 @@ def _demo_campaign(ctx, as_json: bool) -> dict | None:
     on this platform: the demo goes on, with a warning, and the report leaves those
     sections out (they are optional; the rankings are the demo's point)."""
     from ..report.influence import sample_campaign
-    from .common import _progress, err
-    with _progress(not as_json) as progress:
+    from .common import progress_bar, err
+    with progress_bar(not as_json) as progress:
         progress.add_task("discover: topics, creators, overlap, plan", total=None, rows="")
         try:
             return sample_campaign(ctx)

@@ -10,18 +10,32 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import UnknownAccountError, UsageError
-from .common import (COUNT_MAX, Col, DbOption, JsonOption, ModelOption, _check_out, _db,
-                     _model, _print_json, _progress, _stage_progress, _write_eval,
-                     _write_table, app, clean, eval_app, out, plural, print_table)
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, ModelOption, check_out, resolve_db,
+                     model_choice, print_json, progress_bar, stage_progress, write_eval,
+                     write_table, app, clean, eval_app, out, plural, print_table)
 
 
 # -- detection --------------------------------------------------------------------------
-def _detection(store, model, as_json: bool, stage_prefix: str = ""):
+def detection_context(store, model, as_json: bool, stage_prefix: str = ""):
     """The store's score context with detection fitted, with progress: the one saved
     beside the store by an earlier command while the data and the model are the same
-    (:func:`trueclout.score.saved.load_context`), else read and fitted now (and saved)."""
+    (:func:`trueclout.score.saved.load_context`), else read and fitted now (and saved).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from trueclout.store import Store
+    >>> from trueclout.cli.data import ingest_quietly
+    >>> p = Path(tempfile.mkdtemp()) / "f.txt"
+    >>> _ = p.write_text("a b\\nb c\\nc a\\n")
+    >>> with Store(str(p.with_suffix(".duckdb"))) as s:
+    ...     _ = ingest_quietly(s, [p], True)
+    ...     detection_context(s, None, True).n
+    3
+    """
     from ..score.saved import load_context
-    with _progress(not as_json) as progress:
+    with progress_bar(not as_json) as progress:
         task = progress.add_task(f"{stage_prefix}reading the store", total=None, rows="")
 
         def read_cb(stage, rows=0, *a):
@@ -94,13 +108,13 @@ def train(
     from ..store import Store
     if model_out.exists() and model_out.is_dir():
         raise UsageError(f"--model-out {model_out} is a folder")
-    with Store(_db(db), read_only=True) as store, _stage_progress(not as_json,
+    with Store(resolve_db(db), read_only=True) as store, stage_progress(not as_json,
                                                                   "training") as cb:
         _, report = train_model(store, label_sources=labels_source or None,
                                 model_out=model_out, select=select_sources,
                                 progress=lambda fs, i, n: cb(f"{fs} {i}/{n}"))
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     acc = report["accounts"]
     out.print(f"trained on {acc['real']:,} humans and {acc['fake']:,} fakes or bots from "
@@ -133,14 +147,14 @@ def detect(
     as_json: bool = JsonOption,
 ) -> None:
     from ..store import Store
-    _check_out(out_path)
-    model = _model(model)
-    with Store(_db(db), read_only=True) as store:
-        ctx = _detection(store, model, as_json)
+    check_out(out_path)
+    model = model_choice(model)
+    with Store(resolve_db(db), read_only=True) as store:
+        ctx = detection_context(store, model, as_json)
     data, ens = ctx.data, ctx.ensemble
     table = detection_table(data, ens)
     if out_path is not None:
-        _write_table(table, out_path)
+        write_table(table, out_path)
     import numpy as np
     cats, counts = np.unique(ens.category_.astype(str), return_counts=True)
     order = np.argsort(ens.authenticity_)[:top]
@@ -150,7 +164,7 @@ def detect(
                "out": str(out_path) if out_path else None,
                "most_suspicious": table.take(order).to_pylist()}
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     out.print(f"{data.n:,} accounts, {summary['flagged']:,} flagged; "
               + ", ".join(f"{c} {k:,}" for c, k in summary["categories"].items()))
@@ -178,19 +192,19 @@ def audit(
 ) -> None:
     from ..store import Store
     from .remote import account_path, only_local, server_for
-    model = _model(model)
-    remote = server_for(_db(db))
+    model = model_choice(model)
+    remote = server_for(resolve_db(db))
     if remote is not None:              # the server holds the store: ask it
         only_local(remote, "--model", model not in (None, "default"))
         report = remote.get(f"/accounts/{account_path(account)}/audit")
         report.pop("account_row", None)
-        report["meta"]["db"] = _db(db)
+        report["meta"]["db"] = resolve_db(db)
     else:
-        with Store(_db(db), read_only=True) as store:
+        with Store(resolve_db(db), read_only=True) as store:
             if not store.names_account(account):    # refused before the graph is read
                 raise UnknownAccountError(account.strip())
-            ctx = _detection(store, model, as_json)
-            report = audit_report(ctx, account, db=_db(db), progress=not as_json)
+            ctx = detection_context(store, model, as_json)
+            report = audit_report(ctx, account, db=resolve_db(db), progress=not as_json)
     if aggregate_only:
         from ..privacy import aggregate_only as _aggregate
         report = _aggregate(report)
@@ -199,7 +213,7 @@ def audit(
         render_audit_html(report, html)
         report["html"] = str(html)
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     _print_audit(report)
 
@@ -228,7 +242,7 @@ def audit_report(ctx, account: str, *, db: str | None = None, progress: bool = F
     v = resolve_account(ctx.data, account)
 
     def compute() -> dict:
-        with _progress(progress) as bar:
+        with progress_bar(progress) as bar:
             bar.add_task("auditing: composition, engagement, growth, influence",
                          total=None, rows="")
             rep = audit_account(ctx.data, ctx.ensemble, v, db=db)
@@ -332,9 +346,9 @@ def eval_sources(
 ) -> None:
     from ..evaluate.sources import evaluate_sources, markdown_sources
     from ..store import Store
-    with Store(_db(db), read_only=True) as store, _stage_progress(not as_json) as cb:
+    with Store(resolve_db(db), read_only=True) as store, stage_progress(not as_json) as cb:
         result = evaluate_sources(store, labels_source or None, in_set=in_set, progress=cb)
-    _write_eval(result, markdown_sources(result), out_dir, "sources", as_json)
+    write_eval(result, markdown_sources(result), out_dir, "sources", as_json)
 
 
 @eval_app.command("detection", help="Run the detection evaluations: Cresci 2015 CV, "
@@ -346,8 +360,8 @@ def eval_detection(
     as_json: bool = JsonOption,
 ) -> None:
     from ..evaluate.detection import evaluate_detection, markdown_report
-    with _stage_progress(not as_json) as cb:
+    with stage_progress(not as_json) as cb:
         result = evaluate_detection(quick=quick, progress=cb)
-    _write_eval(result, markdown_report(result), out_dir, "detection", as_json)
+    write_eval(result, markdown_report(result), out_dir, "detection", as_json)
 
 

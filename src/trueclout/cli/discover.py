@@ -19,8 +19,8 @@ import pyarrow as pa
 import typer
 
 from ..errors import UsageError
-from .common import (COUNT_MAX, Col, DbOption, JsonOption, WideOption, _check_out, _db,
-                     _print_json, _progress, _write_table, app, count, out, print_table,
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, WideOption, check_out, resolve_db,
+                     print_json, progress_bar, write_table, app, count, out, print_table,
                      who_cell)
 from .remote import only_local, server_for
 
@@ -44,7 +44,7 @@ def _context(db: Optional[Path], as_json: bool, *, target: Optional[dict] = None
     with score_context_cli(db, None, as_json) as ctx:
         if target is None:
             return ctx, None
-        with _progress(not as_json) as progress:
+        with progress_bar(not as_json) as progress:
             progress.add_task("resolving the target", total=None, rows="")
             return ctx, resolve_target(ctx, store=ctx.store, **target)
 
@@ -81,8 +81,8 @@ def find_cmd(
         raise UsageError("--top must be at least 1")
     if min_followers < 0:
         raise UsageError("--min-followers must not be negative")
-    _check_out(out_path)
-    remote = server_for(_db(db))
+    check_out(out_path)
+    remote = server_for(resolve_db(db))
     if remote is not None:              # the server holds the store: ask it
         only_local(remote, "--audience FILE", audience is not None
                    and Path(audience).is_file())
@@ -99,9 +99,9 @@ def find_cmd(
         head = {"target": target.label, "kind": target.kind, **target.info}
         rows = table.to_pylist()
     if out_path is not None and table is not None:
-        _write_table(table, out_path)
+        write_table(table, out_path)
     if as_json:
-        _print_json({**head, "creators": rows, "out": str(out_path) if out_path else None})
+        print_json({**head, "creators": rows, "out": str(out_path) if out_path else None})
         return
     out.print(f"creators for {head['target']}: ranked by "
               f"{'audience similarity' if head['kind'] == 'like' else 'relevant authentic reach'}")
@@ -164,7 +164,7 @@ def overlap_cmd(
     if topic is not None and audience is not None:
         raise UsageError("give at most one of --topic and --audience")
     method = "exact" if exact else ("minhash" if minhash else "auto")
-    remote = server_for(_db(db))
+    remote = server_for(resolve_db(db))
     if remote is not None:              # the server holds the store: ask it
         only_local(remote, "--k or --backend spark", k is not None or backend == "spark")
         only_local(remote, "--audience FILE", audience is not None
@@ -186,7 +186,7 @@ def overlap_cmd(
                                relevance=target.relevance if relevant else None)
         res["target"] = target.label if relevant else None
     if as_json:
-        _print_json(res)
+        print_json(res)
         return
     mh = res["method"] == "minhash"
     how = f"minhash, k={res['k']}" if mh else res["method"]
@@ -263,8 +263,8 @@ def plan_cmd(
         raise UsageError("--max-creators must be at least 1")
     if not costs.is_file():
         raise UsageError(f"costs file {costs} does not exist")
-    _check_out(out_path)
-    remote = server_for(_db(db))
+    check_out(out_path)
+    remote = server_for(resolve_db(db))
     if remote is not None:              # the server holds the store: ask it
         from ..discover.plan import parse_costs
         only_local(remote, "--objective influence", objective != "reach")
@@ -285,10 +285,10 @@ def plan_cmd(
                           target_label="" if target.kind == "all" else target.label,
                           objective=objective, seed=seed)
     if out_path is not None:
-        _write_table(plan_table(res), out_path)
+        write_table(plan_table(res), out_path)
         res["out"] = str(out_path)
     if as_json:
-        _print_json(res)
+        print_json(res)
         return
     out.print(f"plan for {res['target']}: budget {res['budget']:,.2f}, "
               f"{res['considered']:,} of {res['candidates']:,} candidates considered")

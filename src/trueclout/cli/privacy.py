@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import DbOption, JsonOption, _db, _print_json, app, err, out
+from .common import DbOption, JsonOption, resolve_db, print_json, app, err, out
 
 
 @app.command(help="Forget an account: delete it and everything derived from it (profile, "
@@ -37,7 +37,7 @@ def forget(
     from ..privacy import Pseudonymizer, forget_reports, resolve_forget
     from ..score.saved import forget_saved
     from ..store import Store
-    path = _db(db)
+    path = resolve_db(db)
     if path != ":memory:" and not Path(path).exists():
         raise UsageError(f"store {path} does not exist")
     with Store(path) as store:
@@ -84,7 +84,7 @@ def forget(
               "saved_contexts_deleted": saved,
               "compacted": compacted, "db": path}
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     out.print(f"forgot {names}")
     for table, n in deleted.items():

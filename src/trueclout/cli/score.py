@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from ..errors import UsageError
 from .common import (COUNT_MAX, Col, DbOption, JsonOption, ModelOption, WideOption,
-                     _check_out, _db, _model, _print_json, _progress, _write_table, app,
+                     check_out, resolve_db, model_choice, print_json, progress_bar, write_table, app,
                      count, out, print_table, who_cell)
 from .remote import only_local, server_for
 
@@ -31,10 +31,10 @@ def score_context_cli(db: Optional[Path], model: Optional[str], as_json: bool):
     <function score_context_cli at ...>
     """
     from ..store import Store
-    from .detect import _detection
-    model = _model(model)
-    with Store(_db(db), read_only=True) as store:
-        yield _detection(store, model, as_json)
+    from .detect import detection_context
+    model = model_choice(model)
+    with Store(resolve_db(db), read_only=True) as store:
+        yield detection_context(store, model, as_json)
 
 
 def _rank_run(ctx, params: dict) -> tuple[dict, int | None]:
@@ -86,9 +86,9 @@ def rank(
         raise UsageError(f"unknown ranking {by!r} for --by; choose from {', '.join(RANKINGS)}")
     if top < 1:
         raise UsageError("--top must be at least 1")
-    _check_out(out_path)
+    check_out(out_path)
     t0 = time.perf_counter()
-    remote = server_for(_db(db))
+    remote = server_for(resolve_db(db))
     run_id, note = None, None
     if remote is not None:              # the server holds the store: ask it
         only_local(remote, "--model or --backend spark",
@@ -102,7 +102,7 @@ def rank(
                     "/api/v1/runs saves a detection run there)")
     else:
         with score_context_cli(db, model, as_json) as ctx, \
-                _progress(not as_json) as progress:
+                progress_bar(not as_json) as progress:
             progress.add_task("ranking: TrueRank, reach, engagement"
                               + (", topics" if topic else ""), total=None, rows="")
             if backend == "spark":
@@ -117,19 +117,19 @@ def rank(
                                                  "backend": backend})
         if save and ctx.n and run_id is None:
             from ..store import Store
-            with Store(_db(db)) as store:
+            with Store(resolve_db(db)) as store:
                 run_id = store.save_run("rank", params, {
                     "accounts": ctx.n, "seconds": round(time.perf_counter() - t0, 3)},
                     ctx.graph.uids, scores)
     seconds = round(time.perf_counter() - t0, 3)
     if out_path is not None and table is not None:
-        _write_table(table, out_path)
+        write_table(table, out_path)
     rows = table.slice(0, top).to_pylist() if table is not None else []
     summary = {"by": by, "topic": topic, "backend": backend, "accounts": accounts,
                "run_id": run_id, "seconds": seconds,
                "out": str(out_path) if out_path else None, "top": rows}
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     title = f"top {len(rows)} by {by}" + (f" on {topic!r}" if topic else "")
     key = {"followers": "known", "reach": "reach", "truerank": "TrueRank"}.get(by)
@@ -154,7 +154,7 @@ def rank(
               "of the average account's; top%: share of accounts ranked higher by followers "
               "(fol.) and TrueRank (TR).")
     if run_id is not None:
-        out.print(f"saved as run {run_id} in {_db(db)}")
+        out.print(f"saved as run {run_id} in {resolve_db(db)}")
     if note:
         out.print(note)
     if out_path:

@@ -26,7 +26,7 @@ from rich.table import Table
 from .. import config
 from ..errors import UsageError
 from ..store.holder import remove_holder, write_holder
-from .common import DbOption, JsonOption, _db, _print_json, app, err, out
+from .common import DbOption, JsonOption, resolve_db, print_json, app, err, out
 from .remote import server_for
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.",
@@ -50,7 +50,7 @@ def serve(
         raise UsageError("--port must be between 1 and 65535")
     import uvicorn
     from ..api.app import create_app
-    path = _db(db)
+    path = resolve_db(db)
     if not Path(path).exists():
         raise UsageError(f"store {path} does not exist; run `trueclout demo`, `trueclout "
                          "simulate` or `trueclout ingest` first")
@@ -94,14 +94,14 @@ def keys_create(
     from ..store.keys import SCOPES
     if scope not in SCOPES:
         raise UsageError(f"--scope must be one of {', '.join(SCOPES)}, not {scope!r}")
-    remote = server_for(_db(db))
+    remote = server_for(resolve_db(db))
     if remote is not None:              # the server holds the store: ask it
         key = remote.post("/keys", {"scope": scope})["key"]
     else:
-        with Store(_db(db)) as store:
+        with Store(resolve_db(db)) as store:
             key = create_key(store, scope)
     if as_json:
-        _print_json({"key": key, "prefix": split_key(key), "scope": scope})
+        print_json({"key": key, "prefix": split_key(key), "scope": scope})
         return
     out.print(key, highlight=False)
     err.print(f"{scope} key created; store it now, it is not shown again. Send it as "
@@ -112,14 +112,14 @@ def keys_create(
                                "the keys themselves.")
 def keys_list(db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     from ..store import Store
-    remote = server_for(_db(db))
+    remote = server_for(resolve_db(db))
     if remote is not None:              # the server holds the store: ask it
         rows = remote.pages("/keys")
     else:
-        with Store(_db(db), read_only=True) as store:
+        with Store(resolve_db(db), read_only=True) as store:
             rows = store.api_keys()
     if as_json:
-        _print_json({"keys": rows})
+        print_json({"keys": rows})
         return
     t = Table()
     for c in ("id", "prefix", "scope", "created", "revoked"):
@@ -140,7 +140,7 @@ def keys_revoke(key: str = typer.Argument(..., metavar="PREFIX",
     from ..api.auth import split_key
     from ..store import Store
     spec = key.strip()
-    remote = server_for(_db(db))
+    remote = server_for(resolve_db(db))
     if remote is not None:              # the server holds the store: ask it
         prefix = split_key(spec) or spec.lower()
         if not (len(prefix) == 8 and all(c in "0123456789abcdef" for c in prefix)):
@@ -148,11 +148,11 @@ def keys_revoke(key: str = typer.Argument(..., metavar="PREFIX",
                              f"list`) while {remote.describe()} holds the store")
         got = remote.delete(f"/keys/{prefix}")
         if as_json:
-            _print_json(got)
+            print_json(got)
             return
         out.print(f"key {got['revoked']} (id {got['key_id']}) revoked", highlight=False)
         return
-    with Store(_db(db)) as store:
+    with Store(resolve_db(db)) as store:
         prefix = split_key(spec) or spec.lower()
         row = store.api_key(prefix) if len(prefix) == 8 else None
         if row is None and spec.isdigit():
@@ -161,6 +161,6 @@ def keys_revoke(key: str = typer.Argument(..., metavar="PREFIX",
             raise UsageError(f"no API key {spec!r} (see `trueclout keys list`)")
         store.revoke_api_key(row["key_id"])
     if as_json:
-        _print_json({"revoked": row["prefix"], "key_id": row["key_id"]})
+        print_json({"revoked": row["prefix"], "key_id": row["key_id"]})
         return
     out.print(f"key {row['prefix']} (id {row['key_id']}) revoked", highlight=False)

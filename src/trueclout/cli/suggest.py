@@ -11,9 +11,9 @@ import typer
 import pyarrow as pa
 
 from ..errors import UsageError
-from .common import (COUNT_MAX, Col, DbOption, JsonOption, ModelOption, _check_out, _db,
-                     _print_json, _progress, _stage_progress, _write_eval,
-                     _write_table, app, err, eval_app, out, print_table, who_cell)
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, ModelOption, check_out, resolve_db,
+                     print_json, progress_bar, stage_progress, write_eval,
+                     write_table, app, err, eval_app, out, print_table, who_cell)
 from .remote import account_path, only_local, server_for
 
 #: Most suggestions one user may ask for.
@@ -24,7 +24,7 @@ def _fit(ctx, topics: bool, as_json: bool):
     """Fit :class:`WhoToFollow` on the context (progress on standard error)."""
     from ..discover.suggest import WhoToFollow
     vecs = None
-    with _progress(not as_json) as progress:
+    with progress_bar(not as_json) as progress:
         task = progress.add_task("who to follow", total=None, rows="")
         if topics:
             progress.update(task, description="topic vectors")
@@ -68,18 +68,18 @@ def suggest(
         raise UsageError("give either ACCOUNT or --users FILE (not both)")
     if not 1 <= top <= MAX_TOP:
         raise UsageError(f"--top must be between 1 and {MAX_TOP}, got {top}")
-    _check_out(out_path)
+    check_out(out_path)
     specs = None
     if users is not None:
         specs, _ = read_user_specs(users)
-    remote = server_for(_db(db))
+    remote = server_for(resolve_db(db))
     if remote is not None:              # the server holds the store: ask it
         only_local(remote, "--users, --topics or --model", users is not None or topics
                    or model not in (None, "default"))
         got = remote.get(f"/accounts/{account_path(account)}/suggestions", limit=top)
         rows = [{**r, "user_account": got["account"]} for r in got["items"]]
         if out_path is not None and rows:
-            _write_table(pa.Table.from_pylist(rows), out_path)
+            write_table(pa.Table.from_pylist(rows), out_path)
         _report_one(account, rows, None, out_path, as_json)
         return
     with score_context_cli(db, model, as_json) as ctx:
@@ -95,12 +95,12 @@ def suggest(
 
             got = remember_json(ctx, f"suggest:{v}:{top}:{topics}", one)
             if out_path is not None:
-                _write_table(pa.Table.from_pylist(got["rows"]), out_path)
+                write_table(pa.Table.from_pylist(got["rows"]), out_path)
             _report_one(account, got["rows"], got["model"], out_path, as_json)
             return
         else:
             wtf = _fit(ctx, topics, as_json)
-            with _progress(not as_json) as progress:
+            with progress_bar(not as_json) as progress:
                 task = progress.add_task("suggesting", total=len(specs), rows="")
 
                 def cb(done: int, total: int) -> None:
@@ -109,7 +109,7 @@ def suggest(
 
                 table = suggest_batch(wtf, ctx.data, specs, top, progress=cb)
     if out_path is not None:
-        _write_table(table, out_path)
+        write_table(table, out_path)
     _report_many(specs, table, wtf, out_path, as_json)
 
 
@@ -122,7 +122,7 @@ def _report_one(account: str, rows: list, model: dict | None, out_path,
                 as_json: bool) -> None:
     found = [r for r in rows if r["rank"] is not None]
     if as_json:
-        _print_json({"account": rows[0]["user_account"] if rows else None,
+        print_json({"account": rows[0]["user_account"] if rows else None,
                      "suggestions": [{k: r[k] for k in ("rank", "platform", "account_id",
                                                         "handle", "score",
                                                         "followed_by_your_follows",
@@ -168,7 +168,7 @@ def _report_many(specs: list, table, wtf, out_path, as_json: bool) -> None:
     if as_json:
         if out_path is None:
             summary["suggestions"] = table.to_pylist()
-        _print_json(summary)
+        print_json(summary)
         return
     out.print(f"{summary['users']:,} users: {served:,} served, {summary['unknown']:,} unknown, "
               f"{empty:,} with nothing to suggest; {summary['rows']:,} suggestions")
@@ -204,7 +204,7 @@ def eval_suggest(
     from ..evaluate.suggest import evaluate_suggest, markdown_report
     if users < 1:
         raise UsageError("--users must be at least 1")
-    with _stage_progress(not as_json) as cb:
+    with stage_progress(not as_json) as cb:
         if db is not None:
             from ..store import Store
             if not db.exists():
@@ -214,4 +214,4 @@ def eval_suggest(
                                           progress=cb)
         else:
             result = evaluate_suggest(users=users, seed=seed, topics=topics, progress=cb)
-    _write_eval(result, markdown_report(result), out_dir, "suggest", as_json)
+    write_eval(result, markdown_report(result), out_dir, "suggest", as_json)

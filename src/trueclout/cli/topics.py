@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import (COUNT_MAX, Col, DbOption, JsonOption, _db, _print_json, _progress, app,
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, resolve_db, print_json, progress_bar, app,
                      out, print_table)
 
 
@@ -72,18 +72,18 @@ def topics(
     from ..score.saved import remember_json
     from ..score.topics import topic_model
     from ..store import Store
-    from .detect import _detection
+    from .detect import detection_context
     from .remote import server_for
-    remote = server_for(_db(db))
+    remote = server_for(resolve_db(db))
     if remote is not None:              # the server holds the store: ask it
         got = remote.get("/topics", limit=top)
         report = {"accounts": None, "topics": got["items"], "top_terms": [],
                   "communities": got["total"], "server": remote.url}
         _print_remote_topics(report, as_json)
         return
-    with Store(_db(db), read_only=True) as store:
-        ctx = _detection(store, None, as_json)
-        with _progress(not as_json) as progress:
+    with Store(resolve_db(db), read_only=True) as store:
+        ctx = detection_context(store, None, as_json)
+        with progress_bar(not as_json) as progress:
             task = progress.add_task("topics: communities and their terms", total=None,
                                      rows="")
 
@@ -93,7 +93,7 @@ def topics(
             report = remember_json(ctx, f"topics_report:{top}", lambda: topics_report(
                 ctx, topic_model(ctx, store, progress=cb), top))
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     out.print(f"{report['communities']:,} communities of {report['producers']:,} most-followed "
               f"accounts; {report['accounts_with_interests']:,} of {report['accounts']:,} "
@@ -113,7 +113,7 @@ def _print_remote_topics(report: dict, as_json: bool) -> None:
     """The topics a running server lists (its ``/topics``: topic, terms, producers,
     audience)."""
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     out.print(f"{report['communities']:,} communities (from {report['server']})")
     print_table(_COLS, report["topics"])

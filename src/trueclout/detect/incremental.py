@@ -72,7 +72,7 @@ import pyarrow as pa
 from ..errors import UsageError
 from .supervised import classifier_scores
 from .ensemble import EnsembleDetector, align_to_threshold, categorize, noisy_or
-from .features import DAY_S, FEATURE_NAMES, _count_features, _log_ratio
+from .features import DAY_S, FEATURE_NAMES, count_features, log_ratio
 
 #: Features held as fitted until the next full run: they read other accounts (follow
 #: times of the neighbourhood, the counts of the accounts followed), or, for
@@ -277,13 +277,13 @@ class IncrementalDetection:
     def _rows(self, v: np.ndarray) -> np.ndarray:
         """Feature rows of fitted accounts ``v`` from the current counts."""
         X = self.features[v].astype(np.float32, copy=True)
-        cols = _count_features(self._followers[v], self._following[v], self._posts[v],
+        cols = count_features(self._followers[v], self._following[v], self._posts[v],
                                self._listed[v], self._likes[v], self._age[v])
         if self._has_graph:
             din, dout = self._din[v], self._dout[v]
             cols["graph_log_in_degree"] = np.log1p(din)
             cols["graph_log_out_degree"] = np.log1p(dout)
-            cols["graph_follower_ratio"] = _log_ratio(din, dout)
+            cols["graph_follower_ratio"] = log_ratio(din, dout)
             if self._has_removed:
                 unf = self._unf[v]
                 with np.errstate(invalid="ignore", divide="ignore"):

@@ -181,7 +181,16 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
             "relevant": relevance is not None, **res}
 
 
-def _pair(i, j, ca, cb, inter, wa, wb, inter_w):
+def pair_overlap(i, j, ca, cb, inter, wa, wb, inter_w):
+    """One pair's overlap row from its audience sizes ``ca``, ``cb``, common audience
+    ``inter`` and their authentic reaches ``wa``, ``wb``, ``inter_w`` (the local and the
+    Spark overlap build it the same way).
+
+    Examples
+    --------
+    >>> pair_overlap(0, 1, 10, 10, 5, 8.0, 8.0, 4.0)["jaccard"]
+    0.3333
+    """
     union = ca + cb - inter
     wunion = wa + wb - inter_w
     return {"i": i, "j": j, "common": int(round(inter)), "common_reach": _round(inter_w),
@@ -191,7 +200,14 @@ def _pair(i, j, ca, cb, inter, wa, wb, inter_w):
             "share_b_in_a": _round(inter_w / wb) if wb > 0 else 0.0}
 
 
-def _creator(count, reach, ucount, ureach):
+def creator_overlap(count, reach, ucount, ureach):
+    """One creator's row: audience, authentic reach and the unique parts of both.
+
+    Examples
+    --------
+    >>> creator_overlap(10, 8.0, 4, 2.0)["unique_share"]
+    0.25
+    """
     return {"audience": int(round(count)), "authentic_reach": _round(reach),
             "unique_audience": int(round(ucount)), "unique_reach": _round(ureach),
             "unique_share": _round(ureach / reach) if reach > 0 else 0.0}
@@ -200,8 +216,8 @@ def _creator(count, reach, ucount, ureach):
 def _exact(g, v, w) -> dict:
     inter, inter_w, uniq, uniq_w, union, union_w = merge_rows(g.in_indptr, g.in_indices, v, w)
     c = v.shape[0]
-    creators = [_creator(inter[i, i], inter_w[i, i], uniq[i], uniq_w[i]) for i in range(c)]
-    pairs = [_pair(i, j, inter[i, i], inter[j, j], inter[i, j], inter_w[i, i],
+    creators = [creator_overlap(inter[i, i], inter_w[i, i], uniq[i], uniq_w[i]) for i in range(c)]
+    pairs = [pair_overlap(i, j, inter[i, i], inter[j, j], inter[i, j], inter_w[i, i],
                    inter_w[j, j], inter_w[i, j]) for i in range(c) for j in range(i + 1, c)]
     return {"creators": creators, "pairs": pairs,
             "union": {"audience": int(union), "reach": _round(union_w)}}
@@ -226,7 +242,7 @@ def _minhash(g, v, w, k: int, seed: int) -> dict:
             na, nb = float(size[i]), float(size[j])
             inter = jac * (na + nb) / (1 + jac)
             inter_w = r * (reach[i] + reach[j]) / (1 + r)
-            p = _pair(i, j, na, nb, inter, reach[i], reach[j], inter_w)
+            p = pair_overlap(i, j, na, nb, inter, reach[i], reach[j], inter_w)
             se_iw = (reach[i] + reach[j]) / (1 + r) ** 2 * se_r
             p.update(jaccard_se=_round(se_j),
                      common_se=_round((na + nb) / (1 + jac) ** 2 * se_j),
@@ -253,7 +269,7 @@ def _minhash(g, v, w, k: int, seed: int) -> dict:
         p_w, se_w = _share(ws, only)
         if exact:
             se_n = se_w = 0.0
-        cr = _creator(size[i], reach[i], p_n * union_n, p_w * union_w)
+        cr = creator_overlap(size[i], reach[i], p_n * union_n, p_w * union_w)
         cr.update(unique_audience_se=_round(se_n * union_n),
                   unique_reach_se=_round(se_w * union_w))
         creators.append(cr)

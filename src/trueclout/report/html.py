@@ -27,7 +27,14 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * float(x):.1f}%"
 
 
-def _figures(a: dict) -> dict:
+def audit_figures(a: dict) -> dict:
+    """The Plotly figures of an audit page (composition, growth, ...) from an audit dict.
+
+    Examples
+    --------
+    >>> "composition" in audit_figures(example_audit())
+    True
+    """
     comp = a["audience"]["composition"]
     cats = list(comp)
     composition = {
@@ -98,7 +105,7 @@ def render_audit_html(audit: dict, path: str | Path, *, aggregate_only: bool = F
     from ..privacy import aggregate_only as _aggregate, record_report
     if aggregate_only:
         audit = _aggregate(audit)
-    page = write_page("audit.html.j2", path, _figures(audit), helpers={"pct": _pct},
+    page = write_page("audit.html.j2", path, audit_figures(audit), helpers={"pct": _pct},
                       a=audit)
     record_report((audit.get("meta") or {}).get("db"), page, audit)
     return page
@@ -121,7 +128,7 @@ def write_page(template: str, path: str | Path, figures: dict, *,
     --------
     >>> import tempfile, os
     >>> p = write_page("audit.html.j2", os.path.join(tempfile.mkdtemp(), "a.html"),
-    ...                _figures(example_audit()), helpers={"pct": _pct}, a=example_audit())
+    ...                audit_figures(example_audit()), helpers={"pct": _pct}, a=example_audit())
     >>> "Plotly.newPlot" in p.read_text(encoding="utf-8")
     True
     """

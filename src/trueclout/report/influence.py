@@ -397,8 +397,14 @@ def _sample_target(ctx):
     return resolve_target(ctx, allow_none=True), f"everyone ({why})", []
 
 
-def _overlap_section(ov: dict) -> dict:
-    """The heatmap and bars of an :func:`audience_overlap` dict."""
+def overlap_figures(ov: dict) -> dict:
+    """The heatmap and bars of an :func:`audience_overlap` dict.
+
+    Examples
+    --------
+    >>> overlap_figures({"creators": [], "pairs": []}) is not None
+    True
+    """
     creators = ov.get("creators", [])
     names = [c["account"] for c in creators]
     pos = {a: i for i, a in enumerate(names)}
@@ -510,7 +516,7 @@ def influence_report(ctx, scores: dict | None = None, *, top: int | None = None,
                      for by in ("followers", "truerank")},
         "fall": _fall_section(f, fall_rows),
         "scatter": _scatter_section(f, top, max_points, seed),
-        "overlap": _overlap_section(overlap) if overlap else None,
+        "overlap": overlap_figures(overlap) if overlap else None,
         "plan": _plan_section(plan) if plan else None,
         "campaign": ({k: campaign.get(k) for k in ("target", "candidates", "pricing",
                                                    "budget")} if campaign else None),
@@ -557,7 +563,15 @@ def account_influence(ctx, account: int, scores: dict | None = None) -> dict:
 _RED, _GREY, _BLUE, _GREEN = "#c62828", "#90a4ae", "#1565c0", "#2e7d32"
 
 
-def _figures(rep: dict) -> dict:
+def influence_figures(rep: dict) -> dict:
+    """The Plotly figures of the influence page (the scatter, the overlap) from its dict.
+
+    Examples
+    --------
+    >>> empty = {"x": [], "y": [], "bought": [], "account": []}
+    >>> isinstance(influence_figures({"scatter": empty, "accounts": 1}), dict)
+    True
+    """
     figs: dict[str, Any] = {}
     sc = rep["scatter"]
     n = max(rep["accounts"], 1)
@@ -664,7 +678,7 @@ def render_influence_html(report: dict, path: str | Path, *, aggregate_only: boo
     from .html import write_page
     if aggregate_only:
         report = _aggregate(report)
-    page = write_page("influence.html.j2", path, _figures(report),
+    page = write_page("influence.html.j2", path, influence_figures(report),
                       helpers={"num": _num, "pct": _pct}, r=report)
     record_report(db, page, report)
     return page

@@ -53,7 +53,7 @@ import numpy as np
 
 from .. import config
 from ..detect.data import DetectionData
-from ..detect.sybilrank import DAY, _capped, _seed_mask, quick_unfollows
+from ..detect.sybilrank import DAY, capped_seeds, seed_mask, quick_unfollows
 from ..errors import NotFittedError
 from ..kernels.pagerank import pagerank
 from ..kernels.reciprocity import reciprocal_discount, reciprocated_out_edges
@@ -150,11 +150,11 @@ class TrustModel:
         if tau <= 0:
             raise ValueError("tau must be positive")
         if self.seeds is not None:
-            seeds = _seed_mask(self.seeds, n)
+            seeds = seed_mask(self.seeds, n)
         else:
             labelled = data.label_mask("human") | (data.column("verified", fill=0) > 0)
             labelled &= gate(auth) >= float(config.get("trust_seed_min_gate"))
-            seeds = _capped(labelled) | established_people(data, auth)
+            seeds = capped_seeds(labelled) | established_people(data, auth)
         self.seeds_ = seeds
         self.penalty_ = farm_penalty(ensemble, n)
         self.edge_weights_ = None

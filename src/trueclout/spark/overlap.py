@@ -134,7 +134,7 @@ def audience_overlap(layout, creators: Sequence[str], audience, *, labels=None,
     <function audience_overlap at ...>
     """
     from pyspark.sql import functions as F
-    from ..discover.overlap import _creator, _pair
+    from ..discover.overlap import creator_overlap, pair_overlap
     items = list(creators)
     if len(items) < 2:
         raise UsageError("give at least two creators to compare")
@@ -157,13 +157,13 @@ def audience_overlap(layout, creators: Sequence[str], audience, *, labels=None,
     flg = flagged or [False] * c
     out_c = []
     for i in range(c):
-        d = _creator(inter[i, i], inter_w[i, i], uniq[i], uniq_w[i])
+        d = creator_overlap(inter[i, i], inter_w[i, i], uniq[i], uniq_w[i])
         out_c.append({"account": names[i], "handle": hs[i], **counts[i],
                       "flagged": bool(flg[i]), **d})
     pairs = []
     for i in range(c):
         for j in range(i + 1, c):
-            p = _pair(i, j, inter[i, i], inter[j, j], inter[i, j], inter_w[i, i],
+            p = pair_overlap(i, j, inter[i, i], inter[j, j], inter[i, j], inter_w[i, i],
                       inter_w[j, j], inter_w[i, j])
             p.pop("i"), p.pop("j")
             pairs.append({"a": names[i], "b": names[j], **p})

@@ -524,7 +524,7 @@ def search_page(request: Request, q: str = "") -> HTMLResponse:
 @router.get("/audit", name="web_audit", response_class=HTMLResponse)
 def audit_page(request: Request, account: str = "") -> HTMLResponse:
     """One account's audience audit."""
-    from ..report.html import _figures
+    from ..report.html import audit_figures
     wait = preparing(request)
     if wait is not None:
         return wait
@@ -539,7 +539,7 @@ def audit_page(request: Request, account: str = "") -> HTMLResponse:
     acc = a["account"]
     return render(request, "audit.html.j2", "audit",
                   title=f"Audit @{acc.get('handle') or acc.get('account_id')}",
-                  figures=_figures(a), a=a, inf=a.get("influence"), spec=account.strip())
+                  figures=audit_figures(a), a=a, inf=a.get("influence"), spec=account.strip())
 
 
 @router.get("/discover", name="web_discover", response_class=HTMLResponse)
@@ -574,8 +574,7 @@ def overlap_page(request: Request, creators: list[str] | None = Query(None),
     """Heat map of the chosen creators' shared authentic audiences."""
     from urllib.parse import urlencode
 
-    from ..report.influence import _figures as influence_figures
-    from ..report.influence import _overlap_section
+    from ..report.influence import influence_figures, overlap_figures
     wait = preparing(request)
     if wait is not None:
         return wait
@@ -584,7 +583,7 @@ def overlap_page(request: Request, creators: list[str] | None = Query(None),
     ov, figs, err = None, {}, None
     if names:
         try:
-            ov = _overlap_section(svc.overlap(names, topic=topic.strip() or None))
+            ov = overlap_figures(svc.overlap(names, topic=topic.strip() or None))
             empty = {"x": [], "y": [], "bought": [], "account": []}
             f = influence_figures({"scatter": empty, "accounts": 1, "overlap": ov})
             figs = {k: f[k] for k in ("overlap-chart", "unique-chart")}
