@@ -491,7 +491,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     # -- score/ (issue 4): relevant influence -------------------------------------------
     Setting("score_gate_mid", 0.5,
             "Authenticity at which an account's vote (as a follower or interactor) counts "
-            "half, in the smooth authenticity gate of score/weights.py.",
+            "half, in the smooth authenticity gate of detect/weights.py.",
             "our choice: the ensemble's own threshold (0.5)"),
     Setting("score_gate_width", 0.06,
             "Width of that logistic gate: authenticity 0.3 counts 3%, 0.7 counts 97%.",

@@ -577,7 +577,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     @app.get(f"{PREFIX}/stats", tags=["meta"], dependencies=R)
     def stats() -> dict:
         """What ``trueclout stats`` prints: row counts, degree quantiles, reciprocity."""
-        from ..cli.data import compute_stats
+        from ..graph.stats import compute_stats
         return compute_stats(svc.cursor_store())
 
     @app.delete(f"{PREFIX}/keys/{{prefix}}", tags=["keys"], dependencies=W)

@@ -21,7 +21,7 @@ from ..errors import TruecloutError
 from .common import print_json, app, err, eval_app, styled
 from . import (crawl, data, detect, demo, discover, eval_manipulation, export,  # noqa: F401
                privacy, score, serve, suggest, topics, watch)  # importing registers
-from .data import compute_stats
+from ..graph.stats import compute_stats
 from .detect import detection_table
 
 __all__ = ["app", "eval_app", "main", "compute_stats", "detection_table", "data", "detect",

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from .. import config
 from ..errors import TruecloutError, UsageError
+from ..graph.stats import compute_stats
 from .common import (COUNT_MAX, Col, DbOption, JsonOption, resolve_db, fmt_int, graph_lines,
                      print_json, progress_bar, app, err, out, print_table)
 
@@ -222,27 +223,6 @@ def simulate(
 
 
 # -- stats ------------------------------------------------------------------------------
-def compute_stats(store) -> dict:
-    """Counts per table, degree quantiles and reciprocity of the follow graph.
-
-    Examples
-    --------
-    >>> from trueclout.store import Store
-    >>> compute_stats(Store(":memory:"))["follows"]
-    0
-    """
-    from ..graph.build import build_graph
-    from ..graph.stats import graph_stats
-    stats: dict = dict(store.counts())
-    stats["label_counts"] = store.label_counts()
-    graph = build_graph(store, interactions=False)
-    stats["graph"] = graph_stats(graph)
-    # the graph is built without its interaction layers (not needed here): count them in
-    # the store
-    stats["graph"]["interactions"] = store.interaction_counts()
-    return stats
-
-
 @app.command(help="Counts per table, degree quantiles and reciprocity of the store.")
 def stats(db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     from ..store import Store

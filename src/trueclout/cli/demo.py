@@ -24,7 +24,8 @@ from .. import config
 from ..errors import TruecloutError
 from .common import (COUNT_MAX, Col, JsonOption, graph_lines, print_json, app, count, out,
                      print_table, styled, who_cell)
-from .data import ingest_quietly, simulate_into, compute_stats
+from ..graph.stats import compute_stats
+from .data import ingest_quietly, simulate_into
 from .detect import detection_context
 
 

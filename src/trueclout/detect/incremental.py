@@ -26,7 +26,7 @@ detector, and gives what recomputing the same members over the changed counts gi
   ran *and* somebody follows it now: its held score was computed with the fitted
   followers, and an account nobody followed then got no evidence.
 * ``weight = gate(authenticity) * activity``
-  (:func:`~trueclout.score.weights.authentic_weights`).
+  (:func:`~trueclout.detect.weights.authentic_weights`).
 
 **Profile counts** (``counts``): ``"shift"`` (default) moves the profile's followers and
 following counts by the change of the counts seen in the graph (the stream sees every
@@ -263,7 +263,7 @@ class IncrementalDetection:
 
     # -- helpers ---------------------------------------------------------------------
     def _extend(self, top: int) -> None:
-        from ..score.weights import authentic_weights
+        from .weights import authentic_weights
         k = top + 1 - self.n
         if k <= 0:
             return
@@ -326,7 +326,7 @@ class IncrementalDetection:
         >>> IncrementalDetection.update  # doctest: +ELLIPSIS
         <function IncrementalDetection.update at ...>
         """
-        from ..score.weights import authentic_weights
+        from .weights import authentic_weights
         t0 = time.perf_counter()
         v = _int_array(vertices, "vertices")
         fo = _int_array(followers, "followers")

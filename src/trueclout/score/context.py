@@ -22,7 +22,7 @@ import numpy as np
 
 from ..detect.data import DetectionData
 from ..graph.follow_graph import FollowGraph
-from .weights import authentic_weights
+from ..detect.weights import authentic_weights
 
 
 @dataclass(eq=False)

@@ -897,7 +897,7 @@ class IncrementalScores:
         weights into the scores: authentic reach exactly (``Δa(u) · w(u → v)`` over
         ``u``'s follows), TrueRank (and its row-sum solution) through the changed columns
         and teleport of ``u`` as residual, settled with the follows."""
-        from .weights import gate
+        from ..detect.weights import gate
         t0 = time.perf_counter()
         t = self.touched_
         tab = self.det.update(t, self.in_deg[t], self.out_deg[t])

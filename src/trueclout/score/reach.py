@@ -2,7 +2,7 @@
 
 ``reach(v) = sum over followers u of v of  weight(u) · h(u) · discount(u → v)``
 
-with ``weight = gate(authenticity) · activity`` (:mod:`trueclout.score.weights`), ``h``
+with ``weight = gate(authenticity) · activity`` (:mod:`trueclout.detect.weights`), ``h``
 the trust gate and ``discount`` the follow-back penalty (:mod:`trueclout.score.trust`).
 A real, active, reachable follower counts 1; a bought one about 0. With a topic, each
 follower also counts its interest ``r(u)`` in the topic: *relevant* authentic reach.

@@ -57,7 +57,7 @@ from ..detect.sybilrank import DAY, capped_seeds, seed_mask, quick_unfollows
 from ..errors import NotFittedError
 from ..kernels.pagerank import pagerank
 from ..kernels.reciprocity import reciprocal_discount, reciprocated_out_edges
-from .weights import gate
+from ..detect.weights import gate
 
 
 def established_people(data: DetectionData, authenticity: np.ndarray | None = None, *,

@@ -45,7 +45,7 @@ from .. import config
 
 
 def gate_expr(col, *, mid: float | None = None, width: float | None = None):
-    """Spark column: the smooth authenticity gate of :func:`trueclout.score.weights.gate`.
+    """Spark column: the smooth authenticity gate of :func:`trueclout.detect.weights.gate`.
 
     Examples
     --------
