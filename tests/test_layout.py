@@ -115,3 +115,20 @@ def test_stages_import_each_other_without_cycles():
         if start not in seen:
             visit(start, [start])
     assert "detect" in graph and "store" not in graph.get("kernels", set())
+
+
+def test_every_setting_is_read_somewhere():
+    """A setting nobody reads misleads whoever sets it: each name appears quoted in the
+    code, or is built from a prefix an f-string completes (``f"founded_{name}"``)."""
+    import re
+
+    from trueclout import config
+    code = "\n".join(p.read_text(encoding="utf-8") for p in PKG.rglob("*.py")
+                     if p.name != "config.py")
+    prefixes = set(re.findall(r'f"([a-z_]+)\{', code))
+    unread = [n for n in config.SETTINGS
+              if f'"{n}"' not in code and f"'{n}'" not in code
+              and not any(n.startswith(p) for p in prefixes)]
+    assert not unread, unread
+    # the check sees a setting that only config.py names
+    assert not any("never_read_anywhere".startswith(p) for p in prefixes)

@@ -661,7 +661,8 @@ async def receive_upload(request: Request, limit: int,
         try:
             n = int(length)
         except ValueError:
-            raise UsageError("Content-Length is not a number", field="Content-Length")
+            raise UsageError("Content-Length is not a number",
+                             field="Content-Length") from None
         if n > limit:
             raise TooLargeError(f"the upload is {n:,} bytes; the limit is {limit:,}",
                                 field="Content-Length")

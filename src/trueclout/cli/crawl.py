@@ -60,7 +60,7 @@ def _crawl(fn, target: str, db: Optional[Path], as_json: bool, pseudonymize: boo
             if as_json:
                 print_json({**exc.summary, "error": exc.to_dict()})
             err.print(styled("Error:", "red", str(exc)), highlight=False)
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             progress.stop()
             err.print("crawl interrupted; its pages so far are saved: run the same command "

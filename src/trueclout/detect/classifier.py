@@ -997,7 +997,7 @@ class AuthenticityClassifier(Estimator):
         'trueclout-authenticity'
         """
         import sklearn
-        self.models_  # NotFittedError before fit
+        _ = self.models_  # NotFittedError before fit
         return {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
                 "feature_schema": self.feature_schema_, "features": list(FEATURE_NAMES),
                 "trueclout": __version__, "sklearn": sklearn.__version__,

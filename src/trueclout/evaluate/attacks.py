@@ -892,7 +892,8 @@ def parse_budgets(text: str | Sequence[int]) -> list[int]:
         try:
             vals = [int(x) for x in text.replace(" ", "").split(",") if x]
         except ValueError:
-            raise UsageError(f"budgets must be comma-separated integers, got {text!r}")
+            raise UsageError(f"budgets must be comma-separated integers, "
+                             f"got {text!r}") from None
     else:
         vals = [int(x) for x in text]
     if not vals or min(vals) < 1:

@@ -1046,7 +1046,7 @@ class IncrementalScores:
             src, dst = gl[rows], gl[np.asarray(graph.out_indices)]
             layers_i = []
             if self.scale > 0:
-                for ip, ix, w, sc in interaction_layers(graph, self.scale):
+                for ip, ix, _w, sc in interaction_layers(graph, self.scale):
                     r = np.repeat(np.arange(graph.n), np.diff(ip))
                     p2, i2, _ = csr_from_edges(gl[r], gl[ix], n)
                     layers_i.append((p2, i2, None, sc))
@@ -1057,7 +1057,7 @@ class IncrementalScores:
             disc = reciprocal_discount(ip, ii, op, oi, self.pen)
         out_deg = np.diff(op).astype(np.float64)
         norm = out_deg.copy()
-        for lp, li, _, sc in layers_i:
+        for _lp, li, _, sc in layers_i:
             norm += sc * np.bincount(li, minlength=n)[:n]
         norm_t = vote_norm(norm)
         kw = {"tol": tol, "max_iter": max_iter}

@@ -142,7 +142,7 @@ class TrueRank:
         scale = float(config.get("truerank_interaction_scale"))
         self.layers_ = [tm.layer(g)] + (interaction_layers(g, scale) if scale > 0 else [])
         norm = g.out_degree().astype(np.float64)
-        for ip, ii, _, s in self.layers_[1:]:
+        for _ip, ii, _, s in self.layers_[1:]:
             norm += s * np.bincount(ii, minlength=g.n)[:g.n]
         self.norm_ = vote_norm(norm)
         self.prior_ = np.asarray(tm.voter_, dtype=np.float64)
