@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trueclout.cli import main
-from trueclout.discover.audience import (audience_relevance, audience_target,
+from trueclout.discover.targets import (audience_relevance, audience_target,
                                          audience_weight, read_account_list, resolve_many,
                                          resolve_target, toy_context)
 from trueclout.discover.find import creator_reach, find_creators, lookalike_creators

@@ -187,7 +187,7 @@ def test_formats_prints_brackets_and_numbers_plainly(capsys, db, monkeypatch):
 
 # -- plan and overlap tell one story ----------------------------------------------------------
 def test_overlap_for_a_topic_counts_the_reach_a_plan_counts(sim_ctx, sim_score_store):
-    from trueclout.discover.audience import resolve_target
+    from trueclout.discover.targets import resolve_target
     from trueclout.discover.find import find
     from trueclout.discover.overlap import audience_overlap
     from trueclout.discover.plan import plan_budget
@@ -201,7 +201,7 @@ def test_overlap_for_a_topic_counts_the_reach_a_plan_counts(sim_ctx, sim_score_s
 
 
 def test_the_sample_campaign_is_what_find_and_plan_give(sim_ctx, sim_score_store):
-    from trueclout.discover.audience import resolve_target
+    from trueclout.discover.targets import resolve_target
     from trueclout.discover.find import find
     from trueclout.discover.plan import plan_budget
     from trueclout.report.influence import sample_campaign

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from trueclout.cli import main
-from trueclout.discover.audience import toy_context
+from trueclout.discover.targets import toy_context
 from trueclout.accounts import resolve_accounts
 from trueclout.discover.suggest import WhoToFollow, hold_out, read_user_specs, remove_follows
 from trueclout.errors import InputError, NotFittedError, UnknownAccountError, UsageError

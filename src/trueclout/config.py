@@ -1010,7 +1010,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "our choice"),
     Setting("crawl_keep_raw", True, "Keep the raw JSON of every crawled item in raw_records.",
             "the design: parse loosely, keep the raw JSON"),
-    # -- privacy.py, store/privacy.py, cli/privacy.py ---------------------------
+    # -- privacy.py, store/forget.py, cli/privacy.py ---------------------------
     Setting("pseudonym_key_file", "",
             "File holding the secret pseudonym key (TRUECLOUT_PSEUDONYM_KEY_FILE); empty "
             "means pseudonym.key in the user's config folder (~/.config/trueclout).",

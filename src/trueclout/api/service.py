@@ -861,7 +861,7 @@ class Service:
         return spec
 
     def _target(self, d: _Derived, **kw: Any):
-        from ..discover.audience import resolve_target
+        from ..discover.targets import resolve_target
         with d.store_lock:
             return resolve_target(d.ctx, store=d.ctx.store, **kw)
 

@@ -226,7 +226,7 @@ def audit_report(ctx, account: str, *, db: str | None = None, progress: bool = F
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> from trueclout.detect.ensemble import neutral_ensemble
     >>> ctx = toy_context()
     >>> ctx.ensemble = neutral_ensemble().fit(ctx.data)

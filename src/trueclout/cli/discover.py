@@ -39,7 +39,7 @@ def _context(db: Optional[Path], as_json: bool, *, target: Optional[dict] = None
     """The score context of :func:`~trueclout.cli.score.score_context_cli`; with
     ``target`` (keyword arguments of ``resolve_target``) also resolve the target while
     the store is open (a topic model reads its posts). Returns ``(ctx, target)``."""
-    from ..discover.audience import resolve_target
+    from ..discover.targets import resolve_target
     from .score import score_context_cli
     with score_context_cli(db, None, as_json) as ctx:
         if target is None:

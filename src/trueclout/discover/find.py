@@ -1,6 +1,6 @@
 """Find creators whose authentic audience is the audience a marketer wants.
 
-A creator's **authentic reach** is the total :func:`~trueclout.discover.audience.
+A creator's **authentic reach** is the total :func:`~trueclout.discover.targets.
 audience_weight` of its followers (authenticity gate × activity, 0 for flagged
 accounts); its **relevant reach** weighs each follower by the target's relevance too::
 
@@ -21,7 +21,7 @@ are never returned, nor the target's own account.
 
 Examples
 --------
->>> from trueclout.discover.audience import toy_context
+>>> from trueclout.discover.targets import toy_context
 >>> ctx = toy_context(suspicious=[3])       # dan is fake: he counts for nothing
 >>> t = find_creators(ctx, np.ones(ctx.n, np.float32), top=3)
 >>> t.column("account").to_pylist(), t.column("relevant_reach").to_pylist()
@@ -38,7 +38,7 @@ import pyarrow as pa
 from .. import config
 from ..errors import UsageError
 from ..kernels.propagate import pull
-from .audience import Target, account_label, audience_weight, handles, like_target
+from .targets import Target, account_label, audience_weight, handles, like_target
 
 #: Columns of the table :func:`find_creators` returns.
 COLUMNS = ("rank", "account", "handle", "followers_count", "followers_known", "authentic_reach",
@@ -64,7 +64,7 @@ def creator_reach(ctx, relevance: np.ndarray | None = None
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> f, a, r = creator_reach(toy_context(suspicious=[3]))
     >>> f.tolist(), a.tolist()
     ([2, 1, 5, 0, 2, 1], [2.0, 1.0, 4.0, 0.0, 1.0, 1.0])
@@ -173,7 +173,7 @@ def find_creators(ctx, relevance: np.ndarray | None = None, *, top: int | None =
     ----------
     ctx : ScoreContext
     relevance : float array in [0, 1], optional
-        Per account (a :class:`~trueclout.discover.audience.Target`'s ``relevance``).
+        Per account (a :class:`~trueclout.discover.targets.Target`'s ``relevance``).
         Default 1 everywhere: rank by authentic reach.
     top : int, optional
         Default ``discover_find_top``.
@@ -196,7 +196,7 @@ def find_creators(ctx, relevance: np.ndarray | None = None, *, top: int | None =
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> ctx = toy_context()
     >>> rel = np.array([0, 0, 0, 1, 0, 1], np.float32)    # the target: dan and fay
     >>> t = find_creators(ctx, rel, target_label="the target")
@@ -233,7 +233,7 @@ def lookalike_creators(ctx, account, *, top: int | None = None, min_followers: i
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> t = lookalike_creators(toy_context(), "toy:eve")
     >>> t.column("account").to_pylist(), t.column("similarity").to_pylist()
     (['toy:cat'], [0.6325])
@@ -270,7 +270,7 @@ def find(ctx, target: Target, *, top: int | None = None, min_followers: int = 0
 
     Examples
     --------
-    >>> from trueclout.discover.audience import resolve_target, toy_context
+    >>> from trueclout.discover.targets import resolve_target, toy_context
     >>> ctx = toy_context()
     >>> find(ctx, resolve_target(ctx, audience=[3, 5])).column("account").to_pylist()
     ['toy:eve', 'toy:cat']

@@ -1,7 +1,7 @@
 """How much the authentic audiences of some creators overlap, and what each adds alone.
 
 The authentic audience of a creator is the set of its followers that the ensemble does
-not flag, each weighing :func:`~trueclout.discover.audience.audience_weight` (the
+not flag, each weighing :func:`~trueclout.discover.targets.audience_weight` (the
 authenticity gate × activity). For every pair ``A, B`` :func:`audience_overlap` reports
 both **counts** (``|A∩B|``, Jaccard ``|A∩B| / |A∪B|``) and **weighted** figures (the
 authentic reach in common, weighted Jaccard, the share of ``A``'s authentic reach also in
@@ -36,7 +36,7 @@ the listed creators, against ``discover_overlap_exact_max``):
 
 Examples
 --------
->>> from trueclout.discover.audience import toy_context
+>>> from trueclout.discover.targets import toy_context
 >>> r = audience_overlap(toy_context(), ["toy:cat", "toy:eve"])
 >>> p = r["pairs"][0]
 >>> (p["common"], p["jaccard"], p["share_b_in_a"]), r["union"]["audience"]
@@ -55,7 +55,7 @@ import numpy as np
 from .. import config
 from ..errors import UsageError
 from ..kernels.minhash import bottom_k, merge_rows, sketch_union
-from .audience import account_label, audience_weight, follower_fields, handles, resolve_many
+from .targets import account_label, audience_weight, follower_fields, handles, resolve_many
 
 METHODS = ("auto", "exact", "minhash")
 
@@ -116,7 +116,7 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
     seed : int, optional
         MinHash hash salt (default ``discover_minhash_seed``).
     relevance : float array in [0, 1], optional
-        A target's relevance per account (:class:`~trueclout.discover.audience.Target`):
+        A target's relevance per account (:class:`~trueclout.discover.targets.Target`):
         each follower then weighs ``audience_weight · relevance``, as in
         :func:`~trueclout.discover.plan.plan_budget`, so the reach figures are the
         *relevant* reach a plan for the same target counts (``relevant`` is True), and
@@ -133,7 +133,7 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> r = audience_overlap(toy_context(), [2, 4], method="minhash", k=16)
     >>> r["method"], r["pairs"][0]["common"], r["pairs"][0]["jaccard_se"]
     ('minhash', 2, 0.0)

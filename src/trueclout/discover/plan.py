@@ -30,7 +30,7 @@ is proven; the plan still never exceeds either. The report states which guarante
 
 Examples
 --------
->>> from trueclout.discover.audience import toy_context
+>>> from trueclout.discover.targets import toy_context
 >>> ctx = toy_context()
 >>> p = plan_budget(ctx, {"toy:cat": 10, "toy:eve": 2, "toy:ana": 3}, budget=5)
 >>> [(c["account"], c["marginal_reach"]) for c in p["creators"]]
@@ -52,7 +52,7 @@ import pyarrow as pa
 from .. import config
 from ..errors import InputError, UsageError
 from ..kernels.coverage import enumerate_cover, greedy_cover, set_values
-from .audience import account_label, audience_weight, handles, resolve_many
+from .targets import account_label, audience_weight, handles, resolve_many
 
 MODES = ("auto", "greedy", "enumerate")
 OBJECTIVES = ("reach", "influence")
@@ -165,7 +165,7 @@ def post_prices(data, vertices: np.ndarray, prices: np.ndarray, unit: str) -> np
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> d = toy_context().data
     >>> post_prices(d, np.array([2]), np.array([10.0]), "cpm").tolist()   # 5 followers
     [0.05]
@@ -197,7 +197,7 @@ def read_costs(data, path) -> tuple[np.ndarray, np.ndarray, list[int]]:
     Examples
     --------
     >>> import tempfile, os
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> d = toy_context().data
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     p = os.path.join(tmp, "costs.csv")
@@ -375,7 +375,7 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
         ``reach`` (default): unique relevant authentic followers. ``influence``: the
         expected spread among authentic, relevant accounts under the independent
         cascade, estimated with IMM's reverse-reachable sets
-        (:mod:`trueclout.discover.influence`); the report adds ``imm``.
+        (:mod:`trueclout.discover.imm`); the report adds ``imm``.
     seed : int
         Seed of the RR-set sampling (``influence`` only).
 
@@ -394,7 +394,7 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> ctx = toy_context(suspicious=[2])     # cat is flagged: never chosen
     >>> p = plan_budget(ctx, {"toy:cat": 1, "toy:ana": 1, "toy:eve": 1}, 2, mode="greedy")
     >>> [c["account"] for c in p["creators"]], p["excluded"][0]["why"]
@@ -438,7 +438,7 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
         raise UsageError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
     imm = None
     if objective == "influence":
-        from .influence import imm_theta, rr_incidence
+        from .imm import imm_theta, rr_incidence
         k = int(np.searchsorted(np.cumsum(np.sort(cc)), budget, side="right"))
         if max_creators is not None:
             k = min(k, int(max_creators))
@@ -516,7 +516,7 @@ def plan_table(plan: dict) -> pa.Table:
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> p = plan_budget(toy_context(), {"toy:cat": 1}, 1)
     >>> plan_table(p).column_names[:4]
     ['rank', 'account', 'handle', 'cost']

@@ -63,7 +63,7 @@ from ..graph.follow_graph import FollowGraph
 from ..kernels.ppr import N_PHI, PHI, ScoringModel, candidate_signals, phi, recommend_users
 from ..kernels.propagate import pull
 from ..accounts import resolve_accounts
-from .audience import read_account_specs
+from .targets import read_account_specs
 
 #: Fixed-weight settings by feature name (used when nothing is learned).
 FIXED = {"aa": "suggest_w_aa", "recip": "suggest_w_recip", "ppr": "suggest_w_ppr",
@@ -299,7 +299,7 @@ class WhoToFollow(Estimator):
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> ctx = toy_context(suspicious=[0])               # ana is flagged
     >>> wtf = WhoToFollow().fit(ctx)
     >>> ids, _ = wtf.recommend(ctx.graph.vertex("toy", "dan"), 5)
@@ -571,7 +571,7 @@ class WhoToFollow(Estimator):
 # -- accounts and tables ---------------------------------------------------------------------
 def read_user_specs(path) -> tuple[list[str], list[int]]:
     """Account specs of a users file, read by
-    :func:`~trueclout.discover.audience.read_account_specs` (one per line, or a CSV with
+    :func:`~trueclout.discover.targets.read_account_specs` (one per line, or a CSV with
     an ``account`` column); a missing file is a :class:`~trueclout.errors.UsageError`.
 
     Returns

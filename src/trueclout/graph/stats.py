@@ -12,7 +12,7 @@ Examples
 from __future__ import annotations
 
 from ..kernels.reciprocity import reciprocated_out_edges
-from ..kernels.stats import count_known, count_self_loops, degree_quantiles, zero_share
+from ..kernels.summary import count_known, count_self_loops, degree_quantiles, zero_share
 from .follow_graph import FollowGraph
 
 

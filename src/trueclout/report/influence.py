@@ -295,7 +295,7 @@ def sample_campaign(ctx, *, creators: int | None = None,
 
     Examples
     --------
-    >>> from trueclout.discover.audience import resolve_target
+    >>> from trueclout.discover.targets import resolve_target
     >>> ctx = example_context()
     >>> c = sample_campaign(ctx, creators=3, cost_per_follower=1, budget_share=0.5,
     ...                     target=resolve_target(ctx, allow_none=True))
@@ -365,7 +365,7 @@ def _sample_target(ctx):
     """The demo's target: the biggest topic community, else the audience of the
     most-followed honest account, else everyone; with how it was picked and the options
     of `trueclout find` and `plan` that name it."""
-    from ..discover.audience import audience_target, resolve_target, topic_target
+    from ..discover.targets import audience_target, resolve_target, topic_target
     why = "no topic community"
     try:
         from ..score.topics import list_topics
@@ -550,7 +550,7 @@ def account_influence(ctx, account: int, scores: dict | None = None) -> dict:
     pf = int(places(s["followers"])[v])
     pt = int(places(s["truerank"])[v])
     n = ctx.n
-    from ..discover.audience import follower_fields
+    from ..discover.targets import follower_fields
     return {"accounts": int(n), "place_followers": pf, "place_truerank": pt,
             "top_pct_followers": round(100.0 * (pf - 1) / n, 3),
             "top_pct_truerank": round(100.0 * (pt - 1) / n, 3), "fall": pt - pf,

@@ -40,7 +40,7 @@ from ..errors import UsageError
 from ..kernels.pagerank import pagerank
 from .context import ScoreContext
 from .engagement import engagement_influence
-from .reach import audience_weight, authentic_reach
+from .reach import voter_weight, authentic_reach
 from .truerank import TrueRank
 from .trust import TrustModel
 
@@ -145,7 +145,7 @@ def _rank(ctx: ScoreContext, topic: str | None, which: tuple[str, ...]) -> dict:
         if "reach" in which:
             out["reach"] = authentic_reach(g, ctx.weight, tm, r)
         if "engagement" in which:
-            out["engagement"] = engagement_influence(g, audience_weight(ctx.weight, tm), r)
+            out["engagement"] = engagement_influence(g, voter_weight(ctx.weight, tm), r)
         if "truerank" in which:
             out["truerank"] = tr.scores_ if r is None else tr.topical(r)
     return {k: out[k] for k in which}

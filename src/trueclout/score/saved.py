@@ -439,7 +439,7 @@ def remember(ctx, name: str, compute: Callable[[], Any], *, keep: bool = True) -
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> ctx = toy_context()
     >>> remember(ctx, "x", lambda: np.ones(2)).tolist(), "x" in ctx.cache
     ([1.0, 1.0], True)
@@ -452,7 +452,7 @@ def remember_json(ctx, name: str, compute: Callable[[], Any]) -> Any:
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> remember_json(toy_context(), "t", lambda: [1, 2])
     [1, 2]
     """

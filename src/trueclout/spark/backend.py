@@ -146,7 +146,7 @@ def overlap(ctx, store, creators: Sequence[str]) -> dict:
     >>> overlap  # doctest: +ELLIPSIS
     <function overlap at ...>
     """
-    from ..discover.audience import account_label, follower_fields, handles, resolve_many
+    from ..discover.targets import account_label, follower_fields, handles, resolve_many
     from . import pagerank as P
     from .overlap import audience_overlap
     from .reach import audience_weights

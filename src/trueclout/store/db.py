@@ -30,11 +30,11 @@ from .crawl import CrawlCheckpoints
 from .holder import read_holder
 from .keys import KeysJobs
 from .load import Loader
-from .privacy import Privacy
+from .forget import Privacy
 from .query import Queries
 from .runs import Runs
 from .schema import MIGRATIONS, SCHEMA_VERSION
-from .stream import StreamStore
+from .events import StreamStore
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 

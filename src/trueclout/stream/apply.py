@@ -1,7 +1,7 @@
 """Jetstream events into the store, in batches, idempotently.
 
 :func:`parse_event` turns one Jetstream message (JSON text or a dict) into a row of
-:data:`~trueclout.store.stream.EVENT_SCHEMA`, or a reason to skip it: a message that is
+:data:`~trueclout.store.events.EVENT_SCHEMA`, or a reason to skip it: a message that is
 not JSON or lacks its fields is ``malformed``, a commit to a collection we do not apply
 is ``unknown_collection``, and ``identity``/``account`` events are ``other_kind``. Nothing
 is ever raised for a bad message; it is counted.
@@ -37,7 +37,7 @@ from typing import Any, Callable
 import pyarrow as pa
 
 from .. import config
-from ..store.stream import EVENT_SCHEMA, FOLLOW, INTERACTION_KINDS
+from ..store.events import EVENT_SCHEMA, FOLLOW, INTERACTION_KINDS
 
 #: Collections this stage applies.
 APPLIED = (FOLLOW, *INTERACTION_KINDS)

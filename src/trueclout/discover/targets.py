@@ -119,7 +119,7 @@ def audience_weight(ctx) -> np.ndarray:
 
     def compute() -> np.ndarray:
         from ..score.rank import trust_model
-        from ..score.reach import audience_weight as voter_weight
+        from ..score.reach import voter_weight
         return np.where(np.asarray(ctx.suspicious, bool), 0.0,
                         voter_weight(ctx.weight, trust_model(ctx))).astype(np.float32)
 
