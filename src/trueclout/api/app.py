@@ -653,8 +653,14 @@ async def receive_upload(request: Request, limit: int,
 
     Examples
     --------
-    >>> receive_upload  # doctest: +ELLIPSIS
-    <function receive_upload at ...>
+    >>> import asyncio, shutil
+    >>> async def body():
+    ...     return {"type": "http.request", "body": b"a b\\n", "more_body": False}
+    >>> req = Request({"type": "http", "method": "POST", "headers": []}, body)
+    >>> folder, name = asyncio.run(receive_upload(req, 100, filename="f.txt"))
+    >>> name, (folder / name).read_bytes()
+    ('f.txt', b'a b\\n')
+    >>> shutil.rmtree(folder)
     """
     length = request.headers.get("content-length")
     if length is not None:

@@ -256,8 +256,13 @@ def print_table(cols: list[Col], rows: list[dict], *, wide: bool = False,
 
     Examples
     --------
-    >>> print_table  # doctest: +ELLIPSIS
-    <function print_table at ...>
+    >>> print_table([Col("account", lambda r: r["a"])], [{"a": "toy:ana"}])
+    ... # doctest: +ELLIPSIS
+    ┏━━━━━━━━━┓
+    ┃ account ┃
+    ...
+    │ toy:ana │
+    └─────────┘
     """
     t, gone = fit_table(cols, rows, wide=wide, title=title)
     need = sum(max(len(c.header), 1) for c in t.columns)

@@ -56,8 +56,13 @@ def detection_table(data, ens):
 
     Examples
     --------
-    >>> detection_table  # doctest: +ELLIPSIS
-    <function detection_table at ...>
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import EnsembleDetector
+    >>> d = DetectionData.from_graph(toy_graph())
+    >>> t = detection_table(d, EnsembleDetector().fit(d))
+    >>> t.num_rows, t.column_names[:4]
+    (6, ['platform', 'account_id', 'authenticity', 'predicted_label'])
     """
     import numpy as np
     import pyarrow as pa

@@ -27,8 +27,16 @@ def score_context_cli(db: Optional[Path], model: Optional[str], as_json: bool):
 
     Examples
     --------
-    >>> score_context_cli  # doctest: +ELLIPSIS
-    <function score_context_cli at ...>
+    >>> import tempfile
+    >>> from trueclout.store import Store
+    >>> from trueclout.cli.data import ingest_quietly
+    >>> p = Path(tempfile.mkdtemp()) / "f.txt"
+    >>> _ = p.write_text("a b\\nb c\\n")
+    >>> with Store(str(p.with_suffix(".duckdb"))) as s:
+    ...     _ = ingest_quietly(s, [p], True)
+    >>> with score_context_cli(p.with_suffix(".duckdb"), None, True) as ctx:
+    ...     ctx.n
+    3
     """
     from ..store import Store
     from .detect import detection_context

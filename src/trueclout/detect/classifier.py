@@ -65,7 +65,7 @@ import numpy as np
 
 from .. import __version__, config
 from ..errors import InputError, UsageError
-from .base import Estimator
+from ..base import Estimator
 from .features import FEATURE_NAMES, FEATURE_SCHEMA, FEATURES, with_counts
 from .fieldsets import BY_NAME, FIELD_SETS, FieldSet, choose_field_sets
 from .reasons import phrase

@@ -57,7 +57,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import config
-from ..detect.base import Estimator
+from ..base import Estimator
 from ..errors import UsageError
 from ..graph.follow_graph import FollowGraph
 from ..kernels.ppr import N_PHI, PHI, ScoringModel, candidate_signals, phi, recommend_users

@@ -240,8 +240,17 @@ def detection_figures(ctx, attack) -> dict[str, Any]:
 
     Examples
     --------
-    >>> detection_figures  # doctest: +ELLIPSIS
-    <function detection_figures at ...>
+    >>> from trueclout.graph.toy import random_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import EnsembleDetector
+    >>> from trueclout.evaluate.attacks import buy_followers, pick_customers
+    >>> from trueclout.score.context import ScoreContext
+    >>> data = DetectionData.from_graph(random_graph(400, 3000, seed=0))
+    >>> a = buy_followers(data, pick_customers(data, 3, seed=0), 30, seed=0)
+    >>> ctx = ScoreContext.from_data(a.data, EnsembleDetector().fit(a.data))
+    >>> f = detection_figures(ctx, a)
+    >>> sorted(f)[:3], sum(f["fake_categories"].values())
+    (['customer_categories', 'customers_bought', 'customers_flagged'], 90)
     """
     flagged = np.asarray(ctx.suspicious, bool)
     n = attack.n_original

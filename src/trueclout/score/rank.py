@@ -53,8 +53,14 @@ def trust_model(ctx: ScoreContext) -> TrustModel:
 
     Examples
     --------
-    >>> trust_model  # doctest: +ELLIPSIS
-    <function trust_model at ...>
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+    ...                              neutral_ensemble())
+    >>> tm = trust_model(ctx)
+    >>> tm is trust_model(ctx), tm.gate_.shape
+    (True, (6,))
     """
     if "trust" not in ctx.cache:
         ctx.cache["trust"] = TrustModel().fit(ctx.data, ctx.authenticity, ctx.ensemble)
@@ -66,8 +72,14 @@ def truerank_model(ctx: ScoreContext) -> TrueRank:
 
     Examples
     --------
-    >>> truerank_model  # doctest: +ELLIPSIS
-    <function truerank_model at ...>
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+    ...                              neutral_ensemble())
+    >>> tr = truerank_model(ctx)
+    >>> tr is truerank_model(ctx), round(float(tr.scores_.sum()), 6)
+    (True, 1.0)
     """
     if "truerank" not in ctx.cache:
         ctx.cache["truerank"] = TrueRank(trust=trust_model(ctx)).fit(
@@ -114,8 +126,14 @@ def rank_all(ctx: ScoreContext, topic: str | None = None,
 
     Examples
     --------
-    >>> rank_all  # doctest: +ELLIPSIS
-    <function rank_all at ...>
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+    ...                              neutral_ensemble())
+    >>> s = rank_all(ctx)
+    >>> sorted(s), [ctx.graph.name(v)[1] for v in np.argsort(-s["followers"])[:2]]
+    (['engagement', 'followers', 'pagerank', 'reach', 'truerank'], ['cat', 'ana'])
     """
     unknown = [w for w in which if w not in RANKINGS]
     if unknown:
@@ -182,8 +200,14 @@ def ranking_table(ctx: ScoreContext, by: str = "truerank", *, topic: str | None 
 
     Examples
     --------
-    >>> ranking_table  # doctest: +ELLIPSIS
-    <function ranking_table at ...>
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+    ...                              neutral_ensemble())
+    >>> t = ranking_table(ctx, "followers", top=2)
+    >>> t.column("account_id").to_pylist(), t.column("followers_known").to_pylist()
+    (['cat', 'ana'], [5, 2])
     """
     if by not in RANKINGS:
         raise UsageError(f"unknown ranking {by!r}; choose from {', '.join(RANKINGS)}")

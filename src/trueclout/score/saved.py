@@ -507,8 +507,18 @@ def save_context(ctx, root: Path, key: dict) -> Path | None:
 
     Examples
     --------
-    >>> save_context  # doctest: +ELLIPSIS
-    <function save_context at ...>
+    >>> import tempfile
+    >>> from trueclout.ingest.run import ingest
+    >>> from trueclout.store import Store
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "f.txt").write_text("a b\\nb c\\n")
+    >>> with Store(str(d / "s.duckdb")) as s:
+    ...     _ = ingest(s, [d / "f.txt"])
+    ...     key = context_key(s)
+    ...     ctx = load_context(s, save=False)
+    >>> folder = save_context(ctx, cache_root(d / "s.duckdb"), key)
+    >>> folder.name == key["slot"], (folder / "meta.json").is_file()
+    (True, True)
     """
     final = root / key["slot"]
     tmp = root / f".tmp-{key['slot']}-{os.getpid()}-{threading.get_ident()}"

@@ -71,7 +71,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from .. import config
-from ..detect.base import Estimator
+from ..base import Estimator
 from ..errors import UsageError
 from ..graph.follow_graph import FollowGraph
 from .communities import SimClusters

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from .. import config
+from ..base import Estimator
 from ..detect.data import DetectionData
 from ..errors import NotFittedError
 from ..kernels.csr import csr_from_edges
@@ -102,7 +103,7 @@ def interaction_layers(graph, scale: float = 1.0) -> list[tuple]:
     return layers
 
 
-class TrueRank:
+class TrueRank(Estimator):
     """TrueRank of every account (see the module docstring).
 
     Parameters
@@ -175,6 +176,3 @@ class TrueRank:
         if r.shape != self.prior_.shape:
             raise ValueError(f"relevance must have {self.prior_.shape[0]} entries")
         return self._run(self.prior_ * r, r)
-
-    def __repr__(self) -> str:
-        return "TrueRank()"

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from .. import config
+from ..base import Estimator
 from ..detect.data import DetectionData
 from ..detect.sybilrank import DAY, capped_seeds, seed_mask, quick_unfollows
 from ..errors import NotFittedError
@@ -100,7 +101,7 @@ def farm_penalty(ensemble: Any, n: int) -> np.ndarray:
     return 1.0 - gate(1.0 - np.asarray(farm, dtype=np.float64))
 
 
-class TrustModel:
+class TrustModel(Estimator):
     """Seeds, TrustRank, the trust gate and the discounted follow weights.
 
     Parameters
@@ -189,6 +190,3 @@ class TrustModel:
         if not hasattr(self, "penalty_"):
             raise NotFittedError("TrustModel is not fitted; call fit first")
         return (graph.in_indptr, graph.in_indices, self.edge_weights_)
-
-    def __repr__(self) -> str:
-        return f"TrustModel(seeds={'given' if self.seeds is not None else 'rule'})"

@@ -56,8 +56,13 @@ def write_holder(db: str | os.PathLike, info: dict) -> Path:
 
     Examples
     --------
-    >>> write_holder  # doctest: +ELLIPSIS
-    <function write_holder at ...>
+    >>> import tempfile
+    >>> db = Path(tempfile.mkdtemp()) / "s.duckdb"
+    >>> p = write_holder(db, {"url": "http://127.0.0.1:8000"})
+    >>> p.name, oct(p.stat().st_mode & 0o777), read_holder(db)["url"]
+    ('s.duckdb.server.json', '0o600', 'http://127.0.0.1:8000')
+    >>> remove_holder(db); read_holder(db) is None
+    True
     """
     p = holder_path(db)
     doc = {**info, "pid": os.getpid(), "db": str(Path(db).resolve()), "started": time.time()}

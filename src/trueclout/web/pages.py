@@ -47,7 +47,7 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import jinja2
 from fastapi import APIRouter, Depends, Query, Request
@@ -236,6 +236,22 @@ def _start(request: Request) -> None:
 router = APIRouter(include_in_schema=False, dependencies=[Depends(_start)])
 
 
+def toy_request(app, headers: Sequence[tuple[str, str]] = ()) -> Request:
+    """A GET request of ``/`` to ``app`` from loopback, made without a server: what the
+    examples of the page helpers take.
+
+    Examples
+    --------
+    >>> from trueclout.api.app import create_app
+    >>> toy_request(create_app(":memory:")).url.path
+    '/'
+    """
+    return Request({"type": "http", "app": app, "router": app.router, "method": "GET",
+                    "scheme": "http", "server": ("127.0.0.1", 8000), "path": "/",
+                    "root_path": "", "query_string": b"",
+                    "headers": [(k.lower().encode(), v.encode()) for k, v in headers]})
+
+
 def install(app) -> None:
     """Add the pages to ``app`` (the API's FastAPI app, with ``state.service``,
     ``state.keys``, ``state.limiter`` and ``state.web_auth``), and the redirect of
@@ -243,8 +259,12 @@ def install(app) -> None:
 
     Examples
     --------
-    >>> install  # doctest: +ELLIPSIS
-    <function install at ...>
+    >>> from fastapi.testclient import TestClient
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:", web=False)
+    >>> install(app)
+    >>> TestClient(app).get("/").status_code
+    200
     """
     from fastapi.responses import RedirectResponse
 
@@ -364,8 +384,10 @@ def static_url(request: Request, name: str) -> str:
 
     Examples
     --------
-    >>> static_url  # doctest: +ELLIPSIS
-    <function static_url at ...>
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:")
+    >>> static_url(toy_request(app), "web.css")  # doctest: +ELLIPSIS
+    '/static/web.css?v=...'
     """
     return f"{request.url_for('web_static', name=name).path}?v={_asset(name)[2]}"
 
@@ -391,8 +413,10 @@ def service(request: Request):
 
     Examples
     --------
-    >>> service  # doctest: +ELLIPSIS
-    <function service at ...>
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:")
+    >>> service(toy_request(app)) is app.state.service
+    True
     """
     return request.app.state.service
 
@@ -404,8 +428,11 @@ def render(request: Request, template: str, page: str, *, title: str,
 
     Examples
     --------
-    >>> render  # doctest: +ELLIPSIS
-    <function render at ...>
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:")
+    >>> page = render(toy_request(app), "login.html.j2", "login", title="Sign in", next="/")
+    >>> page.status_code, b"Sign in" in page.body
+    (200, True)
     """
     t0 = request.state.t0 if hasattr(request.state, "t0") else time.perf_counter()
     err = None
@@ -455,8 +482,12 @@ def check_form_origin(request: Request, form: Any) -> None:
 
     Examples
     --------
-    >>> check_form_origin  # doctest: +ELLIPSIS
-    <function check_form_origin at ...>
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:")
+    >>> check_form_origin(toy_request(app, [("Origin", "https://evil.example")]), {})
+    Traceback (most recent call last):
+    ...
+    trueclout.api.errors.ForbiddenError: this form was sent from another site; open the sign-in page of this site and try again
     """
     from urllib.parse import urlsplit
 
@@ -483,8 +514,10 @@ def preparing(request: Request) -> HTMLResponse | None:
 
     Examples
     --------
-    >>> preparing  # doctest: +ELLIPSIS
-    <function preparing at ...>
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:")
+    >>> preparing(toy_request(app)) is None      # the scores are ready: no progress page
+    True
     """
     svc = service(request)
     if not hasattr(svc, "wait_ready") or svc.wait_ready(float(config.get("web_ready_wait_s"))):
