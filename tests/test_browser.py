@@ -259,7 +259,8 @@ def test_search_audit_discover_overlap_plan(page, server, tmp_path):
 
 
 def _upload_routes(app) -> bool:
-    return any(getattr(r, "path", "") == "/api/v1/ingest" for r in app.routes)
+    from trueclout.api.app import all_routes
+    return any(getattr(r, "path", "") == "/api/v1/ingest" for r in all_routes(app))
 
 
 def test_upload_with_progress(page, server, tmp_path):

@@ -213,6 +213,20 @@ class StreamApplier:
             self.flush()
         return row is not None
 
+    def flush_due(self) -> dict[str, Any] | None:
+        """:meth:`flush` when anything is queued (events, or skipped ones whose cursor
+        must be saved); None otherwise.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> StreamApplier(Store(":memory:")).flush_due() is None
+        True
+        """
+        if self.pending or self._pending_skips:
+            return self.flush()
+        return None
+
     def flush(self) -> dict[str, Any]:
         """Apply the queued events (and save the cursor) in one transaction.
 
