@@ -363,7 +363,7 @@ async def read_key(request: Request) -> dict:
     Examples
     --------
     >>> import asyncio
-    >>> from trueclout.web.pages import toy_request
+    >>> from trueclout.api.web.pages import toy_request
     >>> asyncio.run(read_key(toy_request(create_app(":memory:"))))
     Traceback (most recent call last):
     ...
@@ -378,7 +378,7 @@ async def write_key(request: Request) -> dict:
     Examples
     --------
     >>> import asyncio
-    >>> from trueclout.web.pages import toy_request
+    >>> from trueclout.api.web.pages import toy_request
     >>> asyncio.run(write_key(toy_request(create_app(":memory:"))))
     Traceback (most recent call last):
     ...
@@ -394,7 +394,7 @@ async def service(request: Request) -> Service:
     Examples
     --------
     >>> import asyncio
-    >>> from trueclout.web.pages import toy_request
+    >>> from trueclout.api.web.pages import toy_request
     >>> app = create_app(":memory:")
     >>> asyncio.run(service(toy_request(app))) is app.state.service
     True
@@ -408,7 +408,7 @@ async def key_table(request: Request) -> Keys:
     Examples
     --------
     >>> import asyncio
-    >>> from trueclout.web.pages import toy_request
+    >>> from trueclout.api.web.pages import toy_request
     >>> app = create_app(":memory:")
     >>> asyncio.run(key_table(toy_request(app))) is app.state.keys
     True
@@ -755,7 +755,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
                max_upload_bytes: int | None = None,
                rate: tuple[float, float] | None = None, service: Service | None = None,
                web: bool = True, web_auth: bool = False) -> FastAPI:
-    """The API (and, with ``web``, the dashboard pages of :mod:`trueclout.web`).
+    """The API (and, with ``web``, the dashboard pages of :mod:`trueclout.api.web`).
 
     Parameters
     ----------
@@ -771,7 +771,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     service : Service, optional
         Use this service instead of opening ``db``.
     web : bool
-        Include the dashboard's pages under ``/`` when :mod:`trueclout.web` is there.
+        Include the dashboard's pages under ``/`` when :mod:`trueclout.api.web` is there.
     web_auth : bool
         The pages ask for an API key too (a login form keeps it in a cookie).
         ``trueclout serve`` turns it on when it listens on an address other than
@@ -824,7 +824,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
 
     if web:
         try:
-            from ..web import install as web_install
+            from .web import install as web_install
         except ImportError:  # the dashboard is optional
             web_install = None
         if web_install is not None:

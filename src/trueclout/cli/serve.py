@@ -54,7 +54,7 @@ def serve(
     if not Path(path).exists():
         raise UsageError(f"store {path} does not exist; run `trueclout demo`, `trueclout "
                          "simulate` or `trueclout ingest` first")
-    from ..web.pages import is_loopback
+    from ..api.web.pages import is_loopback
     web_auth = not is_loopback(host)
     application = create_app(path, cors_origins=cors or None, web_auth=web_auth)
     # the lock file: where this server listens, with a key that lives only in its

@@ -55,8 +55,8 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 
-from .. import __version__, config
-from ..errors import TruecloutError
+from ... import __version__, config
+from ...errors import TruecloutError
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -213,8 +213,8 @@ def _start(request: Request) -> None:
     route = request.scope.get("route")
     if getattr(route, "name", None) in _OPEN:
         return
-    from ..api.auth import key_from_headers
-    from ..api.errors import AuthError
+    from ..auth import key_from_headers
+    from ..errors import AuthError
     token = request.cookies.get(COOKIE)
     row = state.sessions.get(token)
     if row is not None and state.keys.active(row["prefix"]) is None:
@@ -437,7 +437,7 @@ def render(request: Request, template: str, page: str, *, title: str,
     t0 = request.state.t0 if hasattr(request.state, "t0") else time.perf_counter()
     err = None
     if error is not None:
-        from ..api.errors import status_of
+        from ..errors import status_of
         status = status_of(error)
         err = {"title": "Not found" if status == 404 else "Cannot do that",
                "message": str(getattr(error, "message", error))}
@@ -491,7 +491,7 @@ def check_form_origin(request: Request, form: Any) -> None:
     """
     from urllib.parse import urlsplit
 
-    from ..api.errors import ForbiddenError
+    from ..errors import ForbiddenError
     sent = request.headers.get("origin") or request.headers.get("referer")
     if sent and sent != "null":
         u = urlsplit(sent)
@@ -557,7 +557,7 @@ def search_page(request: Request, q: str = "") -> HTMLResponse:
 @router.get("/audit", name="web_audit", response_class=HTMLResponse)
 def audit_page(request: Request, account: str = "") -> HTMLResponse:
     """One account's audience audit."""
-    from ..report.html import audit_figures
+    from ...report.html import audit_figures
     wait = preparing(request)
     if wait is not None:
         return wait
@@ -607,7 +607,7 @@ def overlap_page(request: Request, creators: list[str] | None = Query(None),
     """Heat map of the chosen creators' shared authentic audiences."""
     from urllib.parse import urlencode
 
-    from ..report.influence import influence_figures, overlap_figures
+    from ...report.influence import influence_figures, overlap_figures
     wait = preparing(request)
     if wait is not None:
         return wait
@@ -631,7 +631,7 @@ def overlap_page(request: Request, creators: list[str] | None = Query(None),
 def _sample_prices(svc, names: list[str]) -> str:
     """The price box's starting text: sample prices per post of ``names``, as the
     demo's campaign sets them (:func:`trueclout.report.influence.sample_cost`)."""
-    from ..report.influence import sample_cost
+    from ...report.influence import sample_cost
     lines = ["account,cost"]
     for n in names:
         row = svc.account(n)
@@ -654,8 +654,8 @@ def plan_page(request: Request, creators: list[str] | None = Query(None),
     the price box (CSV ``account,cost`` per post, or ``account,cpm`` per 1,000
     followers; a file can be loaded into it), else sample prices; a budget out of range
     is explained, never cut."""
-    from ..discover.plan import parse_cost_text
-    from ..errors import UsageError
+    from ...discover.plan import parse_cost_text
+    from ...errors import UsageError
     wait = preparing(request)
     if wait is not None:
         return wait
