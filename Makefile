@@ -72,6 +72,7 @@ test-live: $(VENV)/.installed-test live-deps
 # the whole suite; the live tests run when their peer installs and starts, else they skip
 test: $(VENV)/.installed-test | $(CHROMIUM)
 	-$(MAKE) --no-print-directory live-deps
+	$(BIN)/ruff check --no-cache src tests benchmarks
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-bench

@@ -10,7 +10,7 @@ for the **same** number of blocks ``k`` (one per injected block).
 The graphs: R-MAT backgrounds (a = 0.57, b = c = 0.19; :func:`trueclout.graph.rmat.
 rmat_graph`) of about 100k and 1M follows (``--quick``: 100k only), then larger ones while
 the peer finishes within ``PEER_TIMEOUT_S`` and ``PEER_MAX_RSS``; into each,
-:func:`trueclout.detect.inject.inject_block` plants the blocks of ``BLOCKS`` (bought
+:func:`trueclout.evaluate.attacks.inject_block` plants the blocks of ``BLOCKS`` (bought
 followers with random or popular camouflage, Fraudar's section 5). The peer reads the
 follower x followee matrix built from the same edges; its flagged accounts are the rows
 of its ``k`` blocks; ours are ``labels_``. The positives are the injected accounts (the
@@ -109,7 +109,7 @@ def planted(scale: int, draws: int, seed: int = 0):
     """
     import pyarrow as pa
     import pyarrow.compute as pc
-    from trueclout.detect.inject import INJECTED_PLATFORM, inject_block
+    from trueclout.evaluate.attacks import INJECTED_PLATFORM, inject_block
     from trueclout.graph.rmat import rmat_graph
     g = rmat_graph(scale, draws, seed=seed)
     customer_names: list[tuple[str, str]] = []

@@ -6,7 +6,7 @@ Usage::
     python benchmarks/bench_sources.py [--data ../shared/data] [--out DIR] [--quick]
 
 Every set of :data:`trueclout.detect.default.DEFAULT_SOURCES` is ingested into a
-temporary store; :func:`trueclout.detect.evaluate_sources.evaluate_sources` trains with
+temporary store; :func:`trueclout.evaluate.sources.evaluate_sources` trains with
 each source held out in turn and reports AUC, MCC at the tool's threshold, fakes caught,
 humans flagged and ECE per source, with within-source cross-validation for contrast.
 ``--quick`` keeps the classifier small (40 boosting rounds) and skips the in-set figures.
@@ -29,7 +29,7 @@ DATA = ROOT.parent / "shared" / "data"
 def run(quick: bool = False, data: Path = DATA) -> dict | None:
     """The leave-one-source-out result, or None when the data sets are absent."""
     from trueclout.detect.default import DEFAULT_SOURCES
-    from trueclout.detect.evaluate_sources import evaluate_sources
+    from trueclout.evaluate.sources import evaluate_sources
     from trueclout.ingest.run import ingest
     from trueclout.store import Store
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if result is None:
         print(f"labelled data sets not found under {args.data}", file=sys.stderr)
         return 1
-    from trueclout.detect.evaluate_sources import markdown_sources
+    from trueclout.evaluate.sources import markdown_sources
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "sources.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (args.out / "sources.md").write_text(markdown_sources(result))

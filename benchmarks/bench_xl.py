@@ -63,7 +63,7 @@ from trueclout.graph.outofcore import build_csr
 from trueclout.graph.rmat import rmat_edges
 from trueclout.kernels.pagerank import pagerank
 from trueclout.kernels.reciprocity import reciprocated_out_edges
-from trueclout.score.weights import gate
+from trueclout.detect.weights import gate
 
 TWITTER_N = 41_652_230
 TWITTER_M = 1_468_365_182

@@ -236,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         results["load"] = bench_load.run(quick=args.quick)
         import bench_hardening  # failed sign-ins, reads during an ingest job
         results["hardening"] = bench_hardening.run(quick=args.quick)
+        import bench_waits  # commands cold and warm, the first page, beside a server
+        results["waits"] = bench_waits.run(quick=args.quick)
         import bench_kernels
         results["kernels"] = bench_kernels.run(quick=args.quick)
         import bench_platform  # detection + scoring on the store of bench_sim
@@ -351,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
                   "B/edge (targets 0.05 s/it, 4x networkit, 6x igraph, 20 B/edge)"),
                  (f"networkx PageRank ({nxr['edges']:,} edges)", f"{nxr['s_per_iter']:.3f} s/it",
                   f"ours/networkx = {nxr['ratio_ours_over_networkx']:.3f}")]
-    for key in ("platform", "fraudar", "sources"):
+    for key in ("waits", "platform", "fraudar", "sources"):
         if results.get(key):
             rows += sys.modules[f"bench_{key}"].rows(results[key])
     width = max(len(r[0]) for r in rows)

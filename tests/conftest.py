@@ -61,6 +61,54 @@ def snap_ctx(snap_store):
     return score_context(snap_store)
 
 
+@pytest.fixture
+def held_scores(monkeypatch):
+    """Hold every score-context build (:func:`trueclout.score.saved.load_context`) until
+    the returned event is set: a server's start-up that has not finished."""
+    import threading
+
+    import trueclout.score.saved as saved
+    release = threading.Event()
+    real = saved.load_context
+
+    def held(*a, **k):
+        release.wait(120)
+        return real(*a, **k)
+    monkeypatch.setattr(saved, "load_context", held)
+    yield release
+    release.set()
+
+
+def start_serve(db, env: dict | None = None):
+    """``trueclout serve`` on ``db`` in a subprocess on a free loopback port, once its
+    ``/api/v1/health`` answers: ``(process, base URL)``."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code = ("import sys\nfrom trueclout.cli import main\n"
+            "sys.exit(main(['serve', '--port', sys.argv[2], '--db', sys.argv[1]]))")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(port)],
+                            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
+        assert time.monotonic() < deadline, "serve did not start"
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+
+
 # -- the live AT Protocol peer (tests/live; see its README) ---------------------------------
 # Here rather than in tests/live/conftest.py: two modules named conftest would shadow each
 # other for the tests that import helpers from this one.

@@ -173,7 +173,7 @@ def test_instagram_follower_export_audits_sensibly(tmp_path):
 def test_cresci_cv_floor():
     """In-set: E13 humans against INT fakes, 10-fold CV (Cresci et al. report MCC 0.967 for
     their profile-only classifier on the full set)."""
-    from trueclout.detect.evaluate_supervised import cresci_cv
+    from trueclout.evaluate.supervised import cresci_cv
     r = cresci_cv(DATA)
     assert r["mcc"] >= 0.99 and r["auc"] >= 0.999, r
 

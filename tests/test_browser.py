@@ -131,9 +131,12 @@ def test_search_audit_discover_overlap_plan(page, server, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
 
-    # search, with the keyboard: the skip link comes first, the search box has focus
+    # search, with the keyboard: the skip link comes first, the search box has focus; the
+    # page starts with places to go (top accounts, topics), not an empty box
     page.goto(base + "/")
     assert page.evaluate("document.activeElement.id") == "q"
+    assert page.locator("#examples tbody tr").count() >= 3
+    assert page.locator("#example-topics a").count() >= 1
     page.keyboard.type("@" + handle)
     page.keyboard.press("Enter")
     page.wait_for_selector("#results")
@@ -155,12 +158,15 @@ def test_search_audit_discover_overlap_plan(page, server, tmp_path):
     assert page.locator("#engagement .main-svg").count() >= 1
     _shot(page, shots, "2-audit")
 
-    # discover: a topic gives creators, followers and TrueRank side by side
+    # discover: a topic typed as free text gives creators, followers and TrueRank side by
+    # side (the communities are offered as suggestions)
     page.click("nav >> text=Discover")
     page.wait_for_selector("#topic")
-    options = page.locator("#topic option").all_inner_texts()
-    assert len(options) >= 2, options
-    page.select_option("#topic", index=1)
+    labels = [page.locator("#topics option").nth(i).text_content()
+              for i in range(page.locator("#topics option").count())]
+    assert len(labels) >= 2, labels
+    word = labels[0].split(": ", 1)[1].split(",")[0].strip()
+    page.fill("#topic", word)
     page.click("button:has-text('Find creators')")
     page.wait_for_selector("#creators")
     rows = page.locator("#creators tbody tr")
@@ -176,12 +182,24 @@ def test_search_audit_discover_overlap_plan(page, server, tmp_path):
     _shot(page, shots, "3-discover")
     page.click("#to-overlap")
 
-    # overlap: a 3 × 3 heat map and the unique reach of each creator
+    # overlap: a 3 × 3 heat map and the unique reach of each creator, for the topic
     page.wait_for_selector("#overlap-chart .main-svg")
+    page.wait_for_selector("#unique-chart .legend")
     assert page.locator("#overlap-chart .heatmaplayer").count() == 1
     assert page.locator("#overlap-table tbody tr").count() == 3
+    assert "relevant reach" in page.inner_text("#overlap-table thead")
     union = _number(page, "#union-reach")
     assert union > 0
+    # the legend stands clear of the creators' names under the bars
+    clash = page.evaluate("""() => {
+      const box = e => e.getBoundingClientRect();
+      const leg = box(document.querySelector('#unique-chart .legend'));
+      return [...document.querySelectorAll('#unique-chart .xtick text')].some(t => {
+        const b = box(t);
+        return b.left < leg.right && leg.left < b.right && b.top < leg.bottom &&
+               leg.top < b.bottom; });
+    }""")
+    assert not clash
     _shot(page, shots, "4-overlap")
     page.click("#plan-link")
 
@@ -220,11 +238,29 @@ def test_search_audit_discover_overlap_plan(page, server, tmp_path):
     page.wait_for_selector("#chosen")
     assert float(page.input_value("#budget")) == 0
     assert "The budget buys no creator" in page.inner_text("#chosen")
+    assert "below the cheapest" in page.inner_text("#budget-note")
+    # a budget beyond every candidate is planned as typed and explained, not cut
+    page.fill("#budget-number", str(int(10 * top)))
+    with page.expect_navigation():
+        page.click("#plan-submit")
+    page.wait_for_selector("#chosen")
+    assert float(page.input_value("#budget-number")) == int(10 * top)
+    assert "covers every candidate" in page.inner_text("#budget-note")
+    assert page.locator("#chosen tbody tr").count() == 3
+    # the marketer's own prices, per 1,000 followers
+    rows = page.input_value("#prices").strip().splitlines()[1:]
+    page.fill("#prices", "account,cpm\n" + "\n".join(f"{r.split(',')[0]},5" for r in rows))
+    page.fill("#budget-number", "1000000")
+    with page.expect_navigation():
+        page.click("#plan-submit")
+    page.wait_for_selector("#chosen")
+    assert "per 1,000 followers" in page.inner_text("#prices-help")
     assert len(list(shots.glob("*.png"))) == 6
 
 
 def _upload_routes(app) -> bool:
-    return any(getattr(r, "path", "") == "/api/v1/ingest" for r in app.routes)
+    from trueclout.api.app import all_routes
+    return any(getattr(r, "path", "") == "/api/v1/ingest" for r in all_routes(app))
 
 
 def test_upload_with_progress(page, server, tmp_path):
@@ -268,3 +304,47 @@ def test_upload_without_a_key_says_why(page, server, tmp_path):
     page.click("#upload-submit")
     page.wait_for_selector("#status.error")
     assert "Failed" in page.inner_text("#status")
+
+
+def test_first_page_shows_progress_while_the_scores_are_built(browser, tmp_path,
+                                                             held_scores):
+    """A server whose scores are still being built answers every page with a progress
+    page that reloads itself, then the page asked for; /health answers meanwhile."""
+    import httpx
+    import uvicorn
+
+    from conftest import simulated_store
+    store = simulated_store(tmp_path, 1500, 7)
+    db = store.path
+    store.close()
+    release = held_scores
+    app = _make_app(db)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                        log_level="warning", lifespan="on"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    base = f"http://127.0.0.1:{port}"
+    ctx = browser.new_context()
+    try:
+        deadline = time.monotonic() + 30
+        while not srv.started:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        t0 = time.monotonic()
+        assert httpx.get(f"{base}/api/v1/health", timeout=5).json()["ready"] is False
+        assert time.monotonic() - t0 < 2
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        pg.goto(base + "/discover?topic=community:0")
+        assert "Preparing the scores" in pg.inner_text("h1")
+        assert pg.locator("#preparing[aria-live=polite]").count() == 1
+        release.set()
+        pg.wait_for_selector("#creators")          # the page reloaded by itself
+        assert pg.locator("#creators tbody tr").count() >= 1
+    finally:
+        release.set()
+        ctx.close()
+        srv.should_exit = True
+        th.join(30)
+        app.state.service.close()

@@ -20,7 +20,7 @@ from trueclout.graph.build import from_edges
 from trueclout.graph.toy import toy_graph
 from trueclout.kernels.reciprocity import reciprocated_out_edges
 from trueclout.score.context import ScoreContext
-from trueclout.score.weights import authentic_weights
+from trueclout.detect.weights import authentic_weights
 
 
 class _Held(BaseDetector):

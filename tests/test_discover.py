@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trueclout.cli import main
-from trueclout.discover.audience import (audience_relevance, audience_target,
+from trueclout.discover.targets import (audience_relevance, audience_target,
                                          audience_weight, read_account_list, resolve_many,
                                          resolve_target, toy_context)
 from trueclout.discover.find import creator_reach, find_creators, lookalike_creators
@@ -105,7 +105,7 @@ def test_find_never_returns_flagged_and_is_consistent(sim_ctx):
     rr = np.array(t.column("relevant_reach").to_pylist())
     assert np.all(np.diff(rr) <= 1e-9)
     ar = np.array(t.column("authentic_reach").to_pylist())
-    fol = np.array(t.column("followers").to_pylist())
+    fol = np.array(t.column("followers_known").to_pylist())
     assert np.all(ar <= fol + 1e-6) and np.allclose(rr, ar)
     # by hand for the first creator
     g = sim_ctx.graph
@@ -366,7 +366,7 @@ def test_costs_file_errors(tmp_path):
     d = toy_context().data
     p = tmp_path / "costs.csv"
     cases = {
-        "account,price\ntoy:cat,1\n": (1, "missing column 'cost'"),
+        "account,amount\ntoy:cat,1\n": (1, "missing column 'cost'"),
         "account,cost\ntoy:cat,1\ntoy:eve,abc\n": (3, "not a number"),
         "account,cost\ntoy:cat,-1\n": (2, "negative"),
         "account,cost\ntoy:cat,inf\n": (2, "finite"),
@@ -385,6 +385,23 @@ def test_costs_file_errors(tmp_path):
     p.write_text("cost,note,account\n 2.5 ,x, toy:ana\n0,y,eve\n")
     v, c, lines = read_costs(d, p)
     assert v.tolist() == [0, 4] and c.tolist() == [2.5, 0.0] and lines == [2, 3]
+    # prices per 1,000 followers on the platform become prices per post
+    p.write_text("account,cpm\ntoy:cat,200\ntoy:ana,10\n")
+    v, c, _ = read_costs(d, p)
+    count = d.column("followers_count")
+    assert c.tolist() == [round(200 * count[2] / 1000, 2), round(10 * count[0] / 1000, 2)]
+
+
+def test_plan_explains_a_budget_out_of_range():
+    ctx = toy_context()
+    low = plan_budget(ctx, {"toy:cat": 10, "toy:eve": 20}, 5)
+    assert low["creators"] == [] and "below the cheapest" in low["budget_note"]
+    high = plan_budget(ctx, {"toy:cat": 10, "toy:eve": 20}, 99_999)
+    assert high["creators"] and high["budget"] == 99_999 and high["left"] >= 99_969
+    assert "covers every candidate" in high["budget_note"]
+    assert plan_budget(ctx, {"toy:cat": 10, "toy:eve": 20}, 15)["budget_note"] is None
+    # a creator left out names its handle beside its id
+    assert set(low["excluded"][0]) >= {"account", "handle", "cost", "why"}
 
 
 # -- command line ----------------------------------------------------------------------------

@@ -8,8 +8,8 @@ import json
 import numpy as np
 
 from trueclout.cli import main
-from trueclout.discover.audience import toy_context
-from trueclout.discover.influence import imm_theta, rr_incidence
+from trueclout.discover.targets import toy_context
+from trueclout.discover.imm import imm_theta, rr_incidence
 from trueclout.discover.plan import plan_budget
 from trueclout.graph.toy import random_graph
 

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from trueclout.errors import InputError
-from trueclout.ingest import (REGISTRY, Chunk, ReadOptions, Reader, content_hash,
+from trueclout.ingest import (REGISTRY, Chunk, Reader, content_hash,
                               detect_format, expand_sources, iter_chunks, register)
 
 

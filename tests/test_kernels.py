@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from trueclout.kernels import csr as K
 from trueclout.kernels.reciprocity import reciprocated_out_edges, reciprocity
-from trueclout.kernels.stats import (count_known, count_self_loops, degree_quantiles,
+from trueclout.kernels.summary import (count_known, count_self_loops, degree_quantiles,
                                      zero_share)
 
 U = K.TS_UNKNOWN

@@ -172,7 +172,7 @@ def test_relabel_carries_timestamps_and_interactions():
                        (h.out_ts[a:b] if h.out_ts is not None else [0] * (b - a))))
         assert old == new
     assert set(h.interactions) == set(g.interactions)
-    for kind, (ip, ix, _) in g.interactions.items():
+    for kind, (_ip, ix, _) in g.interactions.items():
         assert h.interactions[kind][1].shape == ix.shape
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from trueclout.detect.data import DetectionData
-from trueclout.detect.inject import evaluate_simulator, evaluate_snap_injection, inject_block
+from trueclout.evaluate.attacks import inject_block
+from trueclout.evaluate.detection import evaluate_simulator, evaluate_snap_injection
 from trueclout.detect.lockstep import CopyCatchDetector, LockstepDetector
 from trueclout.errors import NotFittedError
 from trueclout.graph.build import from_edges

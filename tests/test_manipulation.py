@@ -1,5 +1,5 @@
-"""Attacks on the rankings (score/attacks.py) and `eval manipulation`
-(score/evaluate_manipulation.py): injection invariants, percentiles, and small end-to-end
+"""Attacks on the rankings (evaluate/attacks.py) and `eval manipulation`
+(evaluate/manipulation.py): injection invariants, percentiles, and small end-to-end
 runs on a simulated platform and on SNAP."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 from trueclout.detect.data import DetectionData
 from trueclout.errors import UsageError
 from trueclout.graph.toy import random_graph
-from trueclout.score.attacks import (INJECTED_SUFFIX, adaptive_attack, buy_followers,
+from trueclout.evaluate.attacks import (INJECTED_SUFFIX, adaptive_attack, buy_followers,
                                      distinct_rows, follow_back_campaign, pick_customers)
-from trueclout.score.evaluate_manipulation import (evaluate_manipulation, markdown_report,
+from trueclout.evaluate.manipulation import (evaluate_manipulation, markdown_report,
                                                    plain_pagerank, ranking_figures,
                                                    top_percent)
 
@@ -241,7 +241,7 @@ def test_snap_baselines(snap_ctx):
     each fake also follows 20 random accounts."""
     from trueclout.detect.ensemble import EnsembleDetector
     from trueclout.detect.lockstep import LockstepDetector
-    from trueclout.score.evaluate_manipulation import baseline_rankings
+    from trueclout.evaluate.manipulation import baseline_rankings
     r = evaluate_manipulation("snap", data=snap_ctx.data, rankings=baseline_rankings,
                               budgets=[1000], followback=False, adaptive=False,
                               ensemble=lambda: EnsembleDetector(

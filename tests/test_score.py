@@ -16,7 +16,7 @@ from scipy.stats import spearmanr
 
 from trueclout.cli import main
 from trueclout.detect.data import DetectionData
-from trueclout.detect.inject import _edges
+from trueclout.kernels.csr import csr_edges as _edges
 from trueclout.graph.build import from_edges
 from trueclout.graph.toy import random_graph
 from trueclout.kernels.pagerank import in_sum, pagerank
@@ -176,6 +176,14 @@ def test_snap_truerank_keeps_honest_order(snap_ctx):
     r = rank_all(snap_ctx, which=("truerank", "pagerank", "reach"))
     assert spearmanr(r["truerank"], r["pagerank"]).correlation >= 0.8
     assert spearmanr(r["reach"], r["pagerank"]).correlation >= 0.7
+    # an account seen to follow one account cannot hand it its whole mass: in plain
+    # PageRank a 4-follower account is #2 through the one observed follow of a
+    # 3,383-follower account (and the follow back); in TrueRank no account with fewer
+    # than 20 followers reaches the top 100
+    indeg = snap_ctx.graph.in_degree()
+    small_pr = indeg[np.argsort(-r["pagerank"])[:100]] < 20
+    small_tr = indeg[np.argsort(-r["truerank"])[:100]] < 20
+    assert small_pr.sum() >= 1 and small_tr.sum() == 0
 
 
 def test_rank_command(capsys, sim_score_store, tmp_path):

@@ -209,9 +209,11 @@ def test_every_wrong_missing_revoked_or_query_string_key_gets_401(sec, tmp_path)
 
 def test_read_key_gets_403_on_every_write_route(sec):
     from fastapi.routing import APIRoute
+
+    from trueclout.api.app import all_routes
     app, read, _ = sec
     c = _client(app, host="198.51.100.3")
-    writes = [(m, r.path) for r in app.routes if isinstance(r, APIRoute)
+    writes = [(m, r.path) for r in all_routes(app) if isinstance(r, APIRoute)
               for d in r.dependant.dependencies if d.call.__name__ == "write_key"
               for m in r.methods]
     assert len(writes) >= 5
@@ -434,7 +436,7 @@ def test_a_full_job_queue_answers_429_before_reading_the_upload(sec_store, tmp_p
 
 def test_reads_keep_answering_while_a_job_rebuilds_the_context(sec_store, tmp_path,
                                                                monkeypatch):
-    import trueclout.score.context as sc
+    import trueclout.score.saved as sc
     app = create_app(_copy(sec_store, tmp_path), web=False)
     svc = app.state.service
     read = create_key(svc.store, "read")
@@ -444,13 +446,13 @@ def test_reads_keep_answering_while_a_job_rebuilds_the_context(sec_store, tmp_pa
         assert c.get(f"{V1}/topics", headers=h).status_code == 200   # first context
         before = c.get(f"{V1}/rankings", params={"limit": 3}, headers=h).json()
         inside, release = threading.Event(), threading.Event()
-        real = sc.score_context
+        real = sc.load_context
 
         def slow(*a, **k):
             inside.set()
             release.wait(120)
             return real(*a, **k)
-        monkeypatch.setattr(sc, "score_context", slow)
+        monkeypatch.setattr(sc, "load_context", slow)
         job = svc.start_detection()              # a refit: the build is held above
         assert inside.wait(60)
         answers = []
@@ -472,38 +474,16 @@ def test_reads_keep_answering_while_a_job_rebuilds_the_context(sec_store, tmp_pa
         svc.close()
 
 
-_SERVE = """
-import sys
-from trueclout.cli import main
-sys.exit(main(["serve", "--port", sys.argv[2], "--db", sys.argv[1]]))
-"""
-
-
 @pytest.mark.slow
 def test_sigterm_stops_serve_within_seconds_and_marks_its_jobs_interrupted(tmp_path):
-    import socket
-
     import httpx
+
+    from conftest import start_serve
     db = tmp_path / "serve.duckdb"
     with Store(db) as s:
         admin = create_key(s, "admin")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(os.environ, TRUECLOUT_API_SHUTDOWN_GRACE_S="3")
-    proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(db), str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_serve(db, {"TRUECLOUT_API_SHUTDOWN_GRACE_S": "3"})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
-            assert time.monotonic() < deadline
-            try:
-                if httpx.get(f"{base}{V1}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         r = httpx.post(f"{base}{V1}/simulations", json={"accounts": 200_000},
                        headers={"X-API-Key": admin}, timeout=30)
         assert r.status_code == 202, r.text

@@ -21,7 +21,7 @@ from trueclout.store import Store
 ESC = "\x1b"
 #: Stored text that would colour the terminal, set its title, or be read as rich markup.
 PAYLOADS = [f"evil{ESC}[31mRED{ESC}[0m", f"t{ESC}]0;pwned{ESC}\\x", "[bold red]loud[/]",
-            f"bidi\u202eevil", f"nul\x00byte\x07bell"]
+            "bidi\u202eevil", "nul\x00byte\x07bell"]
 
 
 def _run(capsys, *args) -> tuple[int, str, str]:

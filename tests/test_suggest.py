@@ -9,10 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from trueclout.cli import main
-from trueclout.discover.audience import toy_context
-from trueclout.discover.suggest import (WhoToFollow, hold_out, read_user_specs,
-                                        remove_follows, resolve_users)
-from trueclout.errors import InputError, NotFittedError, UsageError
+from trueclout.discover.targets import toy_context
+from trueclout.accounts import resolve_accounts
+from trueclout.discover.suggest import WhoToFollow, hold_out, read_user_specs, remove_follows
+from trueclout.errors import InputError, NotFittedError, UnknownAccountError, UsageError
 from trueclout.graph.build import from_edges
 from trueclout.graph.toy import random_graph, toy_graph
 from trueclout.kernels.ppr import N_PHI, PHI, ScoringModel, ppr_push
@@ -214,8 +214,9 @@ def test_read_and_resolve_users(tmp_path):
     f.write_text("account\n# comment\ntoy:ana\n\n@nobody\ncat\n")
     specs, lines = read_user_specs(f)
     assert specs == ["toy:ana", "@nobody", "cat"] and lines == [3, 5, 6]
-    v, errors = resolve_users(toy_context().data, specs)
-    assert v.tolist() == [0, -1, 2] and errors[1].startswith("no account '@nobody'")
+    v, errors = resolve_accounts(toy_context().data, specs)
+    assert v.tolist() == [0, -1, 2] and isinstance(errors[1], UnknownAccountError)
+    assert str(errors[1]).startswith("no account '@nobody'")
     bad = tmp_path / "b.csv"
     bad.write_text("name,id\nx,1\n")
     with pytest.raises(InputError):
@@ -229,7 +230,7 @@ def test_read_and_resolve_users(tmp_path):
 
 # -- quality on real data --------------------------------------------------------------------
 def test_quality_floor_on_snap(snap_store):
-    from trueclout.discover.evaluate_suggest import evaluate_suggest, markdown_report
+    from trueclout.evaluate.suggest import evaluate_suggest, markdown_report
     r = evaluate_suggest(store=snap_store, users=200, detection=False, topics=False,
                          timing=False)
     m = r["methods"]

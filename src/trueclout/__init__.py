@@ -1,13 +1,37 @@
 """trueclout: measure real, relevant influence instead of follower counts.
 
-The public Python API. Data flows from sources through :mod:`trueclout.ingest` into the
-DuckDB store (:mod:`trueclout.store`), then into a CSR graph (:mod:`trueclout.graph`).
+The public Python API, one name per step of the data flow (each imported on first use):
+
+=========================  =================================================================
+step                       names
+=========================  =================================================================
+load                       :class:`Store`, :func:`ingest`, :func:`simulate`
+graph                      :func:`build_graph`, :class:`FollowGraph`
+detect                     :class:`DetectionData`, :class:`EnsembleDetector`,
+                           :class:`AuthenticityClassifier`
+score                      :func:`score_context`, :class:`ScoreContext`, :func:`rank_all`
+audit                      :func:`audit_account`, :func:`resolve_account`
+discover                   :func:`find_creators`, :func:`audience_overlap`,
+                           :func:`plan_budget`, :class:`WhoToFollow`
+serve                      :func:`create_app`
+errors                     :class:`TruecloutError`, :class:`UsageError`,
+                           :class:`InputError`, :class:`UnknownAccountError`
+=========================  =================================================================
 
 Examples
 --------
+>>> import tempfile, os
 >>> import trueclout
 >>> trueclout.__version__
 '0.1.0'
+>>> d = tempfile.mkdtemp()
+>>> _ = trueclout.simulate(os.path.join(d, "p"), accounts=800, seed=0)
+>>> with trueclout.Store(":memory:") as store:
+...     _ = trueclout.ingest(store, [os.path.join(d, "p")])
+...     ctx = trueclout.score_context(store)
+...     top = trueclout.rank_all(ctx)["truerank"].argmax()
+>>> ctx.n, 0 <= int(top) < ctx.n
+(800, True)
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -17,4 +41,34 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "Store": ".store", "ingest": ".ingest.run", "simulate": ".simulate",
+    "build_graph": ".graph", "FollowGraph": ".graph",
+    "DetectionData": ".detect.data", "EnsembleDetector": ".detect.ensemble",
+    "AuthenticityClassifier": ".detect.classifier",
+    "score_context": ".score.context", "ScoreContext": ".score.context",
+    "rank_all": ".score.rank",
+    "audit_account": ".audit", "resolve_account": ".accounts",
+    "find_creators": ".discover.find", "audience_overlap": ".discover.overlap",
+    "plan_budget": ".discover.plan", "WhoToFollow": ".discover.suggest",
+    "create_app": ".api",
+    "TruecloutError": ".errors", "UsageError": ".errors", "InputError": ".errors",
+    "UnknownAccountError": ".errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    """The public names, imported on first use (so ``import trueclout`` stays quick)."""
+    if name in _EXPORTS:
+        import importlib
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

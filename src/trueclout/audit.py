@@ -39,7 +39,7 @@ import numpy as np
 from . import __version__
 from .audit_stats import (CATEGORIES, audience_quality_score, composition, corrected_share,
                           share_ci)
-from .errors import UsageError
+from .accounts import resolve_account
 
 _AUDIENCE_OF = {"pod": "farm", "customer": "real"}
 
@@ -48,47 +48,6 @@ def _iso(t: float | None) -> str | None:
     if t is None or not np.isfinite(t):
         return None
     return dt.datetime.fromtimestamp(float(t), tz=dt.timezone.utc).strftime("%Y-%m-%d")
-
-
-def resolve_account(data, spec: str) -> int:
-    """The vertex of ``spec``: ``platform:account_id``, an account id, or ``@handle``.
-
-    Examples
-    --------
-    >>> from trueclout.detect.data import DetectionData
-    >>> from trueclout.graph.toy import toy_graph
-    >>> d = DetectionData.from_graph(toy_graph())
-    >>> resolve_account(d, "toy:ben"), resolve_account(d, "ben")
-    (1, 1)
-    >>> resolve_account(d, "nobody")
-    Traceback (most recent call last):
-    ...
-    trueclout.errors.UsageError: no account 'nobody' in the store (give platform:account_id, an account id or @handle)
-    """
-    g = data.graph
-    spec = spec.strip()
-    if not spec:
-        raise UsageError("give an account: platform:account_id, an account id or @handle")
-    if ":" in spec and not spec.startswith("@"):
-        platform, account_id = spec.split(":", 1)
-        try:
-            return g.vertex(platform, account_id)
-        except UsageError:
-            pass
-    want = spec[1:] if spec.startswith("@") else spec
-    hits = np.zeros(0, dtype=np.int64)
-    if not spec.startswith("@"):
-        ids = np.asarray(g.names.column("account_id").to_pylist(), dtype=object)
-        hits = np.flatnonzero(ids == spec)
-    if hits.size == 0 and "handle" in data.profiles.column_names:
-        handles = data.profiles.column("handle").to_pylist()
-        hits = np.flatnonzero([h is not None and h.lower() == want.lower() for h in handles])
-    if hits.size == 1:
-        return int(hits[0])
-    if hits.size > 1:
-        raise UsageError(f"{spec!r} names {hits.size} accounts; give platform:account_id")
-    raise UsageError(f"no account {spec!r} in the store (give platform:account_id, an "
-                     "account id or @handle)")
 
 
 def _received(data, v: int) -> dict[str, np.ndarray]:
@@ -172,23 +131,7 @@ def audit_account(data, ensemble, account: str | int, *, n_boot: int | None = No
               f"{known:,} of {population:,} followers are known: a sample, stratified by "
               "follow time (quantile strata, proportional weights), bootstrapped within "
               "strata, with the finite-population correction.")
-    # engagement
-    flagged = ensemble.labels_.astype(bool)
-    by_kind = {}
-    all_src = []
-    for kind, srcs in _received(data, v).items():
-        all_src.append(srcs)
-        by_kind[kind] = {"total": int(srcs.size),
-                         "suspicious_share": float(flagged[srcs].mean()) if srcs.size else 0.0}
-    srcs = np.concatenate(all_src) if all_src else np.zeros(0, np.int64)
-    eng_ci = share_ci(~flagged[srcs])
-    pods = ensemble.members_.get("pods")
-    in_pod = bool(pods is not None and pods.labels_[v])
-    engagement = {"total": int(srcs.size),
-                  "authentic_share": eng_ci["share"] if srcs.size else 1.0,
-                  "authentic_lo": eng_ci["lo"] if srcs.size else 1.0,
-                  "authentic_hi": eng_ci["hi"] if srcs.size else 1.0,
-                  "by_kind": by_kind, "in_pod": in_pod}
+    engagement = engagement_section(data, ensemble, v)
     # growth
     ts, counts, source = _series(data, v)
     periods = []
@@ -204,13 +147,13 @@ def audit_account(data, ensemble, account: str | int, *, n_boot: int | None = No
               "source": source, "anomalous_periods": periods, "bought_estimate": bought,
               "bought_share": round(bought / current, 4) if current > 0 else 0.0}
     real_share = comp["real"]["share"]
-    aqs = audience_quality_score(real_share, engagement["authentic_share"],
+    aqs = audience_quality_score(real_share, engagement["percentile"],
                                  growth["bought_share"])
     reasons = _reasons(comp, engagement, growth, ensemble, v)
     return {
         "account": {"platform": platform, "account_id": account_id, "vertex": v,
                     "handle": prof.get("handle"), "name": prof.get("name"),
-                    "followers_count": reported if reported is not None else known,
+                    "followers_count": reported, "followers_known": known,
                     "following_count": prof.get("following_count"),
                     "authenticity": round(float(ensemble.authenticity_[v]), 4),
                     "category": str(ensemble.category_[v]),
@@ -226,6 +169,89 @@ def audit_account(data, ensemble, account: str | int, *, n_boot: int | None = No
                  "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "members": sorted(ensemble.members_), "skipped": ensemble.skipped_},
     }
+
+
+def authentic_received(data, flagged: np.ndarray) -> np.ndarray:
+    """Interactions of every kind each account received from accounts not flagged.
+
+    Examples
+    --------
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.graph.toy import toy_graph
+    >>> authentic_received(DetectionData.from_graph(toy_graph()), np.zeros(6, bool)).tolist()
+    [0.0, 1.0, 3.0, 0.0, 0.0, 1.0]
+    """
+    n = data.n
+    out = np.zeros(n)
+    for indptr, indices, _ts in data.graph.interactions.values():
+        src = np.repeat(np.arange(n), np.diff(indptr))
+        out += np.bincount(indices, weights=(~flagged[src]).astype(np.float64),
+                           minlength=n)[:n]
+    return out
+
+
+def engagement_section(data, ensemble, v: int) -> dict:
+    """The audit's engagement: interactions received (by kind, the share from authentic
+    accounts with its Jeffreys interval), the authentic engagement rate (per post per
+    1,000 known followers) and where it stands among accounts of similar size
+    (:func:`~trueclout.audit_stats.peer_percentile`), pod membership. ``percentile`` is
+    the AQS's engagement part; it and the shares are None when unknown (``why_unknown``
+    says why: nothing received, no interactions in the store, no follower), never a
+    perfect score for silence.
+
+    Examples
+    --------
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> data = DetectionData.from_graph(toy_graph())
+    >>> e = engagement_section(data, neutral_ensemble().fit(data), 2)
+    >>> e["total"], e["authentic_share"], e["rate"], e["percentile"]
+    (3, 1.0, 600.0, 0.1667)
+    >>> engagement_section(data, neutral_ensemble().fit(data), 3)["why_unknown"]
+    'the account received no interaction in the store'
+
+    """
+    from .audit_stats import engagement_rates, peer_percentile
+    flagged = np.asarray(ensemble.labels_).astype(bool)
+    by_kind = {}
+    all_src = []
+    for kind, srcs in _received(data, v).items():
+        all_src.append(srcs)
+        by_kind[kind] = {"total": int(srcs.size),
+                         "suspicious_share": float(flagged[srcs].mean()) if srcs.size else 0.0}
+    srcs = np.concatenate(all_src) if all_src else np.zeros(0, np.int64)
+    eng_ci = share_ci(~flagged[srcs])
+    pods = ensemble.members_.get("pods")
+    known_followers = data.graph.in_degree().astype(np.int64)
+    posts = (np.asarray(data.activity.column("posts").to_numpy(zero_copy_only=False),
+                        np.float64) if data.activity is not None else None)
+    received = authentic_received(data, flagged)
+    why = None
+    if not data.graph.interactions:
+        why = "the store holds no interactions (likes, replies, reposts, mentions)"
+    elif srcs.size == 0:
+        why = "the account received no interaction in the store"
+    elif received[v] <= 0:
+        why = "every interaction it received comes from flagged accounts"
+    elif known_followers[v] <= 0:
+        why = "the account has no follower in the store"
+    rate, peers = None, {"percentile": None, "peers": 0, "followers_from": None,
+                         "followers_to": None, "median_rate": None}
+    if why is None:
+        rates = engagement_rates(received, posts, known_followers)
+        rate = round(float(rates[v]), 4)
+        peers = peer_percentile(rates, known_followers, v)
+    return {"total": int(srcs.size),
+            "authentic_share": eng_ci["share"] if srcs.size else None,
+            "authentic_lo": eng_ci["lo"] if srcs.size else None,
+            "authentic_hi": eng_ci["hi"] if srcs.size else None,
+            "posts": int(posts[v]) if posts is not None else None,
+            "followers_known": int(known_followers[v]),
+            "rate": rate, "rate_unit": "authentic interactions per post per 1,000 known "
+                                        "followers",
+            **peers, "why_unknown": why,
+            "by_kind": by_kind, "in_pod": bool(pods is not None and pods.labels_[v])}
 
 
 def error_counts(evaluation: dict) -> dict:
@@ -286,6 +312,10 @@ def _reasons(comp: dict, eng: dict, growth: dict, ensemble, v: int) -> list[str]
         out.append((min(1.0, p["excess"] / max(1, p["gained"])),
                     f"gained {p['gained']:,} followers between {p['start']} and {p['end']}, "
                     f"about {p['excess']:,} more than its usual growth: likely bought"))
+    if eng["percentile"] is not None and eng["percentile"] < 0.1:
+        out.append((0.5, f"its authentic engagement rate ({eng['rate']:,.2f} per post per "
+                         f"1,000 followers) is below {100 * (1 - eng['percentile']):.1f}% "
+                         f"of the {eng['peers']:,} accounts of its size"))
     if eng["total"] >= 10 and eng["authentic_share"] < 0.9:
         out.append((1 - eng["authentic_share"],
                     f"{100 * (1 - eng['authentic_share']):.0f}% of the engagement it receives "

@@ -34,12 +34,20 @@ Fake share corrected for the classifier's error
     correct for, and the result says so instead of a number.
 
 Audience Quality Score
-    ``AQS = 100 * (w_real * real_share + w_eng * engaged_real_share + w_growth *
+    ``AQS = 100 * (w_real * real_share + w_eng * engagement + w_growth *
     (1 - bought_share))`` with weights from config (``aqs_weight_*``, summing to 1). Each
-    part is reported with the score. ``real_share`` is the composition's real share;
-    ``engaged_real_share`` the share of engagement from authentic accounts (1 when the
-    account received none); ``bought_share`` the estimated bought followers over current
-    followers, capped at 1.
+    part is reported with the score, and the score with its band (Poor, Fair, Average,
+    Good, Excellent, after HypeAuditor's; cut points ``aqs_band_*``). ``real_share`` is
+    the composition's real share; ``bought_share`` the estimated bought followers over
+    current followers, capped at 1. ``engagement`` is how the account's *authentic
+    engagement rate* (interactions from unflagged accounts, per post, per 1,000 known
+    followers: :func:`engagement_rates`) stands among accounts of similar size
+    (:func:`peer_percentile`: its mid-rank percentile among the accounts whose follower
+    count is within a factor ``aqs_peer_factor`` of its own): authenticity alone earns
+    nothing, one interaction in months scores low, and bought likes do not count. An
+    account that received no interaction at all (or a store without interactions) has
+    an *unknown* engagement, not a perfect one: that part is left out, the other weights
+    are scaled up, and the report says so.
 
 Engagement shares use the Jeffreys interval (the Beta(k + 1/2, n - k + 1/2) quantiles;
 Brown, Cai and DasGupta 2001), never zero-width either.
@@ -316,34 +324,150 @@ def corrected_share(flagged: np.ndarray, groups: np.ndarray, rates: dict[str, di
     return out
 
 
-def audience_quality_score(real_share: float, engaged_real_share: float,
+def engagement_rates(received: np.ndarray, posts: np.ndarray | None,
+                     followers: np.ndarray) -> np.ndarray:
+    """Each account's engagement rate: interactions received per post (at least one:
+    an account that did not post in the store's window is rated on what it received
+    over the window) per 1,000 followers, the rate the trade compares, per follower so
+    that a big audience does not look engaged by size alone. NaN where it is unknown:
+    nothing received (no interaction is no measurement: a source may collect the
+    engagement of some accounts only) or no follower.
+
+    Examples
+    --------
+    >>> engagement_rates(np.array([30, 0, 5]), np.array([3, 4, 0]),
+    ...                  np.array([1000, 50, 10])).tolist()
+    [10.0, nan, 500.0]
+    """
+    r = np.asarray(received, np.float64)
+    p = np.ones(r.shape[0]) if posts is None else np.maximum(np.asarray(posts, np.float64), 1)
+    f = np.asarray(followers, np.float64)
+    ok = (r > 0) & (f > 0)
+    out = np.full(r.shape[0], np.nan)
+    out[ok] = 1000.0 * r[ok] / p[ok] / f[ok]
+    return out
+
+
+def peer_percentile(rates: np.ndarray, followers: np.ndarray, v: int, *,
+                    min_peers: int | None = None, factor: float | None = None) -> dict:
+    """Where account ``v``'s engagement rate stands among accounts of similar size: the
+    accounts whose follower count is within ``factor`` of ``v``'s (widened by that
+    factor until at least ``min_peers`` accounts with a known rate are in; settings
+    ``aqs_peer_factor``, ``aqs_min_peers``). The percentile counts ties half (mid-rank),
+    so an account with the peers' median rate is at 0.5.
+
+    Returns
+    -------
+    dict
+        ``percentile`` (in [0, 1], None when ``v``'s rate is unknown), ``peers``,
+        ``followers_from``, ``followers_to``, ``median_rate`` (the peers').
+
+    Examples
+    --------
+    >>> rates = np.array([1.0, 2.0, 3.0, 4.0, np.nan])
+    >>> peer_percentile(rates, np.array([100, 110, 90, 105, 100]), 3, min_peers=3)
+    {'percentile': 0.875, 'peers': 4, 'followers_from': 52, 'followers_to': 210, 'median_rate': 2.5}
+    """
+    from . import config as _config
+    min_peers = int(_config.value("aqs_min_peers", min_peers))
+    factor = float(_config.value("aqs_peer_factor", factor))
+    rates = np.asarray(rates, np.float64)
+    fol = np.asarray(followers, np.float64)
+    known = np.isfinite(rates)
+    if not np.isfinite(rates[v]):
+        return {"percentile": None, "peers": 0, "followers_from": None,
+                "followers_to": None, "median_rate": None}
+    size = max(float(fol[v]), 1.0)
+    f = factor
+    while True:
+        lo, hi = size / f, size * f
+        peers = known & (fol >= lo) & (fol <= hi)
+        if peers.sum() >= min_peers or (lo <= 1 and hi >= fol.max(initial=0)):
+            break
+        f *= factor
+    pr = rates[peers]
+    pct = (float((pr < rates[v]).sum()) + 0.5 * float((pr == rates[v]).sum())) / pr.size
+    return {"percentile": round(pct, 4), "peers": int(pr.size),
+            "followers_from": int(np.floor(lo)), "followers_to": int(np.ceil(hi)),
+            "median_rate": round(float(np.median(pr)), 4)}
+
+
+def aqs_bands() -> list[dict]:
+    """The score's bands, lowest first, with their ranges and colours: HypeAuditor's five
+    bands from Poor to Excellent, with our cut points (settings ``aqs_band_*``).
+
+    Examples
+    --------
+    >>> [b["band"] for b in aqs_bands()]
+    ['Poor', 'Fair', 'Average', 'Good', 'Excellent']
+    """
+    cuts = [0.0] + [float(config.get(f"aqs_band_{n}")) for n in
+                    ("fair", "average", "good", "excellent")] + [100.0]
+    names = ("Poor", "Fair", "Average", "Good", "Excellent")
+    colours = ("#b71c1c", "#bf360c", "#8a6d00", "#33691e", "#1b5e20")   # white text: 4.5:1+
+    return [{"band": n, "from": cuts[i], "to": cuts[i + 1], "colour": colours[i]}
+            for i, n in enumerate(names)]
+
+
+def aqs_band(score: float) -> dict:
+    """The band a score falls in (its lower bound included).
+
+    Examples
+    --------
+    >>> aqs_band(67.8)["band"], aqs_band(92.6)["band"], aqs_band(0)["band"]
+    ('Average', 'Excellent', 'Poor')
+    """
+    bands = aqs_bands()
+    for b in reversed(bands):
+        if score >= b["from"]:
+            return b
+    return bands[0]
+
+
+def audience_quality_score(real_share: float, engaged_real_share: float | None,
                            bought_share: float) -> dict:
     """The Audience Quality Score (0 to 100) and its parts; formula in the module doc.
+    ``engaged_real_share`` is the engagement part's value in [0, 1]; None when the
+    account's engagement is unknown (no post, no interaction data): that part is then
+    left out and the other weights scaled up to sum to 1, and the result says so.
 
     Examples
     --------
     >>> s = audience_quality_score(0.5, 0.5, 0.5)
-    >>> s["score"], sorted(s["parts"])
-    (50.0, ['authentic_engagement', 'organic_growth', 'real_audience'])
+    >>> s["score"], sorted(s["parts"]), s["band"]["band"]
+    (50.0, ['authentic_engagement', 'organic_growth', 'real_audience'], 'Average')
+    >>> audience_quality_score(0.5, None, 0.5)["parts"]["authentic_engagement"]["weight"]
+    0.0
     """
     w_real = float(config.get("aqs_weight_real"))
     w_eng = float(config.get("aqs_weight_engagement"))
     w_growth = float(config.get("aqs_weight_growth"))
+    unknown = engaged_real_share is None
+    if unknown:
+        w_eng = 0.0
     total = w_real + w_eng + w_growth
     bought = min(max(bought_share, 0.0), 1.0)
+    eng = 0.0 if unknown else float(engaged_real_share)
     parts = {
         "real_audience": {"value": real_share, "weight": w_real / total,
                           "points": 100 * w_real / total * real_share},
-        "authentic_engagement": {"value": engaged_real_share, "weight": w_eng / total,
-                                 "points": 100 * w_eng / total * engaged_real_share},
+        "authentic_engagement": {"value": None if unknown else eng,
+                                 "weight": w_eng / total,
+                                 "points": 100 * w_eng / total * eng},
         "organic_growth": {"value": 1 - bought, "weight": w_growth / total,
                            "points": 100 * w_growth / total * (1 - bought)},
     }
     score = sum(p["points"] for p in parts.values())
     for p in parts.values():
         p["points"] = round(p["points"], 2)
-        p["value"] = round(float(p["value"]), 4)
+        p["value"] = None if p["value"] is None else round(float(p["value"]), 4)
         p["weight"] = round(p["weight"], 4)
-    return {"score": round(float(score), 1), "parts": parts,
-            "formula": "100 * (w_real * real_share + w_engagement * engaged_real_share "
-                       "+ w_growth * (1 - bought_share))"}
+    score = round(float(score), 1)
+    return {"score": score, "band": aqs_band(score), "bands": aqs_bands(), "parts": parts,
+            "engagement_known": not unknown,
+            "formula": "100 * (w_real * real_share + w_engagement * engagement "
+                       "+ w_growth * (1 - bought_share)); engagement = the percentile of "
+                       "the authentic engagement rate (authentic interactions per post per "
+                       "1,000 followers) among accounts of similar size"
+                       + ("; engagement unknown here, so its weight goes to the other "
+                          "parts" if unknown else "")}

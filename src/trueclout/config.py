@@ -49,7 +49,8 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in [
-    Setting("db", "trueclout.duckdb", "Path of the DuckDB store.", "issue 2: ./trueclout.duckdb"),
+    Setting("db", "trueclout.duckdb", "Path of the DuckDB store.",
+            "the design: ./trueclout.duckdb"),
     Setting("lock_wait_s", 30.0,
             "Seconds a writer waits for another process to release the store before failing.",
             "our choice: long enough for a small load, short enough to notice a stuck writer"),
@@ -111,9 +112,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("inactive_days", 90, "Days without a post after which an account is inactive.",
             "common industry practice (e.g. 90-day activity windows in audience audits)"),
     Setting("sim_accounts", 50_000, "Accounts in the demo's simulated platform.",
-            "issue 2: the demo simulates about 50,000 accounts"),
+            "the design: the demo simulates about 50,000 accounts"),
     Setting("sim_seed", 0, "Seed of the simulator.", "our choice"),
-    # -- detect/features.py, detect/classifier.py (issue 3) -----------------------------
+    # -- detect/features.py, detect/classifier.py -----------------------------
     Setting("detect_min_age_days", 1.0,
             "Smallest account age, in days, that rates per day divide by.",
             "our choice: keeps rates of accounts created on the day observed finite"),
@@ -199,7 +200,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Accounts, over all the simulated platforms, that the simulator classifier "
             "(--model simulator) is trained on (split evenly between the platforms of "
             "SIMULATOR_PLATFORMS).",
-            "issue 3 brief: about 20,000 accounts"),
+            "the design: about 20,000 accounts"),
     Setting("simulator_model_seed", 1,
             "Seed of the simulator classifier's first simulated platform (the next ones "
             "take the following seeds).",
@@ -212,7 +213,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Folder where the simulator classifier is cached (TRUECLOUT_CACHE); empty means "
             "~/.cache/trueclout.",
             "XDG base directory convention"),
-    # -- detect/farm.py (issue 3): follow-back farms, Ghosh et al. WWW 2012 --------------
+    # -- detect/farm.py: follow-back farms, Ghosh et al. WWW 2012 --------------
     Setting("farm_threshold", 0.5, "Farm score at or above which an account is flagged.",
             "our choice: the scores combine probabilities-like curves; 0.5 is their midpoint"),
     Setting("farm_ratio_mid", 8.0,
@@ -275,7 +276,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "one half.", "our choice"),
     Setting("farm_capitalist_width", 0.08, "Width of the social-capitalist curve.",
             "our choice"),
-    # -- detect/sybilrank.py (issue 3): SybilRank, Cao et al. NSDI 2012 -------------------
+    # -- detect/sybilrank.py: SybilRank, Cao et al. NSDI 2012 -------------------
     Setting("sybilrank_graph", "follow",
             "Graph SybilRank walks: follow (trust flows from a follower to whom it "
             "follows), mutual (reciprocal follows only) or undirected.",
@@ -303,7 +304,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Without labelled or verified seeds: age a fallback seed needs, where "
             "creation times are known.",
             "our choice: bought fakes are often created in recent batches"),
-    # -- detect/lockstep.py (issue 3): Fraudar (Hooi et al. KDD 2016), CopyCatch --------
+    # -- detect/lockstep.py: Fraudar (Hooi et al. KDD 2016), CopyCatch --------
     Setting("lockstep_threshold", 0.5, "Lockstep score at or above which an account is flagged.",
             "our choice: scores are block strength x row fit, both in [0, 1]"),
     Setting("lockstep_blocks", 10,
@@ -386,7 +387,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("copycatch_min_known_ts", 0.5,
             "Share of follows with a known time above which the lockstep detector uses the "
             "time variant when use_time='auto'.", "our choice"),
-    # -- detect/growth.py (issue 3): growth anomalies --------------------------------------
+    # -- detect/growth.py: growth anomalies --------------------------------------
     Setting("growth_threshold", 0.5, "Growth score at or above which an account is flagged.",
             "our choice: midpoint of the composition curve"),
     Setting("growth_z", 5.0,
@@ -456,7 +457,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Suspicious share (relative to the excess share) at which a period scores 0.5.",
             "our choice: half the excess explained by suspicious newcomers"),
     Setting("growth_suspicious_width", 0.08, "Width of that logistic curve.", "our choice"),
-    # -- detect/pods.py (issue 3): engagement pods ----------------------------------------
+    # -- detect/pods.py: engagement pods ----------------------------------------
     Setting("pod_threshold", 0.5, "Pod score at or above which an account is flagged.",
             "our choice: the score is a product of four ramps in [0, 1]"),
     Setting("pod_min_pair", 3,
@@ -488,10 +489,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("pod_quick_full", 0.5,
             "Share of an account's interactions with partners that are bunched at which "
             "the quickness evidence is full.", "our choice"),
-    # -- score/ (issue 4): relevant influence -------------------------------------------
+    # -- score/: relevant influence -------------------------------------------
     Setting("score_gate_mid", 0.5,
             "Authenticity at which an account's vote (as a follower or interactor) counts "
-            "half, in the smooth authenticity gate of score/weights.py.",
+            "half, in the smooth authenticity gate of detect/weights.py.",
             "our choice: the ensemble's own threshold (0.5)"),
     Setting("score_gate_width", 0.06,
             "Width of that logistic gate: authenticity 0.3 counts 3%, 0.7 counts 97%.",
@@ -531,7 +532,17 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Weight of the interaction graph in TrueRank relative to follows (one "
             "interaction of weight 1 counts as half a follow).",
             "our choice: follows are the standing audience, interactions the active one"),
-    # -- discover/ find, overlap, plan (issue 4) ---------------------------------------
+    Setting("truerank_vote_prior", 5.0,
+            "Pseudo-follows added to each account's out-weight in TrueRank: an account "
+            "that follows d accounts passes d / (d + this) of its vote along its follows "
+            "and the rest through the prior (UserMass), so one follow of a big account, "
+            "or a mutual pair, cannot carry its whole mass.",
+            "additive (Dirichlet) smoothing of each account's vote towards the prior; "
+            "measured on SNAP ego-Twitter: 5 is the smallest of 1, 2, 3, 5 that keeps every "
+            "account with under 20 followers out of the top 100 (4-follower accounts "
+            "reached #2 through one follow of a 3,383-follower account), Spearman with "
+            "PageRank 0.919 -> 0.900 (see score/README.md)"),
+    # -- discover/ find, overlap, plan ---------------------------------------
     Setting("discover_find_top", 20, "Creators `find` returns by default.",
             "our choice: one screen"),
     Setting("discover_lookalike_credit", 0.5,
@@ -577,7 +588,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("discover_imm_max_sets", 2_000_000,
             "Most reverse-reachable sets IMM draws; the plan says when this bound it.",
             "our choice: a few hundred MB and seconds on SNAP-sized graphs"),
-    # -- score/topics.py, score/communities.py (issue 4) ---------------------------------
+    # -- score/topics.py, score/communities.py ---------------------------------
     Setting("topic_stop_words",
             "a an and are as at be been but by for from has have he her his i if in into "
             "is it its me my no not of on or our she so than that the their them then "
@@ -630,24 +641,24 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "An account's query-term weight is divided by this quantile of the nonzero "
             "weights and capped at 1.", "our choice: the top tenth of users of a term "
             "count as fully on topic"),
-    # -- score/attacks.py, score/evaluate_manipulation.py (issue 4) ---------------------
+    # -- evaluate/attacks.py, evaluate/manipulation.py ---------------------
     Setting("manip_customers", 100,
             "Accounts that attack the rankings in `eval manipulation` (the customers).",
-            "issue 4: take 100 accounts from the middle of the ranking"),
+            "the protocol: take 100 accounts from the middle of the ranking"),
     Setting("manip_band_low", 45.0,
             "Customers are drawn among accounts whose follower-count rank lies at or above "
             "this percentile (and below manip_band_high).",
-            "our choice for the issue's 'middle of the ranking': a 10-point band around "
+            "our choice for the protocol's 'middle of the ranking': a 10-point band around "
             "the median"),
     Setting("manip_band_high", 55.0,
             "Upper percentile of the band customers are drawn from.",
             "our choice, with manip_band_low"),
     Setting("manip_budgets", "100,1000,10000",
             "Followers bought per customer, one attacked graph per budget (comma-separated).",
-            "issue 4: B in {100, 1,000, 10,000}"),
+            "the protocol: B in {100, 1,000, 10,000}"),
     Setting("manip_camouflage", 20,
             "Real accounts each bought follower also follows, drawn uniformly (camouflage).",
-            "issue 4: new accounts that follow the customer and 20 random accounts"),
+            "the protocol: new accounts that follow the customer and 20 random accounts"),
     Setting("manip_purchase_min_days", 7.0,
             "Earliest a purchase is delivered, in days before the end of the data (where "
             "follows have times).",
@@ -663,37 +674,37 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "our choice: sellers make accounts in batches shortly before delivery"),
     Setting("manip_followback_targets", 5000,
             "Accounts each customer follows in a follow-back campaign.",
-            "issue 4: each customer follows 5,000 accounts"),
+            "the protocol: each customer follows 5,000 accounts"),
     Setting("manip_followback_share", 0.3,
             "Share of a follow-back campaign's targets that follow back.",
-            "issue 4: 30% follow back"),
+            "the protocol: 30% follow back"),
     Setting("manip_followback_delay_hours", 12.0,
             "Mean hours before a target follows back (exponential).",
             "the simulator's farm follow-back delay (12 hours)"),
     Setting("manip_campaign_days", 1.0,
             "Days over which a customer makes its campaign's follows.",
-            "brief of issue 4: created within one day"),
+            "the protocol: created within one day"),
     Setting("manip_unfollow_min_days", 2.0,
             "Fewest days after a campaign follow before the customer undoes it.",
-            "brief of issue 4: removed a few days later; the simulator's farms wait 2-10"),
+            "the protocol: removed a few days later; the simulator's farms wait 2-10"),
     Setting("manip_unfollow_max_days", 5.0,
             "Most days after a campaign follow before the customer undoes it.",
-            "brief of issue 4: removed a few days later"),
+            "the protocol: removed a few days later"),
     Setting("manip_adaptive_budget", 1000,
             "Fakes per customer of the adaptive attacker.",
-            "brief of issue 4: e.g. B = 1,000 per customer"),
+            "the protocol: e.g. B = 1,000 per customer"),
     Setting("manip_adaptive_fake_min", 10,
             "Fewest other fakes each adaptive fake follows (the sybil region).",
-            "brief of issue 4: each fake follows ~10-30 other fakes"),
+            "the protocol: each fake follows ~10-30 other fakes"),
     Setting("manip_adaptive_fake_max", 30,
             "Most other fakes each adaptive fake follows.",
-            "brief of issue 4: each fake follows ~10-30 other fakes"),
+            "the protocol: each fake follows ~10-30 other fakes"),
     Setting("manip_adaptive_real_follows", 20,
             "Real accounts each adaptive fake follows, drawn in proportion to followers + 1.",
-            "brief of issue 4: ~20 real accounts chosen by popularity"),
+            "the protocol: ~20 real accounts chosen by popularity"),
     Setting("manip_adaptive_min_age_days", 365.0,
             "Adaptive fakes copy profiles of real accounts at least this old.",
-            "brief of issue 4: aged profiles, created years ago"),
+            "the protocol: aged profiles, created years ago"),
     Setting("manip_adaptive_span_days", 180.0,
             "Days over which the adaptive attacker drip-feeds its follows.",
             "our choice: no burst within the simulator's 182-day snapshot span"),
@@ -705,14 +716,14 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("manip_top_percent", 1.0,
             "The 'top' share reported by `eval manipulation`: customers ranked above all "
             "but this percentage of the original accounts.",
-            "issue 4: the share of customers in the top 1%"),
+            "the protocol: the share of customers in the top 1%"),
     Setting("manip_sim_accounts", 20000,
             "Accounts of the simulated platform `eval manipulation --graph sim` attacks.",
-            "brief of issue 4: e.g. 20,000 accounts"),
-    # -- report/influence.py, cli/demo.py (issue 4): the influence report ---------------
+            "the protocol: e.g. 20,000 accounts"),
+    # -- report/influence.py, cli/demo.py: the influence report ---------------
     Setting("report_influence_top", 25,
             "Accounts listed at the top of each ranking table of the influence report.",
-            "brief of issue 4: a top-25 table fits one screen"),
+            "the design: a top-25 table fits one screen"),
     Setting("report_influence_window", 1.0,
             "Accounts that bought followers and rank within this top-% by followers (or by "
             "TrueRank) are listed in the ranking tables too, below the top accounts.",
@@ -720,7 +731,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("report_bought_threshold", 0.5,
             "Without ground-truth labels, an account counts as having bought followers "
             "when the ensemble's bought_ evidence is at least this.",
-            "brief of issue 4: bought_ >= 0.5, the midpoint of a 0..1 score"),
+            "the design: bought_ >= 0.5, the midpoint of a 0..1 score"),
     Setting("report_scatter_points", 3000,
             "At most this many accounts (besides those that bought followers, always all "
             "shown) in the followers-vs-TrueRank chart.",
@@ -732,7 +743,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("report_sample_seed", 0, "Seed of the chart's sample of accounts.",
             "our choice: a fixed seed makes the page reproducible"),
     Setting("demo_creators", 8, "Creators the demo finds for its sample target, compares "
-            "and plans a budget over.", "brief of issue 4: the top ~8 creators"),
+            "and plans a budget over.", "the design: the top ~8 creators"),
     Setting("demo_cost_per_follower", 0.01,
             "The demo's sample price of a creator's post per reported follower (currency "
             "units): cost = this x the platform's follower count.",
@@ -742,9 +753,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "The demo's sample budget as a share of the summed cost of its candidates.",
             "our choice: enough for a few creators, too little for all, so the plan must "
             "choose"),
-    # -- discover/suggest.py, kernels/ppr.py (issue 4): who to follow --------------------
+    # -- discover/suggest.py, kernels/ppr.py: who to follow --------------------
     Setting("suggest_top", 20, "Suggestions per user.",
-            "issue 4: recall@20 and nDCG@20 are the measures"),
+            "the protocol: recall@20 and nDCG@20 are the measures"),
     Setting("suggest_ppr_alpha", 0.5,
             "Stopping probability per step of the personalised PageRank walk of suggest.",
             "our measurement on SNAP ego-Twitter training users (seed 1): recall@20 of PPR "
@@ -768,13 +779,13 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "our measurement on SNAP: 1,000 users give about 1.5M candidate rows"),
     Setting("suggest_train_min_follows", 20,
             "Follows a user needs to be drawn for training or evaluation.",
-            "issue 4: the evaluation draws users with at least 20 follows"),
+            "the protocol: the evaluation draws users with at least 20 follows"),
     Setting("suggest_hide_share", 0.2,
             "Share of each drawn user's follows held out (rounded, at least one).",
-            "issue 4: hide 20% of each user's follows"),
+            "the protocol: hide 20% of each user's follows"),
     Setting("suggest_train_seed", 1,
             "Seed of the training draw (the evaluation draws with seed 0).",
-            "issue 4: weights fitted on users drawn with another seed"),
+            "the protocol: weights fitted on users drawn with another seed"),
     Setting("suggest_train_negative_share", 0.1,
             "Share of the non-followed candidates kept for training (all held-out follows "
             "are kept).",
@@ -806,8 +817,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Fixed weight of the topic cosine when topic vectors are given.",
             "our choice: a perfect topic match counts like a few shared friends"),
     Setting("suggest_eval_users", 1000, "Users drawn by `eval suggest`.",
-            "issue 4: 1,000 users with at least 20 follows, seed 0"),
-    # -- api (issue 5) ---------------------------------------------------------------------
+            "the protocol: 1,000 users with at least 20 follows, seed 0"),
+    # -- api ---------------------------------------------------------------------
     Setting("api_max_page", 1000, "Largest page (limit, top) one API request may ask for.",
             "our choice: a page of 1,000 rows stays under a megabyte of JSON"),
     Setting("api_max_upload_mb", 512.0, "Largest upload the API accepts, in MiB (413 above).",
@@ -826,7 +837,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "reading it again (a key revoked behind the server's back stops working within "
             "this time; one revoked through the API stops at once).",
             "our choice: reading the table costs a query; once a minute is free"),
-    # -- web (issue 5) ---------------------------------------------------------------------
+    # -- web ---------------------------------------------------------------------
     Setting("web_search_limit", 20, "Accounts the web app's search page lists.",
             "our choice: one screen of results"),
     Setting("web_discover_top", 20, "Creators the web app's discover page ranks by default.",
@@ -840,7 +851,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "one year, the usual lifetime of fingerprinted assets (RFC 9111 max-age)"),
     Setting("web_upload_poll_ms", 500, "How often the upload page asks the job endpoint for "
             "progress, in milliseconds.", "our choice: smooth enough, two requests a second"),
-    # -- api, second slice (issue 5) ---------------------------------------------------------
+    # -- api: keys, jobs and uploads ---------------------------------------------------------
     Setting("api_result_cap", 1000, "Most creators a find request, or suggestions a "
             "suggestions request, ranks; its pages slice that list (its total is at most "
             "this).", "our choice: the largest page (api_max_page)"),
@@ -855,7 +866,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("web_login_max_age_s", 28_800, "Lifetime (seconds) of the web login cookie that "
             "holds a read key when the server does not listen on loopback.",
             "our choice: a working day"),
-    # -- api, load (issue 5) ---------------------------------------------------------------
+    # -- api: under load ---------------------------------------------------------------
     Setting("api_token_check_s", 1.0, "Most seconds the API trusts its cached score context "
             "without reading the store's ingest token again (its own jobs invalidate it at "
             "once; this is the safety net for writes it did not make).",
@@ -867,7 +878,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("api_ranking_chunk", 256, "Ranking rows the API serialises to JSON at a time, "
             "when a page first needs them.", "our choice: about 5 ms of work; a page of 50 "
             "rows touches one or two chunks"),
-    # -- graph/rmat (issue 6) --------------------------------------------------------------
+    # -- graph/rmat --------------------------------------------------------------
     Setting("rmat_a", 0.57, "R-MAT probability of the top-left quadrant at each level.",
             "Chakrabarti et al. 2004; the Graph500 generator's a = 0.57"),
     Setting("rmat_b", 0.19, "R-MAT probability of the top-right quadrant at each level.",
@@ -876,7 +887,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Graph500: b = c = 0.19, d = 1 - a - b - c = 0.05"),
     Setting("rmat_batch", 1 << 22, "Most R-MAT edges generated per batch (8 bytes each).",
             "our choice: 32 MB per batch, large enough to keep the threads busy"),
-    # -- spark/ the Spark backend (issue 6) -------------------------------------------------
+    # -- spark/ the Spark backend -------------------------------------------------
     Setting("spark_master", "local[2]", "Spark master URL of the Spark backend (yarn, "
             "k8s://..., spark://host:7077 on a cluster; spark-submit's --master wins).",
             "our choice: the 2 cores of the development machine, as in the parity tests"),
@@ -889,18 +900,18 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "our choice: 2 per local core; raise to 2-3 per cluster core"),
     Setting("spark_conf", "", "Extra Spark options, comma-separated key=value (for example "
             "spark.hadoop.fs.s3a.endpoint=...).", "our choice"),
-    # -- graph/outofcore (issue 6) ---------------------------------------------------------
+    # -- graph/outofcore ---------------------------------------------------------
     Setting("outofcore_memory_gb", 8.0, "Memory budget in GB of the out-of-core CSR build "
             "(per-vertex arrays, one batch and one window of edges).",
             "our choice: a third of a 24 GB machine holds the whole 1.47B-edge window "
             "(5.9 GB) of Twitter-2010 scale, so each pass is one window"),
     Setting("outofcore_workdir", "", "Folder for the out-of-core build's files (a fresh "
             "sub-folder, deleted afterwards); empty means the system temp folder.",
-            "issue 6: the work folder defaults under the system temp dir"),
+            "the design: the work folder defaults under the system temp dir"),
     Setting("outofcore_chunk", 1 << 24, "CSR entries read at a time when the out-of-core "
             "build transposes a file (4 bytes each).",
             "our choice: 64 MB, large enough for sequential reads, small next to a window"),
-    # -- stream/ live Jetstream and incremental re-scoring (issue 7) ----------------------
+    # -- stream/ live Jetstream and incremental re-scoring ----------------------
     Setting("stream_jetstream_url", "wss://jetstream2.us-east.bsky.network/subscribe",
             "Bluesky Jetstream websocket endpoint read by `trueclout watch bluesky`.",
             "Bluesky's public Jetstream instances (github.com/bluesky-social/jetstream)"),
@@ -911,7 +922,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("stream_collections",
             "app.bsky.graph.follow,app.bsky.feed.like,app.bsky.feed.repost",
             "Collections the stream asks Jetstream for (wantedCollections), comma-separated.",
-            "issue 7: follows, unfollows, likes and reposts"),
+            "the design: follows, unfollows, likes and reposts"),
     Setting("stream_batch_events", 20000,
             "Events gathered before one bulk apply (one transaction) to the store.",
             "our measurement: a batch this size costs a few fixed-cost statements and "
@@ -925,14 +936,14 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Jetstream docs: rewind the cursor a few seconds for gapless playback"),
     Setting("stream_rescore_events", 10000,
             "Applied events after which the scores are updated incrementally.",
-            "issue 7: re-score after N events (10,000 new follows is the target case)"),
+            "the design: re-score after N events (10,000 new follows is the target case)"),
     Setting("stream_rescore_seconds", 60.0,
             "Seconds after which the scores are updated incrementally even with fewer "
             "events.", "our choice: a minute of staleness"),
     Setting("stream_push_tol", 1e-6,
             "Bound on the largest absolute error of each incrementally updated "
             "PageRank-family score (the forward push stops when the residual guarantees "
-            "it).", "issue 7: the same scores as a full recompute to 1e-6"),
+            "it).", "the design: the same scores as a full recompute to 1e-6"),
     Setting("stream_rowsum_residual", 0.05,
             "Largest residual, as a share of its teleport, left in the solution that "
             "bounds the row sums of (I - A)^-1 in the incremental push's error bound.",
@@ -964,12 +975,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "Update the detection of the accounts a stream batch touches (the per-account "
             "part of the ensemble: trueclout.detect.incremental) and carry their new "
             "weights into TrueRank and authentic reach.",
-            "issue 7: the stream updates detection and scores incrementally"),
+            "the design: the stream updates detection and scores incrementally"),
     Setting("stream_overlay_share", 0.02,
             "Changed edges, as a share of all edges, above which the delta overlay is "
             "merged into the CSR.",
             "our choice: merging costs one O(m) pass, so do it rarely"),
-    # -- crawl/ Bluesky and Mastodon crawls (issue 7) -----------------------------------------
+    # -- crawl/ Bluesky and Mastodon crawls -----------------------------------------
     Setting("bluesky_appview", "https://public.api.bsky.app",
             "Bluesky AppView host for the XRPC read calls (no login needed).",
             "Bluesky docs: the public AppView endpoint"),
@@ -998,12 +1009,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("crawl_timeout_s", 30.0, "HTTP timeout of one request in seconds.",
             "our choice"),
     Setting("crawl_keep_raw", True, "Keep the raw JSON of every crawled item in raw_records.",
-            "issue 7: parse loosely, keep the raw JSON"),
-    # -- privacy.py, store/privacy.py, cli/privacy.py (issue 7) ---------------------------
+            "the design: parse loosely, keep the raw JSON"),
+    # -- privacy.py, store/forget.py, cli/privacy.py ---------------------------
     Setting("pseudonym_key_file", "",
             "File holding the secret pseudonym key (TRUECLOUT_PSEUDONYM_KEY_FILE); empty "
             "means pseudonym.key in the user's config folder (~/.config/trueclout).",
-            "issue 7: the key lives outside the store"),
+            "the design: the key lives outside the store"),
     Setting("pseudonym_key_bytes", 32, "Random bytes of a new pseudonym key.",
             "RFC 2104: an HMAC key as long as the hash output (SHA-256: 32 bytes)"),
     Setting("pseudonym_bits", 80, "Bits of the HMAC-SHA256 kept in a pseudonym (a multiple "
@@ -1015,7 +1026,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "platform).",
             "our choice: text can be searched for on the platform, which re-identifies its "
             "author, so the safe default drops it"),
-    # -- stream/jetstream.py, cli/watch.py: reconnects and saved scores (issue 7) ---------
+    # -- stream/jetstream.py, cli/watch.py: reconnects and saved scores ---------
     Setting("stream_reconnect_base_s", 1.0,
             "First wait in seconds before reconnecting to Jetstream after a drop; doubles "
             "with each failed reconnect in a row.",
@@ -1121,6 +1132,47 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "account; larger counts are rejected.",
             "more than the world's population (8.1 billion, UN World Population Prospects "
             "2024): the most followed accounts have under a billion followers"),
+    # -- saved contexts and what a marketer waits for ----------------------------------
+    Setting("saved_max_follows", 200_000_000,
+            "Largest graph (follows) whose score context is saved beside the store "
+            "(`<store>.cache/`) for the next command; larger graphs are read and fitted "
+            "each time.",
+            "our choice: about 20 bytes per follow on disk, 4 GB at this size, against "
+            "minutes to read and fit; Twitter-2010's 1.47B follows would take 30 GB"),
+    Setting("saved_max_results", 64,
+            "Derived results (rankings and relevance per topic, topic lists) a saved "
+            "context keeps; the oldest go first.",
+            "our choice: a few dozen topics of a working session"),
+    Setting("aqs_peer_factor", 2.0,
+            "Accounts of similar size for the AQS's engagement part: follower counts within "
+            "this factor of the audited account's (widened by the same factor until "
+            "aqs_min_peers have a known rate).",
+            "our choice: one doubling either way, the size bands influencer tools compare "
+            "engagement within (nano, micro, mid-tier, ...) are wider still"),
+    Setting("aqs_min_peers", 50,
+            "Fewest accounts of similar size the AQS's engagement percentile is taken among.",
+            "our choice: a percentile from 50 accounts moves in steps of 2 points"),
+    Setting("aqs_band_fair", 25.0, "Lowest AQS of the band Fair (below it: Poor).",
+            "after HypeAuditor's five AQS bands (Poor ... Excellent); cut points ours"),
+    Setting("aqs_band_average", 50.0, "Lowest AQS of the band Average.",
+            "after HypeAuditor's bands; ours: half the points"),
+    Setting("aqs_band_good", 70.0, "Lowest AQS of the band Good.",
+            "after HypeAuditor's bands; cut points ours"),
+    Setting("aqs_band_excellent", 85.0, "Lowest AQS of the band Excellent.",
+            "after HypeAuditor's bands; ours: a real audience, engaged above most peers, "
+            "no bought growth"),
+    Setting("web_examples", 5,
+            "Accounts and topics the search page offers before anything is searched (and "
+            "topics the discover page suggests).",
+            "our choice: a few places to start, one screen"),
+    Setting("web_ready_wait_s", 1.0,
+            "Seconds a page waits for the scores the server builds at start-up before it "
+            "shows the progress page instead (which reloads itself).",
+            "our choice: a loaded saved context is ready well within it; a first build "
+            "takes seconds to minutes"),
+    Setting("web_refresh_s", 2,
+            "Seconds between reloads of the progress page shown while the scores are built.",
+            "our choice: the stages change every few seconds"),
 ]}
 
 

@@ -81,6 +81,27 @@ class UsageError(TruecloutError):
     exit_code = 2
 
 
+class UnknownAccountError(UsageError):
+    """An account spec names no account in the store (exit code 2; HTTP 404 in the API).
+
+    The one place that words it: every command, page and route that takes an account
+    raises this, so callers tell it apart by type, never by message.
+
+    Examples
+    --------
+    >>> e = UnknownAccountError("@nobody")
+    >>> e.spec, e.exit_code
+    ('@nobody', 2)
+    >>> str(e)
+    "no account '@nobody' in the store (give platform:account_id, an account id or @handle)"
+    """
+
+    def __init__(self, spec: str, *, where: str = "the store") -> None:
+        super().__init__(f"no account {spec!r} in {where} (give platform:account_id, an "
+                         "account id or @handle)")
+        self.spec = spec
+
+
 class InputError(TruecloutError):
     """Input data could not be read or is invalid (exit code 1).
 

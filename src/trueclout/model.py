@@ -51,7 +51,7 @@ COUNT_COLUMNS = ["followers_count", "following_count", "posts_count", "listed_co
 
 INTERACTION_KINDS = ("like", "repost", "reply", "mention", "quote")
 
-#: Known labels. ``human``, ``fake``, ``bot`` and ``farm`` are the classes of DESIGN.md;
+#: Known labels. ``human``, ``fake``, ``bot`` and ``farm`` are the classes every detector reports;
 #: the rest are ground-truth roles the simulator plants for evaluation.
 LABELS = ("human", "fake", "bot", "farm", "pod", "customer", "fast_growth")
 

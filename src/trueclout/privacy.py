@@ -87,7 +87,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import config
-from .errors import InputError, UsageError
+from .errors import InputError, UnknownAccountError, UsageError
 
 #: Prefix of each kind of pseudonym.
 PREFIXES = {"account": "u_", "handle": "h_", "post": "p_"}
@@ -509,7 +509,7 @@ def resolve_forget(store, spec: str, *, platform: str | None = None,
     >>> resolve_forget(s, "a")
     Traceback (most recent call last):
     ...
-    trueclout.errors.UsageError: no account 'a' in the store (give platform:account_id, an account id or @handle)
+    trueclout.errors.UnknownAccountError: no account 'a' in the store (give platform:account_id, an account id or @handle)
     """
     spec = spec.strip()
     if not spec:
@@ -527,8 +527,7 @@ def resolve_forget(store, spec: str, *, platform: str | None = None,
         handles += more_handles
     found = store.find_accounts(ids, handles, pairs, platform=platform)
     if not found:
-        raise UsageError(f"no account {spec!r} in the store (give platform:account_id, an "
-                         "account id or @handle)")
+        raise UnknownAccountError(spec)
     if len(found) > 1:
         listed = ", ".join(f"{a['platform']}:{a['account_id']}" for a in found[:5])
         raise UsageError(f"{spec!r} names {len(found)} accounts ({listed}); give --platform "

@@ -28,7 +28,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
-from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -80,6 +80,22 @@ class PlanRequest(BaseModel):
                                      "this account.")
     max_creators: Optional[int] = Field(None, ge=1, le=int(config.get("api_max_costs")))
     mode: Literal["auto", "greedy", "enumerate"] = "auto"
+    price: Literal["post", "cpm"] = Field("post", description="What the costs are: the "
+                                          "price of a post, or per 1,000 of the creator's "
+                                          "followers on its platform (CPM).")
+
+
+class KeyRequest(BaseModel):
+    """Body of ``POST /api/v1/keys``: a new key of this scope.
+
+    Examples
+    --------
+    >>> KeyRequest(scope="read").scope
+    'read'
+    """
+
+    scope: Literal["read", "admin"] = Field(..., description="read (GET requests and plan) "
+                                            "or admin (also ingest, runs and keys).")
 
 
 class OverlapRequest(BaseModel):
@@ -93,6 +109,9 @@ class OverlapRequest(BaseModel):
 
     creators: list[Text] = Field(..., min_length=2, max_length=50)
     method: Literal["auto", "exact", "minhash"] = "auto"
+    topic: Optional[Text] = Field(None, description="Weigh followers by their relevance "
+                                  "to this topic (as plan does).")
+    audience: Optional[Text] = Field(None, description="Or to this account's audience.")
 
 
 class SimulationRequest(BaseModel):
@@ -325,12 +344,418 @@ class SecurityHeaders:
         await self.app(scope, receive, add)
 
 
+# -- routes ----------------------------------------------------------------------------
+async def _auth(request: Request, write: bool) -> dict:
+    state = request.app.state
+    key = key_from_headers(request.headers)
+    client = request.client.host if request.client else None
+    # on the event loop: a look-up and an HMAC; reading the key table: a thread
+    row = state.keys.check_cached(key, write=write, client=client)
+    if row is None:
+        row = await run_in_threadpool(state.keys.check, key, write=write, client=client)
+    state.limiter.take(row["key_id"])
+    return row
+
+
+async def read_key(request: Request) -> dict:
+    """The dependency of every read route: a valid key (read or admin), within its rate.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> from trueclout.api.web.pages import toy_request
+    >>> asyncio.run(read_key(toy_request(create_app(":memory:"))))
+    Traceback (most recent call last):
+    ...
+    trueclout.api.errors.AuthError: an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'
+    """
+    return await _auth(request, False)
+
+
+async def write_key(request: Request) -> dict:
+    """The dependency of every write route: a valid admin key, within its rate.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> from trueclout.api.web.pages import toy_request
+    >>> asyncio.run(write_key(toy_request(create_app(":memory:"))))
+    Traceback (most recent call last):
+    ...
+    trueclout.api.errors.AuthError: an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'
+    """
+    return await _auth(request, True)
+
+
+async def service(request: Request) -> Service:
+    """The dependency that gives a route the app's :class:`Service` (a coroutine, so
+    FastAPI resolves it on the event loop: ``/health`` never waits for a thread).
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> from trueclout.api.web.pages import toy_request
+    >>> app = create_app(":memory:")
+    >>> asyncio.run(service(toy_request(app))) is app.state.service
+    True
+    """
+    return request.app.state.service
+
+
+async def key_table(request: Request) -> Keys:
+    """The dependency that gives a route the app's key table (:class:`Keys`).
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> from trueclout.api.web.pages import toy_request
+    >>> app = create_app(":memory:")
+    >>> asyncio.run(key_table(toy_request(app))) is app.state.keys
+    True
+    """
+    return request.app.state.keys
+
+
+#: A route's service, and its key table, as FastAPI dependencies.
+ServiceDep = Annotated[Service, Depends(service)]
+KeysDep = Annotated[Keys, Depends(key_table)]
+
+
+#: Query parameters of paged routes, bounded by the page size the app allows.
+def _pages(max_page: int) -> tuple:
+    return (Query(0, ge=0, le=int(config.get("api_max_offset")), description="Rows to skip."),
+            Query(50, ge=1, le=max_page, description="Rows in the page."),
+            Query(20, ge=1, le=max_page, description="Rows in the page."),
+            Query(None, ge=1, le=max_page, deprecated=True,
+                  description="Old name of limit (with offset 0)."))
+
+
+#: The OpenAPI request body of ``POST /ingest``: a multipart file or a raw body.
+UPLOAD_DOC = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"}}}},
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+R = [Depends(read_key)]
+W = [Depends(write_key)]
+
+
+def meta_router(max_page: int) -> APIRouter:
+    """The routes of health and the store's figures.
+
+    Examples
+    --------
+    >>> sorted(r.name for r in meta_router(100).routes)[:2]  # doctest: +ELLIPSIS
+    [...]
+    """
+    router = APIRouter()
+
+    @router.get(f"{PREFIX}/health", tags=["meta"])
+    async def health(svc: ServiceDep) -> dict:
+        """Liveness and readiness, no key needed; answered on the event loop without a
+        query or a lock, so it is never held up by the scores being built: ``ready``
+        says whether reads are answered at once, ``stage`` what the build is doing."""
+        return {"status": "ok", "version": __version__, **svc.status()}
+
+    @router.get(f"{PREFIX}/stats", tags=["meta"], dependencies=R)
+    def stats(svc: ServiceDep) -> dict:
+        """What ``trueclout stats`` prints: row counts, degree quantiles, reciprocity."""
+        from ..graph.stats import compute_stats
+        return compute_stats(svc.cursor_store())
+
+    return router
+
+
+def accounts_router(max_page: int) -> APIRouter:
+    """The routes of accounts and their audits.
+
+    Examples
+    --------
+    >>> sorted(r.name for r in accounts_router(100).routes)[:2]  # doctest: +ELLIPSIS
+    [...]
+    """
+    router = APIRouter()
+    Offset, Limit, Page20, OldTop = _pages(max_page)
+
+    @router.get(f"{PREFIX}/accounts", tags=["accounts"], dependencies=R)
+    def accounts(svc: ServiceDep,
+                 q: str = Query("", max_length=MAX_TEXT, description="Handle or id prefix."),
+                 offset: int = Offset, limit: int = Limit) -> dict:
+        """Accounts whose handle or id starts with ``q``, most followed first."""
+        return svc.search(q, limit=limit, offset=offset)
+
+    @router.get(f"{PREFIX}/accounts/{{spec}}", tags=["accounts"], dependencies=R)
+    def account(svc: ServiceDep, spec: Spec) -> dict:
+        """One account: platform:account_id, an account id or @handle."""
+        return svc.account(spec)
+
+    # The two hot reads answer a cached body on the event loop and hand a miss (a
+    # token check due, an audit or ranking not computed yet) to a thread. The
+    # annotation keeps their OpenAPI schema; the body is the service's ready JSON.
+    @router.get(f"{PREFIX}/accounts/{{spec}}/audit", tags=["accounts"], dependencies=R)
+    async def audit(svc: ServiceDep, spec: Spec) -> dict:
+        """The audit of one account, with its influence figures."""
+        body = svc.audit_json(spec, cached_only=True)
+        if body is None:
+            body = await run_in_threadpool(svc.audit_json, spec)
+        return Response(body, media_type="application/json")
+
+    return router
+
+
+def discover_router(max_page: int) -> APIRouter:
+    """The routes of find, topics, overlap, plans and suggestions.
+
+    Examples
+    --------
+    >>> sorted(r.name for r in discover_router(100).routes)[:2]  # doctest: +ELLIPSIS
+    [...]
+    """
+    router = APIRouter()
+    Offset, Limit, Page20, OldTop = _pages(max_page)
+
+    @router.get(f"{PREFIX}/accounts/{{spec}}/suggestions", tags=["discover"],
+                             dependencies=R)
+    def suggest(svc: ServiceDep, spec: Spec, offset: int = Offset, limit: int = Page20,
+                top: Optional[int] = OldTop) -> dict:
+        """Who this account could follow, best first, one page; never a flagged account."""
+        return svc.suggest(spec, offset=offset, limit=limit if top is None else top)
+
+    @router.get(f"{PREFIX}/find", tags=["discover"], dependencies=R)
+    def find(svc: ServiceDep, topic: Optional[str] = Query(None, max_length=MAX_TEXT),
+             audience: Optional[str] = Query(None, max_length=MAX_TEXT,
+                                             description="An account: its followers."),
+             like: Optional[str] = Query(None, max_length=MAX_TEXT,
+                                         description="An account: lookalike creators."),
+             offset: int = Offset, limit: int = Page20, top: Optional[int] = OldTop,
+             min_followers: int = Query(0, ge=0, le=INT64_MAX)) -> dict:
+        """Creators for exactly one of topic, audience and like, best first, one page;
+        follower count and TrueRank side by side."""
+        return svc.find(topic=topic, audience=audience, like=like, offset=offset,
+                        limit=limit if top is None else top, min_followers=min_followers)
+
+    @router.get(f"{PREFIX}/topics", tags=["discover"], dependencies=R)
+    def topics(svc: ServiceDep, offset: int = Offset, limit: int = Limit) -> dict:
+        """The topic communities (what ``topic=`` takes), biggest audience first."""
+        rows = svc.topics()
+        return {"total": len(rows), "offset": offset, "limit": limit,
+                "items": rows[offset:offset + limit]}
+
+    @router.get(f"{PREFIX}/overlap", tags=["discover"], dependencies=R)
+    def overlap(svc: ServiceDep, creators: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Query(
+                    ..., min_length=2, max_length=50),
+                method: Literal["auto", "exact", "minhash"] = "auto",
+                topic: Optional[str] = Query(None, max_length=MAX_TEXT,
+                                             description="Weigh followers by their "
+                                             "relevance to this topic (as plan does)."),
+                audience: Optional[str] = Query(None, max_length=MAX_TEXT,
+                                                description="Or to this account's "
+                                                "audience.")) -> dict:
+        """Audience overlap of two or more creators (``creators`` repeated); with a
+        target, the reach figures are relevant reach, as a plan for it counts."""
+        return svc.overlap(creators, method=method, topic=topic, audience=audience)
+
+    @router.post(f"{PREFIX}/overlap", tags=["discover"], dependencies=R)
+    def overlap_post(svc: ServiceDep, body: OverlapRequest) -> dict:
+        """Audience overlap, the creators in a JSON body."""
+        return svc.overlap(body.creators, method=body.method, topic=body.topic,
+                           audience=body.audience)
+
+    @router.post(f"{PREFIX}/plan", tags=["discover"], dependencies=R)
+    def plan(svc: ServiceDep, body: PlanRequest) -> dict:
+        """Creators within a budget for the most unique, relevant, authentic reach.
+        Computes only, so a read key may ask."""
+        return svc.plan(body.budget, body.costs, topic=body.topic, audience=body.audience,
+                        max_creators=body.max_creators, mode=body.mode, price=body.price)
+
+    return router
+
+
+def rankings_router(max_page: int) -> APIRouter:
+    """The routes of rankings of every account.
+
+    Examples
+    --------
+    >>> sorted(r.name for r in rankings_router(100).routes)[:2]  # doctest: +ELLIPSIS
+    [...]
+    """
+    router = APIRouter()
+    Offset, Limit, Page20, OldTop = _pages(max_page)
+
+    @router.get(f"{PREFIX}/rankings", tags=["rankings"], dependencies=R)
+    async def rankings(svc: ServiceDep, by: Literal["truerank", "followers", "reach", "engagement",
+                             "pagerank"] = "truerank",
+                 topic: Optional[str] = Query(None, max_length=MAX_TEXT),
+                 offset: int = Offset, limit: int = Limit) -> dict:
+        """One page of a ranking of every account."""
+        body = svc.rankings_json(by, topic, offset, limit, cached_only=True)
+        if body is None:
+            body = await run_in_threadpool(svc.rankings_json, by, topic, offset, limit)
+        return Response(body, media_type="application/json")
+
+    return router
+
+
+def runs_router(max_page: int) -> APIRouter:
+    """The routes of saved analysis runs.
+
+    Examples
+    --------
+    >>> sorted(r.name for r in runs_router(100).routes)[:2]  # doctest: +ELLIPSIS
+    [...]
+    """
+    router = APIRouter()
+    Offset, Limit, Page20, OldTop = _pages(max_page)
+
+    @router.get(f"{PREFIX}/runs", tags=["runs"], dependencies=R)
+    def runs(svc: ServiceDep, offset: int = Offset, limit: int = Limit) -> dict:
+        """Saved analysis runs, newest first."""
+        return svc.runs(offset=offset, limit=limit)
+
+    @router.post(f"{PREFIX}/runs", tags=["runs"], dependencies=W, status_code=202)
+    def start_run(svc: ServiceDep) -> dict:
+        """Start a detection run (a job): fit detection and the rankings, save the run."""
+        return svc.start_detection()
+
+    return router
+
+
+def jobs_router(max_page: int) -> APIRouter:
+    """The routes of background jobs: their records, simulations and uploads.
+
+    Examples
+    --------
+    >>> sorted(r.name for r in jobs_router(100).routes)[:2]  # doctest: +ELLIPSIS
+    [...]
+    """
+    router = APIRouter()
+    Offset, Limit, Page20, OldTop = _pages(max_page)
+
+    @router.get(f"{PREFIX}/jobs", tags=["jobs"], dependencies=R)
+    def jobs(svc: ServiceDep, offset: int = Offset, limit: int = Limit) -> dict:
+        """Job records, newest first."""
+        return svc.jobs.list(offset=offset, limit=limit)
+
+    @router.get(f"{PREFIX}/jobs/{{job_id}}", tags=["jobs"], dependencies=R)
+    def job(svc: ServiceDep, job_id: Annotated[int, PathParam(ge=0, le=INT64_MAX)]) -> dict:
+        """One job: status, progress in [0, 1], message (why it failed), result."""
+        return svc.jobs.get(job_id)
+
+    @router.post(f"{PREFIX}/simulations", tags=["jobs"], dependencies=W, status_code=202)
+    def simulation(svc: ServiceDep, body: SimulationRequest) -> dict:
+        """Simulate a platform with planted fraud and ingest it (a job): the simulation is
+        written to a temporary folder, loaded like an upload, and the folder removed."""
+        return svc.start_simulation(body.accounts, seed=body.seed)
+
+    @router.post(f"{PREFIX}/ingest", tags=["jobs"], dependencies=W, status_code=202,
+              openapi_extra=UPLOAD_DOC)
+    async def ingest(svc: ServiceDep, request: Request,
+                     filename: Optional[str] = Query(None, max_length=MAX_TEXT,
+                                                     description="Name of a raw upload."),
+                     format: Optional[str] = Query(None, max_length=50,
+                                                   description="Reader; guessed if omitted.")
+                     ) -> dict:
+        """Upload one data file (multipart field ``file``, or the raw body with
+        ``filename``) and ingest it in a job. Bodies over the size limit get 413, before
+        they are read when Content-Length says so, else as soon as they pass it."""
+        svc.jobs.check_room()           # a full queue refuses before the body is read
+        folder, name = await receive_upload(request, request.app.state.max_upload_bytes,
+                                          filename)
+        try:
+            return svc.start_ingest(folder / name, filename=name, fmt=format,
+                                    cleanup=folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    return router
+
+
+def keys_router(max_page: int) -> APIRouter:
+    """The routes of API keys.
+
+    Examples
+    --------
+    >>> sorted(r.name for r in keys_router(100).routes)[:2]  # doctest: +ELLIPSIS
+    [...]
+    """
+    router = APIRouter()
+    Offset, Limit, Page20, OldTop = _pages(max_page)
+
+    @router.get(f"{PREFIX}/keys", tags=["keys"], dependencies=W)
+    def list_keys(svc: ServiceDep, offset: int = Offset, limit: int = Limit) -> dict:
+        """The API keys (id, prefix, scope, created, revoked); never a key or its hash."""
+        rows = svc.cursor_store().api_keys()
+        return {"total": len(rows), "offset": offset, "limit": limit,
+                "items": rows[offset:offset + limit]}
+
+    @router.post(f"{PREFIX}/keys", tags=["keys"], dependencies=W, status_code=201)
+    def create_key_route(svc: ServiceDep, keys: KeysDep, body: KeyRequest) -> dict:
+        """Create an API key (what ``trueclout keys create`` does while the server holds
+        the store): the key is in this answer only; the store keeps its hash."""
+        from .auth import create_key, split_key
+        key = create_key(svc.cursor_store(), body.scope)
+        keys.reload()
+        return {"key": key, "prefix": split_key(key), "scope": body.scope}
+
+    @router.delete(f"{PREFIX}/keys/{{prefix}}", tags=["keys"], dependencies=W)
+    def revoke_key(svc: ServiceDep, keys: KeysDep,
+                   prefix: Annotated[str, PathParam(max_length=MAX_TEXT)]) -> dict:
+        """Revoke the key with this prefix (the 8 hex digits after ``tc_``); it stops
+        working at once in this server."""
+        from .errors import NotFoundError
+        store = svc.cursor_store()
+        row = store.api_key(prefix) if re.fullmatch(r"[0-9a-f]{8}", prefix) else None
+        if row is None:
+            raise NotFoundError(f"no API key with prefix {prefix!r}", field="prefix")
+        store.revoke_api_key(row["key_id"])
+        keys.forget(prefix)
+        return {"revoked": prefix, "key_id": row["key_id"]}
+
+
+    return router
+
+
+def api_routers(max_page: int) -> list[APIRouter]:
+    """The API's routes, one :class:`~fastapi.APIRouter` per resource, each route taking
+    the service (and the key table) as dependencies of the request; ``max_page`` bounds
+    every ``limit``.
+
+    Examples
+    --------
+    >>> [r.routes[0].tags[0] for r in api_routers(100)]
+    ['meta', 'accounts', 'rankings', 'discover', 'runs', 'jobs', 'keys']
+    """
+    return [make(max_page) for make in (meta_router, accounts_router, rankings_router,
+                                        discover_router, runs_router, jobs_router,
+                                        keys_router)]
+
+
+def all_routes(app) -> list:
+    """Every route of ``app`` (a FastAPI app or router), the included routers' routes in
+    place of the router (FastAPI keeps an included router as one entry).
+
+    Examples
+    --------
+    >>> paths = [getattr(r, "path", None) for r in all_routes(create_app(":memory:"))]
+    >>> "/api/v1/health" in paths and "/api/v1/keys/{prefix}" in paths
+    True
+    """
+    out = []
+    for r in app.routes:
+        inner = getattr(r, "original_router", None)
+        out.extend(all_routes(inner) if inner is not None else [r])
+    return out
+
+
 # -- the app -------------------------------------------------------------------------------
 def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] | None = None,
                max_upload_bytes: int | None = None,
                rate: tuple[float, float] | None = None, service: Service | None = None,
                web: bool = True, web_auth: bool = False) -> FastAPI:
-    """The API (and, with ``web``, the dashboard pages of :mod:`trueclout.web`).
+    """The API (and, with ``web``, the dashboard pages of :mod:`trueclout.api.web`).
 
     Parameters
     ----------
@@ -346,7 +771,7 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     service : Service, optional
         Use this service instead of opening ``db``.
     web : bool
-        Include the dashboard's pages under ``/`` when :mod:`trueclout.web` is there.
+        Include the dashboard's pages under ``/`` when :mod:`trueclout.api.web` is there.
     web_auth : bool
         The pages ask for an API key too (a login form keeps it in a cookie).
         ``trueclout serve`` turns it on when it listens on an address other than
@@ -368,8 +793,11 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        svc.warm_up()       # the scores are built (or loaded) at once, not on a first page
         yield
         svc.jobs.shutdown(wait=False, grace=grace)
+        for hook in app.state.on_shutdown:      # serve removes its lock file
+            hook()
 
     app = FastAPI(title="trueclout", version=__version__, lifespan=lifespan,
                   description="Real, relevant influence: audits, rankings, discovery.",
@@ -379,6 +807,8 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
     app.state.limiter = limiter
     app.state.keys = keys
     app.state.web_auth = bool(web_auth)
+    #: Called when the app shuts down (before uvicorn re-raises a SIGTERM).
+    app.state.on_shutdown = []
     _install_errors(app)
     app.add_middleware(BodyLimit, limit=int(float(config.get("api_max_body_kb")) * 1024),
                        exempt=(f"{PREFIX}/ingest",))
@@ -389,190 +819,12 @@ def create_app(db: str | os.PathLike | None = None, *, cors_origins: list[str] |
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
     app.add_middleware(SecurityHeaders)
 
-    async def _auth(request: Request, write: bool) -> dict:
-        key = key_from_headers(request.headers)
-        client = request.client.host if request.client else None
-        # on the event loop: a look-up and an HMAC; reading the key table: a thread
-        row = keys.check_cached(key, write=write, client=client)
-        if row is None:
-            row = await run_in_threadpool(keys.check, key, write=write, client=client)
-        limiter.take(row["key_id"])
-        return row
-
-    async def read_key(request: Request) -> dict:
-        return await _auth(request, False)
-
-    async def write_key(request: Request) -> dict:
-        return await _auth(request, True)
-
-    R = [Depends(read_key)]
-    W = [Depends(write_key)]
-    max_page = svc.max_limit
-    Offset = Query(0, ge=0, le=int(config.get("api_max_offset")),
-                   description="Rows to skip.")
-    Limit = Query(50, ge=1, le=max_page, description="Rows in the page.")
-    Page20 = Query(20, ge=1, le=max_page, description="Rows in the page.")
-    OldTop = Query(None, ge=1, le=max_page, deprecated=True,
-                   description="Old name of limit (with offset 0).")
-
-    @app.get(f"{PREFIX}/health", tags=["meta"])
-    def health() -> dict:
-        """Liveness: no key needed."""
-        return {"status": "ok", "version": __version__}
-
-    @app.get(f"{PREFIX}/accounts", tags=["accounts"], dependencies=R)
-    def accounts(q: str = Query("", max_length=MAX_TEXT, description="Handle or id prefix."),
-                 offset: int = Offset, limit: int = Limit) -> dict:
-        """Accounts whose handle or id starts with ``q``, most followed first."""
-        return svc.search(q, limit=limit, offset=offset)
-
-    @app.get(f"{PREFIX}/accounts/{{spec}}", tags=["accounts"], dependencies=R)
-    def account(spec: Spec) -> dict:
-        """One account: platform:account_id, an account id or @handle."""
-        return svc.account(spec)
-
-    # The two hot reads answer a cached body on the event loop and hand a miss (a
-    # token check due, an audit or ranking not computed yet) to a thread. The
-    # annotation keeps their OpenAPI schema; the body is the service's ready JSON.
-    @app.get(f"{PREFIX}/accounts/{{spec}}/audit", tags=["accounts"], dependencies=R)
-    async def audit(spec: Spec) -> dict:
-        """The audit of one account, with its influence figures."""
-        body = svc.audit_json(spec, cached_only=True)
-        if body is None:
-            body = await run_in_threadpool(svc.audit_json, spec)
-        return Response(body, media_type="application/json")
-
-    @app.get(f"{PREFIX}/accounts/{{spec}}/suggestions", tags=["discover"], dependencies=R)
-    def suggest(spec: Spec, offset: int = Offset, limit: int = Page20,
-                top: Optional[int] = OldTop) -> dict:
-        """Who this account could follow, best first, one page; never a flagged account."""
-        return svc.suggest(spec, offset=offset, limit=limit if top is None else top)
-
-    @app.get(f"{PREFIX}/rankings", tags=["rankings"], dependencies=R)
-    async def rankings(by: Literal["truerank", "followers", "reach", "engagement",
-                             "pagerank"] = "truerank",
-                 topic: Optional[str] = Query(None, max_length=MAX_TEXT),
-                 offset: int = Offset, limit: int = Limit) -> dict:
-        """One page of a ranking of every account."""
-        body = svc.rankings_json(by, topic, offset, limit, cached_only=True)
-        if body is None:
-            body = await run_in_threadpool(svc.rankings_json, by, topic, offset, limit)
-        return Response(body, media_type="application/json")
-
-    @app.get(f"{PREFIX}/find", tags=["discover"], dependencies=R)
-    def find(topic: Optional[str] = Query(None, max_length=MAX_TEXT),
-             audience: Optional[str] = Query(None, max_length=MAX_TEXT,
-                                             description="An account: its followers."),
-             like: Optional[str] = Query(None, max_length=MAX_TEXT,
-                                         description="An account: lookalike creators."),
-             offset: int = Offset, limit: int = Page20, top: Optional[int] = OldTop,
-             min_followers: int = Query(0, ge=0, le=INT64_MAX)) -> dict:
-        """Creators for exactly one of topic, audience and like, best first, one page;
-        follower count and TrueRank side by side."""
-        return svc.find(topic=topic, audience=audience, like=like, offset=offset,
-                        limit=limit if top is None else top, min_followers=min_followers)
-
-    @app.get(f"{PREFIX}/topics", tags=["discover"], dependencies=R)
-    def topics(offset: int = Offset, limit: int = Limit) -> dict:
-        """The topic communities (what ``topic=`` takes), biggest audience first."""
-        rows = svc.topics()
-        return {"total": len(rows), "offset": offset, "limit": limit,
-                "items": rows[offset:offset + limit]}
-
-    @app.get(f"{PREFIX}/overlap", tags=["discover"], dependencies=R)
-    def overlap(creators: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Query(
-                    ..., min_length=2, max_length=50),
-                method: Literal["auto", "exact", "minhash"] = "auto") -> dict:
-        """Audience overlap of two or more creators (``creators`` repeated)."""
-        return svc.overlap(creators, method=method)
-
-    @app.post(f"{PREFIX}/overlap", tags=["discover"], dependencies=R)
-    def overlap_post(body: OverlapRequest) -> dict:
-        """Audience overlap, the creators in a JSON body."""
-        return svc.overlap(body.creators, method=body.method)
-
-    @app.post(f"{PREFIX}/plan", tags=["discover"], dependencies=R)
-    def plan(body: PlanRequest) -> dict:
-        """Creators within a budget for the most unique, relevant, authentic reach.
-        Computes only, so a read key may ask."""
-        return svc.plan(body.budget, body.costs, topic=body.topic, audience=body.audience,
-                        max_creators=body.max_creators, mode=body.mode)
-
-    @app.get(f"{PREFIX}/runs", tags=["runs"], dependencies=R)
-    def runs(offset: int = Offset, limit: int = Limit) -> dict:
-        """Saved analysis runs, newest first."""
-        return svc.runs(offset=offset, limit=limit)
-
-    @app.post(f"{PREFIX}/runs", tags=["runs"], dependencies=W, status_code=202)
-    def start_run() -> dict:
-        """Start a detection run (a job): fit detection and the rankings, save the run."""
-        return svc.start_detection()
-
-    @app.get(f"{PREFIX}/jobs", tags=["jobs"], dependencies=R)
-    def jobs(offset: int = Offset, limit: int = Limit) -> dict:
-        """Job records, newest first."""
-        return svc.jobs.list(offset=offset, limit=limit)
-
-    @app.get(f"{PREFIX}/jobs/{{job_id}}", tags=["jobs"], dependencies=R)
-    def job(job_id: Annotated[int, PathParam(ge=0, le=INT64_MAX)]) -> dict:
-        """One job: status, progress in [0, 1], message (why it failed), result."""
-        return svc.jobs.get(job_id)
-
-    @app.post(f"{PREFIX}/simulations", tags=["jobs"], dependencies=W, status_code=202)
-    def simulation(body: SimulationRequest) -> dict:
-        """Simulate a platform with planted fraud and ingest it (a job): the simulation is
-        written to a temporary folder, loaded like an upload, and the folder removed."""
-        return svc.start_simulation(body.accounts, seed=body.seed)
-
-    @app.get(f"{PREFIX}/keys", tags=["keys"], dependencies=W)
-    def list_keys(offset: int = Offset, limit: int = Limit) -> dict:
-        """The API keys (id, prefix, scope, created, revoked); never a key or its hash."""
-        rows = svc.cursor_store().api_keys()
-        return {"total": len(rows), "offset": offset, "limit": limit,
-                "items": rows[offset:offset + limit]}
-
-    @app.delete(f"{PREFIX}/keys/{{prefix}}", tags=["keys"], dependencies=W)
-    def revoke_key(prefix: Annotated[str, PathParam(max_length=MAX_TEXT)]) -> dict:
-        """Revoke the key with this prefix (the 8 hex digits after ``tc_``); it stops
-        working at once in this server."""
-        from .errors import NotFoundError
-        store = svc.cursor_store()
-        row = store.api_key(prefix) if re.fullmatch(r"[0-9a-f]{8}", prefix) else None
-        if row is None:
-            raise NotFoundError(f"no API key with prefix {prefix!r}", field="prefix")
-        store.revoke_api_key(row["key_id"])
-        keys.forget(prefix)
-        return {"revoked": prefix, "key_id": row["key_id"]}
-
-    upload_doc = {"requestBody": {"required": True, "content": {
-        "multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary"}}}},
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
-
-    @app.post(f"{PREFIX}/ingest", tags=["jobs"], dependencies=W, status_code=202,
-              openapi_extra=upload_doc)
-    async def ingest(request: Request,
-                     filename: Optional[str] = Query(None, max_length=MAX_TEXT,
-                                                     description="Name of a raw upload."),
-                     format: Optional[str] = Query(None, max_length=50,
-                                                   description="Reader; guessed if omitted.")
-                     ) -> dict:
-        """Upload one data file (multipart field ``file``, or the raw body with
-        ``filename``) and ingest it in a job. Bodies over the size limit get 413, before
-        they are read when Content-Length says so, else as soon as they pass it."""
-        svc.jobs.check_room()           # a full queue refuses before the body is read
-        folder, name = await receive_upload(request, limit, filename)
-        try:
-            return svc.start_ingest(folder / name, filename=name, fmt=format,
-                                    cleanup=folder)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+    for router in api_routers(svc.max_limit):
+        app.include_router(router)
 
     if web:
         try:
-            from ..web import install as web_install
+            from .web import install as web_install
         except ImportError:  # the dashboard is optional
             web_install = None
         if web_install is not None:
@@ -604,15 +856,22 @@ async def receive_upload(request: Request, limit: int,
 
     Examples
     --------
-    >>> receive_upload  # doctest: +ELLIPSIS
-    <function receive_upload at ...>
+    >>> import asyncio, shutil
+    >>> async def body():
+    ...     return {"type": "http.request", "body": b"a b\\n", "more_body": False}
+    >>> req = Request({"type": "http", "method": "POST", "headers": []}, body)
+    >>> folder, name = asyncio.run(receive_upload(req, 100, filename="f.txt"))
+    >>> name, (folder / name).read_bytes()
+    ('f.txt', b'a b\\n')
+    >>> shutil.rmtree(folder)
     """
     length = request.headers.get("content-length")
     if length is not None:
         try:
             n = int(length)
         except ValueError:
-            raise UsageError("Content-Length is not a number", field="Content-Length")
+            raise UsageError("Content-Length is not a number",
+                             field="Content-Length") from None
         if n > limit:
             raise TooLargeError(f"the upload is {n:,} bytes; the limit is {limit:,}",
                                 field="Content-Length")

@@ -324,6 +324,7 @@ class Keys:
         self._loaded = float("-inf")          # time.monotonic() of the last read
         self._gen = -1                        # keys_generation() at the last read
         self._good: dict[str, tuple[float, str]] = {}   # sha256(key) -> (time, prefix)
+        self._local: dict[str, dict] = {}     # keys of this process only (add_local)
         self._lock = threading.Lock()
         self.ttl = float(config.get("api_key_cache_s"))
         self.reload_s = float(config.get("api_key_reload_s"))
@@ -346,10 +347,36 @@ class Keys:
         """
         gen = keys_generation()
         rows = {r["prefix"]: r for r in self._get_store().api_key_rows()}
+        rows.update(self._local)
         with self._lock:
             self._rows = rows
             self._loaded = time.monotonic()
             self._gen = gen
+
+    def add_local(self, scope: str = "admin") -> str:
+        """A new key that lives only in this process's memory (never in the store): the
+        key ``trueclout serve`` writes in its lock file for the commands of the same user
+        (:mod:`trueclout.store.holder`). It dies with the process.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> keys = Keys(Store(":memory:"))
+        >>> k = keys.add_local()
+        >>> keys.check(k, write=True)["scope"], keys.check(k)["key_id"]
+        ('admin', -1)
+        """
+        with self._lock:
+            while True:
+                prefix = secrets.token_hex(4)
+                if prefix not in self._rows and prefix not in self._local:
+                    break
+            key = f"tc_{prefix}_{secrets.token_urlsafe(32)}"
+            row = {"key_id": -(len(self._local) + 1), "prefix": prefix,
+                   "hash": hash_key(key), "scope": scope, "revoked": False}
+            self._local[prefix] = row
+            self._rows[prefix] = row
+        return key
 
     def _stale(self, now: float) -> bool:
         return now - self._loaded >= self.ttl or self._gen != keys_generation()

@@ -54,7 +54,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import TruecloutError, UsageError
+from ..errors import TruecloutError, UnknownAccountError, UsageError
 from .errors import NotFoundError
 
 
@@ -259,9 +259,10 @@ class _Derived:
         self.h_sorted = hk[self.h_order].astype(str) if n else np.zeros(0, str)
         self.i_order = np.argsort(ik, kind="stable")
         self.i_sorted = ik[self.i_order].astype(str) if n else np.zeros(0, str)
-        seen = g.in_degree().astype(np.int64)
-        count = ctx.data.column("followers_count")
-        self.followers = np.where(np.isfinite(count), count, seen).astype(np.int64)
+        self.count, self.known = ctx.data.follower_counts()
+        #: The sort key of a search: the platform's count, else the followers known.
+        self.followers = np.where(np.isfinite(self.count), self.count,
+                                  self.known).astype(np.int64)
         cat = getattr(ctx.ensemble, "category_", None)
         self.category = (np.asarray(cat).astype(str) if cat is not None
                          else np.full(n, "real"))
@@ -310,6 +311,9 @@ class Service:
         self.token_check_s = float(config.get("api_token_check_s"))
         #: Held by every job that writes the data (ingest, detection runs): one at a time.
         self.write_lock = threading.Lock()
+        #: What the context build in progress is doing (:meth:`status`).
+        self._stage = {"stage": "waiting for the first request", "rows": None,
+                       "started": None}
         from .jobs import JobManager
         self.jobs = JobManager(self)
 
@@ -416,14 +420,22 @@ class Service:
                 self._seen_gen, self._checked = gen, time.monotonic()
                 return self._derived
             self._building = self._derived is not None
+            self._stage = {"stage": "reading the store", "rows": None,
+                           "started": time.monotonic()}
             try:
-                from ..score.context import score_context
+                from ..score.saved import load_context
                 view = copy.copy(self.store)
                 view.con = self.store.con.cursor()  # the context's own cursor, for topics
-                new = _Derived(score_context(view))
+                # the context saved beside the store by the last build (this server's or
+                # a command's) while the data are the same; else read and fitted
+                new = _Derived(load_context(
+                    view, read_progress=lambda stage, rows=0, *a: self._progress(
+                        f"reading the store: {stage}", rows),
+                    fit_progress=lambda m: self._progress(f"detecting: {m}")))
                 self._warm(new)
             finally:
                 self._building = False
+                self._progress("ready")
             self._derived = new       # published: reads switch to it at once
             self._token = tok
             self._seen_gen, self._checked = gen, time.monotonic()
@@ -435,9 +447,65 @@ class Service:
         ranking) before it is published."""
         if not d.ctx.n:
             return
+        self._progress("ranking: TrueRank, authentic reach, engagement")
         self._ranks(d)
+        self._progress("topics: communities and their terms")
         self._topics(d)
         self._ranking_rows(d, "truerank", None, 0, 1).page(0, 1)
+
+    def _progress(self, stage: str, rows: Any = None) -> None:
+        self._stage = {**self._stage, "stage": stage,
+                       "rows": int(rows) if rows else None}
+
+    def status(self) -> dict:
+        """Whether answers are ready, and what the build of the scores is doing:
+        ``ready`` (a context is published), ``stage`` (in words), ``rows`` (rows read
+        so far, when reading the store), ``seconds`` (since the build began). Reads no
+        store and takes no lock, so it answers at once, also during a build.
+
+        Examples
+        --------
+        >>> svc = Service(":memory:")
+        >>> svc.status()["ready"]
+        False
+        >>> _ = svc.context(); svc.status()["ready"], svc.status()["stage"]
+        (True, 'ready')
+        """
+        st = self._stage
+        started = st.get("started")
+        return {"ready": self._derived is not None, "building": bool(
+                    self._build_lock.locked()), "stage": st["stage"], "rows": st["rows"],
+                "seconds": (round(time.monotonic() - started, 1)
+                            if started is not None else None)}
+
+    def warm_up(self) -> None:
+        """Start building the scores on a thread of their own (the server calls it at
+        start-up, so the first page does not wait for detection); returns at once.
+
+        Examples
+        --------
+        >>> svc = Service(":memory:"); svc.warm_up(); svc._rebuilder.join()
+        >>> svc.status()["ready"]
+        True
+        """
+        self._rebuild_soon()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a published context; whether there is one.
+
+        Examples
+        --------
+        >>> Service(":memory:").wait_ready(0.0)
+        False
+        """
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while self._derived is None:
+            t = self._rebuilder
+            left = deadline - time.monotonic()
+            if t is None or not t.is_alive() or left <= 0:
+                break
+            t.join(min(left, 0.05))
+        return self._derived is not None
 
     def _rebuild_soon(self) -> None:
         """Build the current context on a thread of its own (one at a time), while reads
@@ -502,13 +570,11 @@ class Service:
         if v is not None:
             return v
         _check_text(spec, "account")
-        from ..audit import resolve_account
+        from ..accounts import resolve_account
         try:
             v = resolve_account(d.ctx.data, spec)
-        except UsageError as exc:
-            if exc.message.startswith("no account"):
-                raise NotFoundError(exc.message, field="account") from None
-            raise
+        except UnknownAccountError as exc:
+            raise NotFoundError(exc.message, field="account") from None
         with d.lock:
             _remember(d.vertices, spec, v, 4 * self.audit_cache)
         return v
@@ -519,9 +585,11 @@ class Service:
         prof = d.ctx.data.profiles
         def col(c):
             return prof.column(c)[v].as_py() if c in prof.column_names else None
+        count = d.count[v]
         return {"account": f"{platform}:{account_id}", "platform": str(platform),
                 "account_id": str(account_id), "handle": d.handles[v], "name": col("name"),
-                "followers": int(d.followers[v]),
+                "followers_count": int(count) if np.isfinite(count) else None,
+                "followers_known": int(d.known[v]),
                 "following": _py(col("following_count")),
                 "authenticity": round(float(d.ctx.authenticity[v]), 4),
                 "category": str(d.category[v]), "flagged": bool(d.ctx.suspicious[v])}
@@ -793,7 +861,7 @@ class Service:
         return spec
 
     def _target(self, d: _Derived, **kw: Any):
-        from ..discover.audience import resolve_target
+        from ..discover.targets import resolve_target
         with d.store_lock:
             return resolve_target(d.ctx, store=d.ctx.store, **kw)
 
@@ -858,9 +926,12 @@ class Service:
         return _page(page, len(rows), offset, limit, **copy.deepcopy(head))
 
     def overlap(self, creators: Sequence[str], *, method: str = "auto",
-                k: int | None = None) -> dict:
+                k: int | None = None, topic: str | None = None,
+                audience: str | None = None) -> dict:
         """Audience overlap of two or more creators
-        (:func:`trueclout.discover.overlap.audience_overlap`).
+        (:func:`trueclout.discover.overlap.audience_overlap`); with a ``topic`` or an
+        ``audience`` (an account: its followers), each follower weighs its relevance to
+        that target, as in :meth:`plan`, and ``target`` names it.
 
         Examples
         --------
@@ -875,16 +946,26 @@ class Service:
             raise UsageError("give at least two creators to compare", field="creators")
         if method not in ("auto", "exact", "minhash"):
             raise UsageError("must be auto, exact or minhash", field="method")
+        _check_text(topic, "topic")
+        if topic is not None and audience is not None:
+            raise UsageError("give at most one of topic and audience")
         d = self._ctx()
         for c in creators:
             self._vertex(d, c)
-        return _py(audience_overlap(d.ctx, creators, method=method, k=k))
+        rel, label = None, None
+        if topic is not None or audience is not None:
+            t = self._target(d, topic=topic, audience=self._audience(d, audience))
+            rel, label = t.relevance, t.label
+        res = _py(audience_overlap(d.ctx, creators, method=method, k=k, relevance=rel))
+        res["target"] = label
+        return res
 
     def plan(self, budget: float, costs: dict[str, float], *, topic: str | None = None,
              audience: str | None = None, max_creators: int | None = None,
-             mode: str = "auto") -> dict:
+             mode: str = "auto", price: str = "post") -> dict:
         """Creators within ``budget`` for the most unique relevant authentic reach;
-        ``costs`` maps a creator to its cost (:func:`trueclout.discover.plan.plan_budget`).
+        ``costs`` maps a creator to its price, per post or per 1,000 followers (``price``
+        ``"cpm"``) (:func:`trueclout.discover.plan.plan_budget`).
 
         Examples
         --------
@@ -895,7 +976,9 @@ class Service:
         """
         import math
 
-        from ..discover.plan import MODES, plan_budget
+        from ..discover.plan import MODES, PRICES, plan_budget
+        if price not in PRICES:
+            raise UsageError(f"must be one of {', '.join(PRICES)}", field="price")
         if not math.isfinite(budget) or budget < 0:
             raise UsageError("must be a finite number, not negative", field="budget")
         if any(not math.isfinite(c) or c < 0 for c in costs.values()):
@@ -913,7 +996,7 @@ class Service:
         t = self._target(d, topic=topic, audience=self._audience(d, audience),
                          allow_none=True)
         res = plan_budget(d.ctx, dict(costs), float(budget), relevance=t.relevance,
-                          max_creators=max_creators, mode=mode,
+                          max_creators=max_creators, mode=mode, price=price,
                           target_label="" if t.kind == "all" else t.label)
         return _py(res)
 

@@ -18,10 +18,10 @@ import os
 import sys
 
 from ..errors import TruecloutError
-from .common import _print_json, app, err, eval_app, styled
+from .common import print_json, app, err, eval_app, styled
 from . import (crawl, data, detect, demo, discover, eval_manipulation, export,  # noqa: F401
                privacy, score, serve, suggest, topics, watch)  # importing registers
-from .data import compute_stats
+from ..graph.stats import compute_stats
 from .detect import detection_table
 
 __all__ = ["app", "eval_app", "main", "compute_stats", "detection_table", "data", "detect",
@@ -47,9 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except TruecloutError as exc:
-        err.print(styled("error:", "red", str(exc)), highlight=False)
+        err.print(styled("Error:", "red", str(exc)), highlight=False)
         if as_json:
-            _print_json({"error": exc.to_dict()})
+            print_json({"error": exc.to_dict()})
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -57,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, traceback on request
         if os.environ.get("TRUECLOUT_DEBUG"):
             raise
-        err.print(styled("internal error:", "red", f"{type(exc).__name__}: {exc} (set "
+        err.print(styled("Internal error:", "red", f"{type(exc).__name__}: {exc} (set "
                          "TRUECLOUT_DEBUG=1 for the traceback, and please report it)"),
                   highlight=False)
         if as_json:
-            _print_json({"error": {"type": "InternalError", "message": str(exc),
+            print_json({"error": {"type": "InternalError", "message": str(exc),
                                    "path": None, "line": None, "field": None}})
         return 1
 

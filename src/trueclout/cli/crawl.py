@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from .common import (COUNT_MAX, DbOption, JsonOption, _db, _print_json, _progress, app, err, out,
+from .common import (COUNT_MAX, DbOption, JsonOption, resolve_db, print_json, progress_bar, app, err, out,
                      styled)
 
 crawl_app = typer.Typer(help="Crawl Bluesky or Mastodon accounts into the store "
@@ -45,7 +45,7 @@ def _crawl(fn, target: str, db: Optional[Path], as_json: bool, pseudonymize: boo
     if pseudonymize:
         from ..privacy import Pseudonymizer
         kwargs["pseudonymizer"] = Pseudonymizer.from_key_file()
-    with Store(_db(db)) as store, _progress(not as_json) as progress:
+    with Store(resolve_db(db)) as store, progress_bar(not as_json) as progress:
         bar = progress.add_task("crawl: starting", total=None, rows="")
 
         def cb(task: str, pages: int, items: int) -> None:
@@ -58,16 +58,16 @@ def _crawl(fn, target: str, db: Optional[Path], as_json: bool, pseudonymize: boo
         except CrawlStopped as exc:
             progress.stop()
             if as_json:
-                _print_json({**exc.summary, "error": exc.to_dict()})
-            err.print(styled("error:", "red", str(exc)), highlight=False)
-            raise typer.Exit(1)
+                print_json({**exc.summary, "error": exc.to_dict()})
+            err.print(styled("Error:", "red", str(exc)), highlight=False)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             progress.stop()
             err.print("crawl interrupted; its pages so far are saved: run the same command "
                       "with --resume to continue")
             raise
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     added = summary["rows_added"]
     out.print(f"crawl {summary['crawl_id']} of {summary['platform']} {summary['target']}"

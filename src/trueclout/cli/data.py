@@ -13,8 +13,9 @@ from rich.table import Table
 
 from .. import config
 from ..errors import TruecloutError, UsageError
-from .common import (COUNT_MAX, DbOption, JsonOption, _db, _fmt_int, _graph_lines, _print_json,
-                     _progress, app, err, out)
+from ..graph.stats import compute_stats
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, resolve_db, fmt_int, graph_lines,
+                     print_json, progress_bar, app, err, out, print_table)
 
 
 # -- ingest -----------------------------------------------------------------------------
@@ -65,7 +66,7 @@ def ingest(
     if pseudonymize:
         from ..privacy import Pseudonymizer
         pz = Pseudonymizer.from_key_file()
-    with Store(_db(db)) as store, _progress(not as_json) as progress:
+    with Store(resolve_db(db)) as store, progress_bar(not as_json) as progress:
         if pz is not None:
             store.claim_pseudonym_key(pz.key_id)
         tasks: dict[str, int] = {}
@@ -82,18 +83,21 @@ def ingest(
     if pz is not None:
         summary["pseudonym_key_id"] = pz.key_id
     summary["seconds"] = round(time.perf_counter() - t0, 3)
-    summary["db"] = _db(db)
+    summary["db"] = resolve_db(db)
     if as_json:
-        _print_json(summary)
+        print_json(summary)
     else:
-        t = Table(title=f"ingest into {_db(db)}")
-        for c in ("source", "format", "read", "accepted", "rejected", "new accounts", "seconds"):
-            t.add_column(c, justify="right" if c not in ("source", "format") else "left")
-        for r in report.loads:
-            t.add_row(Path(r.source).name, r.format + (" (already loaded)" if r.skipped else ""),
-                      _fmt_int(r.read), _fmt_int(r.accepted), _fmt_int(r.rejected),
-                      _fmt_int(r.new_accounts), f"{r.seconds:.1f}")
-        out.print(t)
+        cols = [Col("source", lambda r: Path(r.source).name, "left"),
+                Col("format", lambda r: r.format + ("\n(already loaded)" if r.skipped
+                                                    else ""), "left"),
+                Col("read", lambda r: fmt_int(r.read), drop=3),
+                Col("accepted", lambda r: fmt_int(r.accepted)),
+                Col("rejected", lambda r: fmt_int(r.rejected)),
+                Col("new accounts", lambda r: fmt_int(r.new_accounts), drop=2),
+                Col("seconds", lambda r: f"{r.seconds:.1f}", drop=1)]
+        print_table(cols, report.loads, title=f"ingest into {resolve_db(db)}")
+        for note in report.notes:
+            err.print(note, style="yellow")
         for r in report.loads:
             if r.rejected:
                 err.print(f"{r.source}: {r.rejected:,} rows rejected; first: "
@@ -115,20 +119,26 @@ def formats(as_json: bool = JsonOption) -> None:
     from ..ingest import REGISTRY
     rows = [{"format": n, "description": r.description} for n, r in sorted(REGISTRY.items())]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
-    t = Table(title="formats")
-    t.add_column("format")
-    t.add_column("description")
-    for r in rows:
-        t.add_row(r["format"], r["description"])
-    out.print(t)
+    print_table([Col("format", lambda r: r["format"], "left"),
+                 Col("description", lambda r: r["description"], "left", wrap=True)], rows,
+                title="formats")
 
 
 # -- simulate ---------------------------------------------------------------------------
-def _simulate_into(out_dir: Path, accounts: int, seed: int, as_json: bool) -> dict:
+def simulate_into(out_dir: Path, accounts: int, seed: int, as_json: bool) -> dict:
+    """Simulate a platform into ``out_dir`` with a progress display (none with
+    ``as_json``); the simulator's summary.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> simulate_into(Path(tempfile.mkdtemp()) / "p", 300, 0, True)["accounts"]
+    300
+    """
     from ..simulate import simulate as run_sim
-    with _progress(not as_json) as progress:
+    with progress_bar(not as_json) as progress:
         task = progress.add_task("simulating", total=None, rows="")
 
         def cb(*args) -> None:
@@ -140,9 +150,22 @@ def _simulate_into(out_dir: Path, accounts: int, seed: int, as_json: bool) -> di
         return run_sim(out_dir, accounts=accounts, seed=seed, progress=cb)
 
 
-def _ingest_quiet(store, paths: list[Path], as_json: bool):
+def ingest_quietly(store, paths: list[Path], as_json: bool):
+    """Ingest ``paths`` into ``store`` with a progress display (none with ``as_json``);
+    the ingest report.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from trueclout.store import Store
+    >>> p = Path(tempfile.mkdtemp()) / "f.txt"
+    >>> _ = p.write_text("a b\\nb c\\n")
+    >>> with Store(":memory:") as s:
+    ...     ingest_quietly(s, [p], True).to_dict()["accepted"]
+    2
+    """
     from ..ingest.run import ingest as run_ingest
-    with _progress(not as_json) as progress:
+    with progress_bar(not as_json) as progress:
         task = progress.add_task("ingest", total=None, rows="")
 
         def cb(source: str, stage: str, rows: int) -> None:
@@ -172,21 +195,21 @@ def simulate(
         raise UsageError(f"--out {target} exists and is not a simulator folder; "
                          "choose an empty or new folder")
     try:
-        summary = {"simulation": _simulate_into(target, accounts, seed, as_json)}
+        summary = {"simulation": simulate_into(target, accounts, seed, as_json)}
         if keep:
             summary["out"] = str(target)
         if db is not None or not keep:
-            with Store(_db(db)) as store:
-                report = _ingest_quiet(store, [target], as_json)
+            with Store(resolve_db(db)) as store:
+                report = ingest_quietly(store, [target], as_json)
             summary["ingest"] = report.to_dict()
-            summary["db"] = _db(db)
+            summary["db"] = resolve_db(db)
             if report.failures:
                 raise TruecloutError("; ".join(f["error"] for f in report.failures))
     finally:
         if not keep:
             shutil.rmtree(target, ignore_errors=True)
     if as_json:
-        _print_json(summary)
+        print_json(summary)
     else:
         sim = summary["simulation"]
         out.print(f"simulated {accounts:,} accounts (seed {seed})")
@@ -200,44 +223,28 @@ def simulate(
 
 
 # -- stats ------------------------------------------------------------------------------
-def compute_stats(store) -> dict:
-    """Counts per table, degree quantiles and reciprocity of the follow graph.
-
-    Examples
-    --------
-    >>> from trueclout.store import Store
-    >>> compute_stats(Store(":memory:"))["follows"]
-    0
-    """
-    from ..graph.build import build_graph
-    from ..graph.stats import graph_stats
-    stats: dict = dict(store.counts())
-    stats["label_counts"] = store.label_counts()
-    graph = build_graph(store, interactions=False)
-    stats["graph"] = graph_stats(graph)
-    # the graph is built without its interaction layers (not needed here): count them in
-    # the store
-    stats["graph"]["interactions"] = store.interaction_counts()
-    return stats
-
-
 @app.command(help="Counts per table, degree quantiles and reciprocity of the store.")
 def stats(db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     from ..store import Store
-    with Store(_db(db), read_only=True) as store:
-        result = compute_stats(store)
+    from .remote import server_for
+    remote = server_for(resolve_db(db))
+    if remote is not None:              # the server holds the store: ask it
+        result = remote.get("/stats")
+    else:
+        with Store(resolve_db(db), read_only=True) as store:
+            result = compute_stats(store)
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
-    t = Table(title=f"store {_db(db)}")
+    t = Table(title=f"store {resolve_db(db)}")
     t.add_column("table")
     t.add_column("rows", justify="right")
     for k in ("accounts", "follows", "posts", "interactions", "profile_snapshots", "labels",
               "account_terms", "ingests", "rejects"):
-        t.add_row(k, _fmt_int(result[k]))
+        t.add_row(k, fmt_int(result[k]))
     out.print(t)
     if result["label_counts"]:
         out.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in result["label_counts"].items()))
-    out.print(_graph_lines(result["graph"]))
+    out.print(graph_lines(result["graph"]))
 
 

@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from .. import config
 from ..errors import TruecloutError
-from .common import COUNT_MAX, JsonOption, _graph_lines, _print_json, app, out, styled
-from .data import _ingest_quiet, _simulate_into, compute_stats
-from .detect import _detection
+from .common import (COUNT_MAX, Col, JsonOption, graph_lines, print_json, app, count, out,
+                     print_table, styled, who_cell)
+from ..graph.stats import compute_stats
+from .data import ingest_quietly, simulate_into
+from .detect import detection_context
 
 
 # -- demo -------------------------------------------------------------------------------
@@ -53,28 +54,31 @@ def demo(
     if platform_dir.exists():
         shutil.rmtree(platform_dir)
     t0 = time.perf_counter()
-    sim = _simulate_into(platform_dir, accounts, seed, as_json)
+    sim = simulate_into(platform_dir, accounts, seed, as_json)
     t_sim = time.perf_counter() - t0
     with Store(db_path) as store:
-        report = _ingest_quiet(store, [platform_dir], as_json)
+        report = ingest_quietly(store, [platform_dir], as_json)
         if report.failures:
             raise TruecloutError("; ".join(f["error"] for f in report.failures))
         t_ing = time.perf_counter() - t0 - t_sim
         result = compute_stats(store)
-        data, ens = _detection(store, None, as_json)
-    t_det = time.perf_counter() - t0 - t_sim - t_ing
-    t1 = time.perf_counter()
-    ctx, scores = _demo_scores(data, ens, as_json)
-    t_rank = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    campaign = _demo_campaign(ctx, as_json)
-    t_disc = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    influence = _demo_influence(ctx, scores, campaign, folder)
-    t_rep = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    audits = _demo_audits(data, ens, folder, str(db_path), ctx=ctx, scores=scores)
-    t_aud = time.perf_counter() - t1
+        ctx = detection_context(store, None, as_json)
+        ens = ctx.ensemble
+        t_det = time.perf_counter() - t0 - t_sim - t_ing
+        # the rest reads the store as the commands do (the topics' terms come from its
+        # posts), so `trueclout find` and `plan` give the campaign's figures again
+        t1 = time.perf_counter()
+        ctx, scores = _demo_scores(ctx, as_json)
+        t_rank = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        campaign = _demo_campaign(ctx, as_json)
+        t_disc = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        influence = _demo_influence(ctx, scores, campaign, folder)
+        t_rep = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        audits = _demo_audits(ctx, folder, str(db_path))
+        t_aud = time.perf_counter() - t1
     t_all = time.perf_counter() - t0
     summary = {"folder": str(folder), "db": str(db_path), "platform": str(platform_dir),
                "report": str(folder / "summary.json"), "simulation": sim,
@@ -90,7 +94,7 @@ def demo(
                            "audits": round(t_aud, 2), "total": round(t_all, 2)}}
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     out.print(Text("trueclout demo", style="bold"),
               f"simulated {accounts:,} accounts (seed {seed}) in {t_sim:.1f} s, loaded in "
@@ -101,19 +105,18 @@ def demo(
     if result["label_counts"]:
         out.print("ground truth: " + ", ".join(f"{k} {v:,}"
                                                for k, v in result["label_counts"].items()))
-    out.print(_graph_lines(result["graph"]))
+    out.print(graph_lines(result["graph"]))
     out.print(f"detection: {int(ens.labels_.sum()):,} accounts flagged in {t_det:.1f} s")
     _print_influence(influence["report"], influence["summary"], t_rank, t_disc)
     if audits:
-        t = Table(title="two accounts of similar size")
-        for c in ("", "account", "followers", "real audience", "bought (est.)", "AQS",
-                  "TrueRank place"):
-            t.add_column(c, justify="left" if c in ("", "account") else "right")
-        for role, a in audits.items():
-            t.add_row(role, a["account"], f"{a['followers']:,}",
-                      f"{100 * a['real_share']:.0f}%", f"{a['bought']:,}", f"{a['aqs']}",
-                      f"{a['place_truerank']:,}" if a.get("place_truerank") else "–")
-        out.print(t)
+        cols = [Col("account", lambda a: f"{a['role']}\n{a['account']}", "left"),
+                Col("followers", lambda a: count(a["followers_count"]), drop=2),
+                Col("real audience", lambda a: f"{100 * a['real_share']:.0f}%"),
+                Col("bought (est.)", lambda a: f"{a['bought']:,}", drop=1),
+                Col("AQS", lambda a: f"{a['aqs']} {a['aqs_band']}"),
+                Col("TrueRank place", lambda a: count(a.get("place_truerank")), drop=3)]
+        print_table(cols, [{"role": role, **a} for role, a in audits.items()],
+                    title="two accounts of similar size")
     out.print(f"\nfiles:\n  store:    {db_path}\n  platform: {platform_dir}")
     for role, a in audits.items():
         out.print(f"  audit of the {role} account: {a['html']} (and {a['json']})")
@@ -126,14 +129,12 @@ def demo(
     out.print(f"report:   {influence['summary']['html']} (open it in a browser)")
 
 
-def _demo_scores(data, ens, as_json: bool):
+def _demo_scores(ctx, as_json: bool):
     """The score context (detection already fitted) and every ranking."""
-    from ..score.context import ScoreContext
     from ..score.rank import rank_all
-    from .common import _progress
-    with _progress(not as_json) as progress:
+    from .common import progress_bar
+    with progress_bar(not as_json) as progress:
         progress.add_task("ranking: TrueRank, reach, engagement", total=None, rows="")
-        ctx = ScoreContext.from_data(data, ens)
         scores = rank_all(ctx)
     return ctx, scores
 
@@ -143,8 +144,8 @@ def _demo_campaign(ctx, as_json: bool) -> dict | None:
     on this platform: the demo goes on, with a warning, and the report leaves those
     sections out (they are optional; the rankings are the demo's point)."""
     from ..report.influence import sample_campaign
-    from .common import _progress, err
-    with _progress(not as_json) as progress:
+    from .common import progress_bar, err
+    with progress_bar(not as_json) as progress:
         progress.add_task("discover: topics, creators, overlap, plan", total=None, rows="")
         try:
             return sample_campaign(ctx)
@@ -175,6 +176,15 @@ def _demo_influence(ctx, scores, campaign: dict | None, folder: Path) -> dict:
     if campaign:
         summary["target"] = campaign["target"]
         summary["creators"] = [c["account"] for c in campaign["candidates"]]
+        # the prices as a costs file, and the command that plans the same campaign
+        costs = folder / "campaign-costs.csv"
+        costs.write_text("account,cost\n" + "".join(
+            f"{c['account']},{c['cost']:g}\n" for c in campaign["candidates"]))
+        summary["costs"] = str(costs)
+        summary["plan_command"] = " ".join(
+            ["trueclout", "plan", "--budget", f"{campaign['budget']:g}", "--costs",
+             str(costs), *(campaign["target"].get("option") or []), "--db",
+             str(folder / "trueclout.duckdb")])
         ov = rep.get("overlap")
         if ov:
             summary["overlap"] = {"union_reach": ov["union"].get("reach"),
@@ -200,13 +210,14 @@ def _print_influence(rep: dict, summary: dict, t_rank: float, t_disc: float) -> 
                   f"of the same size: {fall['control']['median_places_fallen']:,.0f}); in the "
                   f"top {summary['top_window_places']:,}: {summary['bought_in_top_by_followers']}"
                   f" by followers, {summary['bought_in_top_by_truerank']} by TrueRank")
-        t = Table(title="accounts that bought followers: place by followers -> by TrueRank")
-        for c in ("account", "followers", "by followers", "by TrueRank", "fall"):
-            t.add_column(c, justify="left" if c == "account" else "right")
-        for r in fall["rows"][:5]:
-            t.add_row(r["account"], f"{r['followers']:,}", f"{r['place_followers']:,}",
-                      f"{r['place_truerank']:,}", f"{r['fall']:+,}")
-        out.print(t)
+        cols = [Col("account", lambda r: r["account"], "left"),
+                Col("followers", lambda r: count(r["followers_count"]), drop=2),
+                Col("known", lambda r: count(r["followers_known"]), drop=1),
+                Col("by known followers", lambda r: f"{r['place_followers']:,}"),
+                Col("by TrueRank", lambda r: f"{r['place_truerank']:,}"),
+                Col("fall", lambda r: f"{r['fall']:+,}")]
+        print_table(cols, fall["rows"][:5], title="accounts that bought followers: place by "
+                    "known followers -> by TrueRank")
     p = rep.get("plan")
     if p is None:
         return
@@ -218,26 +229,28 @@ def _print_influence(rep: dict, summary: dict, t_rank: float, t_disc: float) -> 
         out.print(f"overlap of the {len(ov['creators'])} top creators: together they reach "
                   f"{ov['union'].get('reach', 0):,.0f} authentic followers once each, not the "
                   f"{ov['reach_if_summed']:,.0f} their reach adds up to")
-    t = Table(title=f"plan for a budget of {p['budget']:,.0f}")
-    for c in ("#", "creator", "followers", "cost", "marginal reach", "cumulative reach"):
-        t.add_column(c, justify="left" if c == "creator" else "right")
-    for c in p["creators"]:
-        fol = c.get("followers_reported")
-        t.add_row(str(c["rank"]), c["account"], f"{fol if fol is not None else c['followers']:,}",
-                  f"{c['cost']:,.0f}",
-                  f"{c['marginal_reach']:,.0f}", f"{c['cumulative_reach']:,.0f}")
-    out.print(t)
+    cols = [Col("#", lambda c: str(c["rank"])),
+            Col("creator", lambda c: who_cell(c["account"], c.get("handle")), "left"),
+            Col("followers", lambda c: count(c["followers_count"]), drop=2),
+            Col("known", lambda c: count(c["followers_known"]), drop=3),
+            Col("cost", lambda c: f"{c['cost']:,.0f}"),
+            Col("marginal reach", lambda c: f"{c['marginal_reach']:,.0f}"),
+            Col("cumulative reach", lambda c: f"{c['cumulative_reach']:,.0f}", drop=1)]
+    print_table(cols, p["creators"], title=f"plan for a budget of {p['budget']:,.0f}")
     out.print(f"spent {p['spent']:,.0f} of {p['budget']:,.0f} for {p['reach']:,.0f} unique "
               f"relevant authentic reach; {p['guarantee']}")
+    if summary.get("plan_command"):
+        out.print(f"the same plan from the command line: {summary['plan_command']}")
 
 
-def _demo_audits(data, ens, folder: Path, db: str, *, ctx=None, scores=None) -> dict:
+def _demo_audits(ctx, folder: Path, db: str) -> dict:
     """Audit the most-followed customer who bought followers and the honest account whose
-    follower count is closest to it; write both reports (with an "Influence" section
-    when ``ctx`` and ``scores`` are given)."""
+    follower count is closest to it; write both reports, as `trueclout audit` gives them
+    (with the "Influence" section)."""
     import numpy as np
-    from ..audit import audit_account
     from ..report.html import render_audit_html
+    from .detect import audit_report
+    data, ens = ctx.data, ctx.ensemble
     followers = data.column("followers_count", fill=0)
     customers = data.labels.get("customer")
     if customers is None or customers.size == 0:
@@ -251,16 +264,16 @@ def _demo_audits(data, ens, folder: Path, db: str, *, ctx=None, scores=None) -> 
     honest = cand[np.argmin(np.abs(followers[cand] - followers[bought]))]
     out_audits = {}
     for role, v in (("bought-followers", int(bought)), ("honest", int(honest))):
-        rep = audit_account(data, ens, v, db=db)
-        if ctx is not None and scores is not None:
-            from ..report.influence import account_influence
-            rep["influence"] = account_influence(ctx, v, scores)
+        platform, account_id = data.graph.name(v)
+        rep = audit_report(ctx, f"{platform}:{account_id}", db=db)
         name = f"audit-{role}"
         (folder / f"{name}.json").write_text(json.dumps(rep, indent=2, default=str) + "\n")
         render_audit_html(rep, folder / f"{name}.html")
         acc = rep["account"]
         out_audits[role] = {"account": f"{acc['platform']}:{acc['account_id']}",
-                            "followers": int(acc["followers_count"] or 0),
+                            "followers_count": acc["followers_count"],
+                            "followers_known": acc["followers_known"],
+                            "aqs_band": rep["aqs"]["band"]["band"],
                             "real_share": rep["audience"]["composition"]["real"]["share"],
                             "bought": rep["growth"]["bought_estimate"],
                             "aqs": rep["aqs"]["score"],

@@ -9,31 +9,43 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import UsageError
-from .common import (COUNT_MAX, DbOption, JsonOption, ModelOption, _check_out, _db, _model,
-                     _print_json, _progress, _stage_progress, _write_eval, _write_table, app,
-                     clean, eval_app, out)
+from ..errors import UnknownAccountError, UsageError
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, ModelOption, check_out, resolve_db,
+                     model_choice, print_json, progress_bar, stage_progress, write_eval,
+                     write_table, app, clean, eval_app, out, plural, print_table)
 
 
 # -- detection --------------------------------------------------------------------------
-def _detection(store, model, as_json: bool, stage_prefix: str = ""):
-    """Read the store's detection data and fit the ensemble, with progress."""
-    from ..detect.data import DetectionData
-    from ..detect.ensemble import EnsembleDetector
-    with _progress(not as_json) as progress:
+def detection_context(store, model, as_json: bool, stage_prefix: str = ""):
+    """The store's score context with detection fitted, with progress: the one saved
+    beside the store by an earlier command while the data and the model are the same
+    (:func:`trueclout.score.saved.load_context`), else read and fitted now (and saved).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from trueclout.store import Store
+    >>> from trueclout.cli.data import ingest_quietly
+    >>> p = Path(tempfile.mkdtemp()) / "f.txt"
+    >>> _ = p.write_text("a b\\nb c\\nc a\\n")
+    >>> with Store(str(p.with_suffix(".duckdb"))) as s:
+    ...     _ = ingest_quietly(s, [p], True)
+    ...     detection_context(s, None, True).n
+    3
+    """
+    from ..score.saved import load_context
+    with progress_bar(not as_json) as progress:
         task = progress.add_task(f"{stage_prefix}reading the store", total=None, rows="")
 
         def read_cb(stage, rows=0, *a):
             progress.update(task, description=f"{stage_prefix}graph: {stage}",
                             rows=f"{int(rows):,}" if rows else "")
 
-        data = DetectionData.from_store(store, progress=read_cb)
-
         def fit_cb(member):
             progress.update(task, description=f"{stage_prefix}detecting: {member}", rows="")
 
-        ens = EnsembleDetector(model=model).fit(data, progress=fit_cb)
-    return data, ens
+        return load_context(store, model, read_progress=read_cb, fit_progress=fit_cb)
 
 
 def detection_table(data, ens):
@@ -44,8 +56,13 @@ def detection_table(data, ens):
 
     Examples
     --------
-    >>> detection_table  # doctest: +ELLIPSIS
-    <function detection_table at ...>
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import EnsembleDetector
+    >>> d = DetectionData.from_graph(toy_graph())
+    >>> t = detection_table(d, EnsembleDetector().fit(d))
+    >>> t.num_rows, t.column_names[:4]
+    (6, ['platform', 'account_id', 'authenticity', 'predicted_label'])
     """
     import numpy as np
     import pyarrow as pa
@@ -96,13 +113,13 @@ def train(
     from ..store import Store
     if model_out.exists() and model_out.is_dir():
         raise UsageError(f"--model-out {model_out} is a folder")
-    with Store(_db(db), read_only=True) as store, _stage_progress(not as_json,
+    with Store(resolve_db(db), read_only=True) as store, stage_progress(not as_json,
                                                                   "training") as cb:
         _, report = train_model(store, label_sources=labels_source or None,
                                 model_out=model_out, select=select_sources,
                                 progress=lambda fs, i, n: cb(f"{fs} {i}/{n}"))
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     acc = report["accounts"]
     out.print(f"trained on {acc['real']:,} humans and {acc['fake']:,} fakes or bots from "
@@ -135,13 +152,14 @@ def detect(
     as_json: bool = JsonOption,
 ) -> None:
     from ..store import Store
-    _check_out(out_path)
-    model = _model(model)
-    with Store(_db(db), read_only=True) as store:
-        data, ens = _detection(store, model, as_json)
+    check_out(out_path)
+    model = model_choice(model)
+    with Store(resolve_db(db), read_only=True) as store:
+        ctx = detection_context(store, model, as_json)
+    data, ens = ctx.data, ctx.ensemble
     table = detection_table(data, ens)
     if out_path is not None:
-        _write_table(table, out_path)
+        write_table(table, out_path)
     import numpy as np
     cats, counts = np.unique(ens.category_.astype(str), return_counts=True)
     order = np.argsort(ens.authenticity_)[:top]
@@ -151,17 +169,15 @@ def detect(
                "out": str(out_path) if out_path else None,
                "most_suspicious": table.take(order).to_pylist()}
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     out.print(f"{data.n:,} accounts, {summary['flagged']:,} flagged; "
               + ", ".join(f"{c} {k:,}" for c, k in summary["categories"].items()))
-    t = Table(title="most suspicious")
-    for c in ("account", "authenticity", "category", "reason"):
-        t.add_column(c)
-    for r in summary["most_suspicious"]:
-        t.add_row(f"{r['platform']}:{r['account_id']}", f"{r['authenticity']:.3f}",
-                  r["category"], r["reason_1"] or "")
-    out.print(t)
+    cols = [Col("account", lambda r: f"{r['platform']}:{r['account_id']}", "left"),
+            Col("authenticity", lambda r: f"{r['authenticity']:.3f}"),
+            Col("category", lambda r: r["category"], "left"),
+            Col("reason", lambda r: r["reason_1"] or "", "left", wrap=True)]
+    print_table(cols, summary["most_suspicious"], title="most suspicious")
     if out_path:
         out.print(f"all accounts written to {out_path}")
 
@@ -179,12 +195,21 @@ def audit(
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
-    from ..audit import audit_account
     from ..store import Store
-    model = _model(model)
-    with Store(_db(db), read_only=True) as store:
-        data, ens = _detection(store, model, as_json)
-    report = audit_account(data, ens, account, db=_db(db))
+    from .remote import account_path, only_local, server_for
+    model = model_choice(model)
+    remote = server_for(resolve_db(db))
+    if remote is not None:              # the server holds the store: ask it
+        only_local(remote, "--model", model not in (None, "default"))
+        report = remote.get(f"/accounts/{account_path(account)}/audit")
+        report.pop("account_row", None)
+        report["meta"]["db"] = resolve_db(db)
+    else:
+        with Store(resolve_db(db), read_only=True) as store:
+            if not store.names_account(account):    # refused before the graph is read
+                raise UnknownAccountError(account.strip())
+            ctx = detection_context(store, model, as_json)
+            report = audit_report(ctx, account, db=resolve_db(db), progress=not as_json)
     if aggregate_only:
         from ..privacy import aggregate_only as _aggregate
         report = _aggregate(report)
@@ -193,26 +218,68 @@ def audit(
         render_audit_html(report, html)
         report["html"] = str(html)
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     _print_audit(report)
 
 
+def audit_report(ctx, account: str, *, db: str | None = None, progress: bool = False
+                 ) -> dict:
+    """The audit of ``account`` with its "Influence" section (places by followers and
+    by TrueRank, authentic reach), as the demo's reports, the dashboard and the API give
+    it; kept with a saved context, so the same audit is not computed twice.
+
+    Examples
+    --------
+    >>> from trueclout.discover.targets import toy_context
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = toy_context()
+    >>> ctx.ensemble = neutral_ensemble().fit(ctx.data)
+    >>> a = audit_report(ctx, "toy:cat")
+    >>> a["influence"]["place_followers"], a["account"]["handle"]
+    (1, None)
+    """
+    from ..accounts import resolve_account
+    from ..audit import audit_account
+    from ..report.influence import account_influence
+    from ..score.rank import rank_all
+    from ..score.saved import remember_json
+    v = resolve_account(ctx.data, account)
+
+    def compute() -> dict:
+        with progress_bar(progress) as bar:
+            bar.add_task("auditing: composition, engagement, growth, influence",
+                         total=None, rows="")
+            rep = audit_account(ctx.data, ctx.ensemble, v, db=db)
+            rep["influence"] = account_influence(ctx, v, rank_all(ctx))
+        return rep
+
+    return remember_json(ctx, f"audit:{v}:{db}", compute)
+
+
 def _print_audit(a: dict) -> None:
     acc = a["account"]
+    aqs = a["aqs"]
+    band = aqs.get("band") or {}
     out.print(Text.assemble(
         (clean(f"{acc['platform']}:{acc['account_id']}"), "bold"),
         clean(f" {('@' + acc['handle']) if acc.get('handle') else ''}: ")
-        + "Audience Quality Score ", (str(a["aqs"]["score"]), "bold"), " / 100"))
-    t = Table(title=f"audience ({a['audience']['known_followers']:,} known of "
-                    f"{a['audience']['population']:,})")
+        + "Audience Quality Score ", (str(aqs["score"]), "bold"), " / 100 ",
+        (band.get("band", ""), f"bold {band['colour']}" if band.get("colour") else "bold")))
+    au = a["audience"]
+    count = acc.get("followers_count")
+    out.print(f"followers: {count:,} on the platform, {au['known_followers']:,} known to the "
+              "store" if count is not None else
+              f"followers: {au['known_followers']:,} known to the store (the platform gives "
+              "no count)")
+    t = Table(title=f"audience ({au['known_followers']:,} known of {au['population']:,})")
     for c in ("category", "share", "95% CI", "estimated"):
         t.add_column(c, justify="left" if c == "category" else "right")
-    for cat, c in a["audience"]["composition"].items():
+    for cat, c in au["composition"].items():
         t.add_row(cat, f"{100 * c['share']:.1f}%",
                   f"{100 * c['lo']:.1f}-{100 * c['hi']:.1f}%", f"{c['estimated']:,}")
     out.print(t)
-    fc = a["audience"].get("fake_share_corrected")
+    fc = au.get("fake_share_corrected")
     if fc:
         if fc.get("corrected") is not None:
             out.print(f"fake share among the {fc['accounts']:,} profiles the classifier judged: "
@@ -222,19 +289,51 @@ def _print_audit(a: dict) -> None:
         else:
             out.print(f"fake share among the {fc['accounts']:,} profiles the classifier judged: "
                       f"{100 * fc['observed']:.1f}% flagged; not corrected: {fc.get('reason')}")
-    e = a["engagement"]
-    out.print(f"engagement: {e['total']:,} received, {100 * e['authentic_share']:.1f}% from "
-              f"authentic accounts{'; in an engagement pod' if e['in_pod'] else ''}")
+    out.print(engagement_line(a["engagement"]))
     gr = a["growth"]
-    out.print(f"growth: {len(gr['anomalous_periods'])} anomalous period(s), about "
-              f"{gr['bought_estimate']:,} followers bought")
+    out.print(f"growth: {plural(len(gr['anomalous_periods']), 'anomalous period')}, about "
+              f"{plural(gr['bought_estimate'], 'follower')} bought")
+    parts = aqs["parts"]
+    names = {"real_audience": "real audience", "authentic_engagement": "engagement",
+             "organic_growth": "organic growth"}
+    out.print("score: " + " + ".join(
+        f"{names.get(k, k)} {p['points']:.1f}" if p["value"] is not None
+        else f"{names.get(k, k)} unknown" for k, p in parts.items())
+        + f" = {aqs['score']}; AQS = {aqs['formula']}")
+    inf = a.get("influence")
+    if inf:
+        out.print(f"influence: #{inf['place_followers']:,} by known followers, "
+                  f"#{inf['place_truerank']:,} by TrueRank of {inf['accounts']:,} accounts; "
+                  f"authentic reach {inf['authentic_reach']:,.0f} from "
+                  f"{plural(inf['followers_known'], 'known follower')}")
     for r in a["reasons"]:
         out.print(f"  - {r}")
     if a.get("html"):
         out.print(f"report: {a['html']}")
 
 
+def engagement_line(e: dict) -> str:
+    """The audit's engagement in one line: what was received, from whom, and the rate
+    against accounts of similar size; or why it is unknown.
 
+    Examples
+    --------
+    >>> engagement_line({"total": 0, "why_unknown": "the account received no "
+    ...                  "interaction in the store", "in_pod": False})
+    'engagement: 0 interactions received: unknown (the account received no interaction in the store); the score leaves it out'
+    """
+    head = f"engagement: {plural(e['total'], 'interaction')} received"
+    if e.get("authentic_share") is not None:
+        head += (f", {100 * e['authentic_share']:.1f}% from authentic accounts (95% CI "
+                 f"{100 * e['authentic_lo']:.1f}-{100 * e['authentic_hi']:.1f}%)")
+    if e.get("percentile") is None:
+        head += f": unknown ({e.get('why_unknown')}); the score leaves it out"
+    else:
+        head += (f"; {e['rate']:,.2f} authentic per post per 1,000 known followers, above "
+                 f"{100 * e['percentile']:.1f}% of the {e['peers']:,} accounts with "
+                 f"{e['followers_from']:,}-{e['followers_to']:,} known followers (their "
+                 f"median {e['median_rate']:,.2f})")
+    return head + ("; in an engagement pod" if e.get("in_pod") else "")
 
 
 @eval_app.command("sources", help="Leave-one-source-out: for each labelled source of the "
@@ -250,11 +349,11 @@ def eval_sources(
                                 "cross-validation (slower)."),
     as_json: bool = JsonOption,
 ) -> None:
-    from ..detect.evaluate_sources import evaluate_sources, markdown_sources
+    from ..evaluate.sources import evaluate_sources, markdown_sources
     from ..store import Store
-    with Store(_db(db), read_only=True) as store, _stage_progress(not as_json) as cb:
+    with Store(resolve_db(db), read_only=True) as store, stage_progress(not as_json) as cb:
         result = evaluate_sources(store, labels_source or None, in_set=in_set, progress=cb)
-    _write_eval(result, markdown_sources(result), out_dir, "sources", as_json)
+    write_eval(result, markdown_sources(result), out_dir, "sources", as_json)
 
 
 @eval_app.command("detection", help="Run the detection evaluations: Cresci 2015 CV, "
@@ -265,9 +364,9 @@ def eval_detection(
     quick: bool = typer.Option(False, "--quick", help="Smaller simulated platforms."),
     as_json: bool = JsonOption,
 ) -> None:
-    from ..detect.evaluate import evaluate_detection, markdown_report
-    with _stage_progress(not as_json) as cb:
+    from ..evaluate.detection import evaluate_detection, markdown_report
+    with stage_progress(not as_json) as cb:
         result = evaluate_detection(quick=quick, progress=cb)
-    _write_eval(result, markdown_report(result), out_dir, "detection", as_json)
+    write_eval(result, markdown_report(result), out_dir, "detection", as_json)
 
 

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import COUNT_MAX, JsonOption, _stage_progress, _write_eval, eval_app
+from .common import COUNT_MAX, JsonOption, stage_progress, write_eval, eval_app
 
 
 @eval_app.command("manipulation", help="Buy followers for 100 mid-ranked accounts (100, "
@@ -43,7 +43,7 @@ def eval_manipulation(
                                  "manipulation-<graph>.json and .md."),
     as_json: bool = JsonOption,
 ) -> None:
-    from ..score.evaluate_manipulation import (baseline_rankings, evaluate_manipulation,
+    from ..evaluate.manipulation import (baseline_rankings, evaluate_manipulation,
                                                markdown_report)
     if graph not in ("snap", "sim"):
         raise UsageError(f"--graph must be snap or sim, not {graph!r}")
@@ -52,11 +52,11 @@ def eval_manipulation(
     if quick:
         budgets = budgets or "100,1000"
         customers = customers or 20
-    with _stage_progress(not as_json, "manipulation") as cb:
+    with stage_progress(not as_json, "manipulation") as cb:
         result = evaluate_manipulation(graph, rankings=baseline_rankings if baseline else None,
                                        budgets=budgets, customers=customers, seed=seed,
                                        db=db, accounts=accounts,
                                        followback=not no_followback,
                                        adaptive=not no_adaptive, progress=cb)
     result["quick"] = quick
-    _write_eval(result, markdown_report(result), out_dir, f"manipulation-{graph}", as_json)
+    write_eval(result, markdown_report(result), out_dir, f"manipulation-{graph}", as_json)

@@ -20,8 +20,8 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import (DbOption, JsonOption, ModelOption, _model, _check_out, _db, _print_json, _progress,
-                     _write_table, app, out)
+from .common import (DbOption, JsonOption, ModelOption, check_out, resolve_db, print_json, progress_bar,
+                     write_table, app, out)
 
 BackendOption = typer.Option("local", "--backend", help="local (numba over CSR, default) "
                              "or spark (PySpark DataFrame jobs; settings spark_*).")
@@ -47,17 +47,17 @@ def export(
     if detection:
         from .score import score_context_cli
         with score_context_cli(db, model, as_json) as ctx, \
-                _progress(not as_json) as progress:
+                progress_bar(not as_json) as progress:
             progress.add_task("writing Parquet", total=None, rows="")
             rows = export_layout(ctx.store, out_dir, ctx)
     else:
-        with Store(_db(db), read_only=True) as store, _progress(not as_json) as progress:
+        with Store(resolve_db(db), read_only=True) as store, progress_bar(not as_json) as progress:
             progress.add_task("writing Parquet", total=None, rows="")
             rows = export_layout(store, out_dir)
     summary = {"out": str(out_dir), "rows": rows,
                "seconds": round(time.perf_counter() - t0, 3)}
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     out.print(f"wrote {out_dir}: " + ", ".join(f"{k} {v:,}" for k, v in rows.items())
               + f" in {summary['seconds']:.1f} s")
@@ -75,11 +75,11 @@ def features(
 ) -> None:
     from ..spark.backend import check_backend
     check_backend(backend)
-    _check_out(out_path)
+    check_out(out_path)
     if layout is not None and backend != "spark":
         raise UsageError("--layout needs --backend spark")
     t0 = time.perf_counter()
-    with _progress(not as_json) as progress:
+    with progress_bar(not as_json) as progress:
         progress.add_task(f"features ({backend})", total=None, rows="")
         if backend == "spark":
             from ..spark.backend import feature_table
@@ -87,26 +87,26 @@ def features(
                 table = feature_table(None, str(layout))
             else:
                 from ..store import Store
-                with Store(_db(db), read_only=True) as store:
+                with Store(resolve_db(db), read_only=True) as store:
                     table = feature_table(store)
         else:
             import pyarrow as pa
             from ..detect.data import DetectionData
             from ..detect.features import account_features
             from ..store import Store
-            with Store(_db(db), read_only=True) as store:
+            with Store(resolve_db(db), read_only=True) as store:
                 data = DetectionData.from_store(store)
             X, names = account_features(data)
             cols = {"platform": data.graph.names.column("platform").cast(pa.string()),
                     "account_id": data.graph.names.column("account_id")}
             cols.update({name: pa.array(X[:, j]) for j, name in enumerate(names)})
             table = pa.table(cols)
-    _write_table(table, out_path)
+    write_table(table, out_path)
     summary = {"backend": backend, "accounts": table.num_rows,
                "features": table.num_columns - 2, "out": str(out_path),
                "seconds": round(time.perf_counter() - t0, 3)}
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     out.print(f"{summary['accounts']:,} accounts × {summary['features']} features "
               f"({backend}) written to {out_path} in {summary['seconds']:.1f} s")

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import DbOption, JsonOption, _db, _print_json, app, err, out
+from .common import DbOption, JsonOption, resolve_db, print_json, app, err, out
 
 
 @app.command(help="Forget an account: delete it and everything derived from it (profile, "
@@ -35,8 +35,9 @@ def forget(
     as_json: bool = JsonOption,
 ) -> None:
     from ..privacy import Pseudonymizer, forget_reports, resolve_forget
+    from ..score.saved import forget_saved
     from ..store import Store
-    path = _db(db)
+    path = resolve_db(db)
     if path != ":memory:" and not Path(path).exists():
         raise UsageError(f"store {path} does not exist")
     with Store(path) as store:
@@ -60,6 +61,9 @@ def forget(
                 raise typer.Exit(1)
         deleted = store.forget_accounts([a["uid"] for a in found])
         generation = store.data_generation()
+        # the saved score contexts hold the forgotten rows too (their key no longer
+        # matches, but the files must go)
+        saved = forget_saved(path)
         compacted = False
         if compact and path != ":memory:":
             # copy the live rows into a fresh file and put it in the old one's place while
@@ -77,9 +81,10 @@ def forget(
     result = {"accounts": [{"platform": a["platform"], "account_id": a["account_id"]}
                            for a in found],
               "deleted": deleted, "reports_deleted": files, "data_generation": generation,
+              "saved_contexts_deleted": saved,
               "compacted": compacted, "db": path}
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     out.print(f"forgot {names}")
     for table, n in deleted.items():

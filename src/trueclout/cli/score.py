@@ -8,34 +8,60 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
+
+import pyarrow as pa
 
 from ..errors import UsageError
-from .common import (COUNT_MAX, DbOption, JsonOption, ModelOption, _check_out, _db, _model,
-                     _print_json, _progress,
-                     _write_table, app, out)
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, ModelOption, WideOption,
+                     check_out, resolve_db, model_choice, print_json, progress_bar, write_table, app,
+                     count, out, print_table, who_cell)
+from .remote import only_local, server_for
 
 
 @contextmanager
 def score_context_cli(db: Optional[Path], model: Optional[str], as_json: bool):
-    """Open the store read-only, read it and fit detection (progress on standard error),
-    and yield the ScoreContext with the store still open (topics read terms from it on
+    """Open the store read-only, read it and fit detection (progress on standard error;
+    the context saved by an earlier command while the data have not changed), and yield
+    the ScoreContext with the store still open (topics read terms from it on
     demand); the shared start of ``rank``, ``find``, ``overlap``, ``plan`` and ``suggest``.
 
     Examples
     --------
-    >>> score_context_cli  # doctest: +ELLIPSIS
-    <function score_context_cli at ...>
+    >>> import tempfile
+    >>> from trueclout.store import Store
+    >>> from trueclout.cli.data import ingest_quietly
+    >>> p = Path(tempfile.mkdtemp()) / "f.txt"
+    >>> _ = p.write_text("a b\\nb c\\n")
+    >>> with Store(str(p.with_suffix(".duckdb"))) as s:
+    ...     _ = ingest_quietly(s, [p], True)
+    >>> with score_context_cli(p.with_suffix(".duckdb"), None, True) as ctx:
+    ...     ctx.n
+    3
     """
-    from ..score.context import ScoreContext
     from ..store import Store
-    from .detect import _detection
-    model = _model(model)
-    with Store(_db(db), read_only=True) as store:
-        data, ens = _detection(store, model, as_json)
-        ctx = ScoreContext.from_data(data, ens)
-        ctx.store = store
-        yield ctx
+    from .detect import detection_context
+    model = model_choice(model)
+    with Store(resolve_db(db), read_only=True) as store:
+        yield detection_context(store, model, as_json)
+
+
+def _rank_run(ctx, params: dict) -> tuple[dict, int | None]:
+    """The parameters a ``rank`` run is saved with (the command's and the key of the
+    data and detection it scored), and the id of a run saved before with the same ones,
+    if any: a repeated command reuses it instead of saving a copy."""
+    import json
+    key = getattr(ctx.saved, "key", None)
+    params = {**params, "context": key}
+    if key is None or ctx.live_store() is None:
+        return params, None
+    runs = ctx.store.runs_table()
+    wanted = json.dumps(params, default=str, sort_keys=True)
+    for rid, kind, p in zip(reversed(runs.column("run_id").to_pylist()),
+                            reversed(runs.column("kind").to_pylist()),
+                            reversed(runs.column("params").to_pylist())):
+        if kind == "rank" and p == wanted:
+            return params, int(rid)
+    return params, None
 
 
 @app.command(help="Rank accounts by TrueRank (default), follower count, authentic reach or "
@@ -56,6 +82,7 @@ def rank(
     backend: str = typer.Option("local", "--backend", help="local (default) or spark: "
                                 "followers, PageRank, TrueRank and reach as Spark jobs "
                                 "(settings spark_*); engagement stays local."),
+    wide: bool = WideOption,
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -67,48 +94,76 @@ def rank(
         raise UsageError(f"unknown ranking {by!r} for --by; choose from {', '.join(RANKINGS)}")
     if top < 1:
         raise UsageError("--top must be at least 1")
-    _check_out(out_path)
+    check_out(out_path)
     t0 = time.perf_counter()
-    with score_context_cli(db, model, as_json) as ctx, _progress(not as_json) as progress:
-        progress.add_task("ranking: TrueRank, reach, engagement"
-                          + (", topics" if topic else ""), total=None, rows="")
-        if backend == "spark":
-            from ..spark.backend import rank_scores_cli
-            scores = rank_scores_cli(ctx)
-        else:
-            scores = rank_all(ctx, topic)
-        table = ranking_table(ctx, by, topic=topic, scores=scores)
+    remote = server_for(resolve_db(db))
+    run_id, note = None, None
+    if remote is not None:              # the server holds the store: ask it
+        only_local(remote, "--model or --backend spark",
+                   model not in (None, "default") or backend == "spark")
+        want = None if out_path is not None else top
+        items = remote.pages("/rankings", total=want, by=by, topic=topic)
+        accounts = remote.get("/rankings", by=by, topic=topic, limit=1)["total"]
+        table = pa.Table.from_pylist(items) if items else None
+        if save:
+            note = (f"not saved as a run: {remote.describe()} holds the store (POST "
+                    "/api/v1/runs saves a detection run there)")
+    else:
+        with score_context_cli(db, model, as_json) as ctx, \
+                progress_bar(not as_json) as progress:
+            progress.add_task("ranking: TrueRank, reach, engagement"
+                              + (", topics" if topic else ""), total=None, rows="")
+            if backend == "spark":
+                from ..spark.backend import rank_scores_cli
+                scores = rank_scores_cli(ctx)
+            else:
+                scores = rank_all(ctx, topic)
+            table = ranking_table(ctx, by, topic=topic, scores=scores)
+            accounts = ctx.n
+            if save and ctx.n:
+                params, run_id = _rank_run(ctx, {"by": by, "topic": topic,
+                                                 "backend": backend})
+        if save and ctx.n and run_id is None:
+            from ..store import Store
+            with Store(resolve_db(db)) as store:
+                run_id = store.save_run("rank", params, {
+                    "accounts": ctx.n, "seconds": round(time.perf_counter() - t0, 3)},
+                    ctx.graph.uids, scores)
     seconds = round(time.perf_counter() - t0, 3)
-    run_id = None
-    if save and ctx.n:
-        from ..store import Store
-        with Store(_db(db)) as store:
-            run_id = store.save_run("rank", {"by": by, "topic": topic},
-                                    {"accounts": ctx.n, "seconds": seconds},
-                                    ctx.graph.uids, scores)
-    if out_path is not None:
-        _write_table(table, out_path)
-    rows = table.slice(0, top).to_pylist()
-    summary = {"by": by, "topic": topic, "backend": backend, "accounts": ctx.n,
-               "run_id": run_id,
-               "seconds": seconds, "out": str(out_path) if out_path else None, "top": rows}
+    if out_path is not None and table is not None:
+        write_table(table, out_path)
+    rows = table.slice(0, top).to_pylist() if table is not None else []
+    summary = {"by": by, "topic": topic, "backend": backend, "accounts": accounts,
+               "run_id": run_id, "seconds": seconds,
+               "out": str(out_path) if out_path else None, "top": rows}
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     title = f"top {len(rows)} by {by}" + (f" on {topic!r}" if topic else "")
-    t = Table(title=title)
-    for c in ("#", "account", "followers", "reach", "TrueRank", "top% fol.", "top% TR",
-              "category"):
-        t.add_column(c, justify="left" if c in ("account", "category") else "right")
-    for r in rows:
-        name = f"{r['platform']}:{r['account_id']}" + (f" @{r['handle']}" if r["handle"] else "")
-        t.add_row(str(r["rank"]), name, f"{r['followers']:,}", f"{r['authentic_reach']:,.1f}",
-                  f"{r['truerank']:.2f}", f"{r['top_pct_followers']:.2f}",
-                  f"{r['top_pct_truerank']:.2f}", r["category"])
-    out.print(t)
-    out.print("reach: authentic reach; TrueRank in multiples of the average account's; "
-              "top%: share of accounts ranked higher by followers (fol.) and TrueRank (TR).")
+    key = {"followers": "known", "reach": "reach", "truerank": "TrueRank"}.get(by)
+    cols = [Col("#", lambda r: str(r["rank"])),
+            Col("account", lambda r: who_cell(f"{r['platform']}:{r['account_id']}",
+                                              r["handle"]), "left"),
+            Col("followers", lambda r: count(r["followers_count"]), drop=3),
+            Col("known", lambda r: count(r["followers_known"]), drop=4),
+            Col("reach", lambda r: f"{r['authentic_reach']:,.1f}", drop=2),
+            Col("TrueRank", lambda r: f"{r['truerank']:,.2f}", drop=2),
+            Col("top% fol.", lambda r: f"{r['top_pct_followers']:.2f}", drop=6),
+            Col("top% TR", lambda r: f"{r['top_pct_truerank']:.2f}", drop=5),
+            Col("category", lambda r: r["category"], "left", drop=1)]
+    if by in ("engagement", "pagerank"):
+        cols.insert(2, Col(by, lambda r: f"{r[by]:,.2f}"))
+    for c in cols:
+        if c.header == key:
+            c.drop = 0              # the ranking's own score stays
+    print_table(cols, rows, wide=wide, title=title)
+    out.print("followers: the platform's count; known: the followers the store holds (the "
+              "followers ranking counts them); reach: authentic reach; TrueRank in multiples "
+              "of the average account's; top%: share of accounts ranked higher by followers "
+              "(fol.) and TrueRank (TR).")
     if run_id is not None:
-        out.print(f"saved as run {run_id} in {_db(db)}")
+        out.print(f"saved as run {run_id} in {resolve_db(db)}")
+    if note:
+        out.print(note)
     if out_path:
         out.print(f"all accounts written to {out_path}")

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
+
+import pyarrow as pa
 
 from ..errors import UsageError
-from .common import (COUNT_MAX, DbOption, JsonOption, ModelOption, _check_out, _model,
-                     _print_json, _progress,
-                     _stage_progress, _write_eval, _write_table, app, err, eval_app, out)
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, ModelOption, check_out, resolve_db,
+                     print_json, progress_bar, stage_progress, write_eval,
+                     write_table, app, err, eval_app, out, print_table, who_cell)
+from .remote import account_path, only_local, server_for
 
 #: Most suggestions one user may ask for.
 MAX_TOP = 1000
@@ -22,7 +24,7 @@ def _fit(ctx, topics: bool, as_json: bool):
     """Fit :class:`WhoToFollow` on the context (progress on standard error)."""
     from ..discover.suggest import WhoToFollow
     vecs = None
-    with _progress(not as_json) as progress:
+    with progress_bar(not as_json) as progress:
         task = progress.add_task("who to follow", total=None, rows="")
         if topics:
             progress.update(task, description="topic vectors")
@@ -59,26 +61,46 @@ def suggest(
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
-    from ..audit import resolve_account
+    from ..accounts import resolve_account
     from ..discover.suggest import read_user_specs, suggest_batch, suggestion_table
     from .score import score_context_cli
     if (account is None) == (users is None):
         raise UsageError("give either ACCOUNT or --users FILE (not both)")
     if not 1 <= top <= MAX_TOP:
         raise UsageError(f"--top must be between 1 and {MAX_TOP}, got {top}")
-    _check_out(out_path)
+    check_out(out_path)
     specs = None
     if users is not None:
         specs, _ = read_user_specs(users)
+    remote = server_for(resolve_db(db))
+    if remote is not None:              # the server holds the store: ask it
+        only_local(remote, "--users, --topics or --model", users is not None or topics
+                   or model not in (None, "default"))
+        got = remote.get(f"/accounts/{account_path(account)}/suggestions", limit=top)
+        rows = [{**r, "user_account": got["account"]} for r in got["items"]]
+        if out_path is not None and rows:
+            write_table(pa.Table.from_pylist(rows), out_path)
+        _report_one(account, rows, None, out_path, as_json)
+        return
     with score_context_cli(db, model, as_json) as ctx:
         if account is not None:
+            from ..score.saved import remember_json
             v = resolve_account(ctx.data, account)
-        wtf = _fit(ctx, topics, as_json)
-        if account is not None:
-            ids, scores = wtf.recommend_many([v], top)
-            table = suggestion_table(wtf, ctx.data, [v], ids, scores, specs=[account])
+
+            def one() -> dict:
+                wtf = _fit(ctx, topics, as_json)
+                ids, scores = wtf.recommend_many([v], top)
+                t = suggestion_table(wtf, ctx.data, [v], ids, scores, specs=[account])
+                return {"rows": t.to_pylist(), "model": _model_summary(wtf)}
+
+            got = remember_json(ctx, f"suggest:{v}:{top}:{topics}", one)
+            if out_path is not None:
+                write_table(pa.Table.from_pylist(got["rows"]), out_path)
+            _report_one(account, got["rows"], got["model"], out_path, as_json)
+            return
         else:
-            with _progress(not as_json) as progress:
+            wtf = _fit(ctx, topics, as_json)
+            with progress_bar(not as_json) as progress:
                 task = progress.add_task("suggesting", total=len(specs), rows="")
 
                 def cb(done: int, total: int) -> None:
@@ -87,11 +109,8 @@ def suggest(
 
                 table = suggest_batch(wtf, ctx.data, specs, top, progress=cb)
     if out_path is not None:
-        _write_table(table, out_path)
-    if account is not None:
-        _report_one(account, table.to_pylist(), wtf, out_path, as_json)
-    else:
-        _report_many(specs, table, wtf, out_path, as_json)
+        write_table(table, out_path)
+    _report_many(specs, table, wtf, out_path, as_json)
 
 
 def _model_summary(wtf) -> dict:
@@ -99,34 +118,36 @@ def _model_summary(wtf) -> dict:
             "training": wtf.training_, "suspicious_never_suggested": int(wtf.blocked_.sum())}
 
 
-def _report_one(account: str, rows: list, wtf, out_path, as_json: bool) -> None:
+def _report_one(account: str, rows: list, model: dict | None, out_path,
+                as_json: bool) -> None:
     found = [r for r in rows if r["rank"] is not None]
     if as_json:
-        _print_json({"account": rows[0]["user_account"] if rows else None,
+        print_json({"account": rows[0]["user_account"] if rows else None,
                      "suggestions": [{k: r[k] for k in ("rank", "platform", "account_id",
                                                         "handle", "score",
                                                         "followed_by_your_follows",
                                                         "follows_you")} for r in found],
-                     "model": _model_summary(wtf),
+                     "model": model,
                      "out": str(out_path) if out_path else None})
         return
     who = rows[0]["user_account"] if rows else account
     if not found:
         out.print(f"nothing to suggest to {who}: it follows every account it could")
         return
-    t = Table(title=f"who {who} could follow")
-    for c in ("rank", "account", "score", "why"):
-        t.add_column(c, justify="right" if c in ("rank", "score") else "left")
-    for r in found:
-        why = []
+    def why(r: dict) -> str:
+        parts = []
         if r["followed_by_your_follows"]:
-            why.append(f"followed by {r['followed_by_your_follows']} you follow")
+            parts.append(f"followed by {r['followed_by_your_follows']} you follow")
         if r["follows_you"]:
-            why.append("follows you")
-        name = f"{r['platform']}:{r['account_id']}" + (f" (@{r['handle']})"
-                                                          if r["handle"] else "")
-        t.add_row(str(r["rank"]), name, f"{r['score']:.3f}", ", ".join(why) or "-")
-    out.print(t)
+            parts.append("follows you")
+        return ", ".join(parts) or "-"
+
+    cols = [Col("rank", lambda r: str(r["rank"])),
+            Col("account", lambda r: who_cell(f"{r['platform']}:{r['account_id']}",
+                                              r["handle"]), "left"),
+            Col("score", lambda r: f"{r['score']:.3f}"),
+            Col("why", why, "left", wrap=True)]
+    print_table(cols, found, title=f"who {who} could follow")
     if out_path:
         out.print(f"written to {out_path}")
 
@@ -147,7 +168,7 @@ def _report_many(specs: list, table, wtf, out_path, as_json: bool) -> None:
     if as_json:
         if out_path is None:
             summary["suggestions"] = table.to_pylist()
-        _print_json(summary)
+        print_json(summary)
         return
     out.print(f"{summary['users']:,} users: {served:,} served, {summary['unknown']:,} unknown, "
               f"{empty:,} with nothing to suggest; {summary['rows']:,} suggestions")
@@ -158,13 +179,11 @@ def _report_many(specs: list, table, wtf, out_path, as_json: bool) -> None:
     if out_path:
         out.print(f"written to {out_path} (unknown users keep a row with their error)")
     else:
-        t = Table(title="suggestions (first rows; --out FILE writes all)")
-        for c in ("user", "rank", "account", "score"):
-            t.add_column(c)
-        for r in ranked.slice(0, 60).to_pylist():
-            t.add_row(r["user"], str(r["rank"]), f"{r['platform']}:{r['account_id']}",
-                      f"{r['score']:.3f}")
-        out.print(t)
+        cols = [Col("user", lambda r: r["user"], "left"), Col("rank", lambda r: str(r["rank"])),
+                Col("account", lambda r: f"{r['platform']}:{r['account_id']}", "left"),
+                Col("score", lambda r: f"{r['score']:.3f}")]
+        print_table(cols, ranked.slice(0, 60).to_pylist(),
+                    title="suggestions (first rows; --out FILE writes all)")
 
 
 @eval_app.command("suggest", help="Who to follow on SNAP ego-Twitter: 1,000 users with at "
@@ -182,10 +201,10 @@ def eval_suggest(
                                       "SNAP ego-Twitter.", show_default=False),
     as_json: bool = JsonOption,
 ) -> None:
-    from ..discover.evaluate_suggest import evaluate_suggest, markdown_report
+    from ..evaluate.suggest import evaluate_suggest, markdown_report
     if users < 1:
         raise UsageError("--users must be at least 1")
-    with _stage_progress(not as_json) as cb:
+    with stage_progress(not as_json) as cb:
         if db is not None:
             from ..store import Store
             if not db.exists():
@@ -195,4 +214,4 @@ def eval_suggest(
                                           progress=cb)
         else:
             result = evaluate_suggest(users=users, seed=seed, topics=topics, progress=cb)
-    _write_eval(result, markdown_report(result), out_dir, "suggest", as_json)
+    write_eval(result, markdown_report(result), out_dir, "suggest", as_json)

@@ -6,9 +6,16 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
-from .common import COUNT_MAX, DbOption, JsonOption, _db, _print_json, _progress, app, out
+from .common import (COUNT_MAX, Col, DbOption, JsonOption, resolve_db, print_json, progress_bar, app,
+                     out, print_table)
+
+
+#: The columns of the topic table (the best-known accounts are added when known).
+_COLS = [Col("topic", lambda r: r["topic"], "left"),
+         Col("producers", lambda r: f"{r['producers'] or 0:,}", drop=2),
+         Col("audience", lambda r: f"{r['audience'] or 0:,.0f}", drop=3),
+         Col("top terms", lambda r: ", ".join(r["terms"][:6]), "left", wrap=True)]
 
 
 def _account_label(ctx, v: int) -> str:
@@ -62,21 +69,31 @@ def topics(
     db: Optional[Path] = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
-    from ..score.context import score_context
+    from ..score.saved import remember_json
     from ..score.topics import topic_model
     from ..store import Store
-    with Store(_db(db), read_only=True) as store:
-        with _progress(not as_json) as progress:
-            task = progress.add_task("reading the store", total=None, rows="")
+    from .detect import detection_context
+    from .remote import server_for
+    remote = server_for(resolve_db(db))
+    if remote is not None:              # the server holds the store: ask it
+        got = remote.get("/topics", limit=top)
+        report = {"accounts": None, "topics": got["items"], "top_terms": [],
+                  "communities": got["total"], "server": remote.url}
+        _print_remote_topics(report, as_json)
+        return
+    with Store(resolve_db(db), read_only=True) as store:
+        ctx = detection_context(store, None, as_json)
+        with progress_bar(not as_json) as progress:
+            task = progress.add_task("topics: communities and their terms", total=None,
+                                     rows="")
 
             def cb(stage, *args, **kwargs):
-                progress.update(task, description=str(stage), rows="")
+                progress.update(task, description=f"topics: {stage}", rows="")
 
-            ctx = score_context(store, progress=cb)
-            model = topic_model(ctx, store, progress=cb)
-    report = topics_report(ctx, model, top)
+            report = remember_json(ctx, f"topics_report:{top}", lambda: topics_report(
+                ctx, topic_model(ctx, store, progress=cb), top))
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     out.print(f"{report['communities']:,} communities of {report['producers']:,} most-followed "
               f"accounts; {report['accounts_with_interests']:,} of {report['accounts']:,} "
@@ -85,11 +102,18 @@ def topics(
     if not report["topics"]:
         out.print("no communities: too few accounts have enough authentic followers")
     else:
-        table = Table("topic", "producers", "audience", "top terms", "best known")
-        for r in report["topics"]:
-            table.add_row(r["topic"], f"{r['producers']:,}", f"{r['audience']:,.0f}",
-                          ", ".join(r["terms"][:6]), ", ".join(r["top_producers"][:3]))
-        out.print(table)
+        print_table(_COLS + [Col("best known", lambda r: "\n".join(r["top_producers"][:3]),
+                                 "left", drop=1)], report["topics"])
     if report["top_terms"]:
         out.print("most used terms: " + ", ".join(
             f"{t['term']} ({t['accounts']:,})" for t in report["top_terms"]))
+
+
+def _print_remote_topics(report: dict, as_json: bool) -> None:
+    """The topics a running server lists (its ``/topics``: topic, terms, producers,
+    audience)."""
+    if as_json:
+        print_json(report)
+        return
+    out.print(f"{report['communities']:,} communities (from {report['server']})")
+    print_table(_COLS, report["topics"])

@@ -11,7 +11,7 @@ from typing import Iterator, Optional
 import typer
 
 from ..errors import UsageError
-from .common import DbOption, JsonOption, _db, _print_json, app, err, out, styled
+from .common import DbOption, JsonOption, resolve_db, print_json, app, err, out, styled
 
 watch_app = typer.Typer(help="Follow a live stream into the store (Bluesky Jetstream, or "
                              "the AT Protocol firehose).",
@@ -134,7 +134,7 @@ def watch_bluesky(
         err.print(f"{r['reason']}; reconnect {r['reconnects']} ({r['in_row']} in a row) "
                   f"in {r['delay']:.1f} s from cursor {r['cursor']}", highlight=False)
 
-    with Store(_db(db)) as store, stop_on_signals(threading.Event()) as stop:
+    with Store(resolve_db(db)) as store, stop_on_signals(threading.Event()) as stop:
         scorer = fit = None
         if rescore:
             def fit():
@@ -150,7 +150,7 @@ def watch_bluesky(
                         firehose=firehose)
     failed = summary["stopped"] == "reconnects_exhausted"
     if failed:
-        err.print(styled("error:", "red", f"the connection to "
+        err.print(styled("Error:", "red", f"the connection to "
                          f"{'the firehose' if firehose else 'Jetstream'} dropped "
                          f"({summary['error']}) and --max-reconnects {max_reconnects} ran "
                          f"out; the cursor is saved ({summary['cursor']}): run the same "
@@ -160,7 +160,7 @@ def watch_bluesky(
                   ("" if scorer is None else f", and the scores as run {summary['run_id']}"),
                   highlight=False)
     if as_json:
-        _print_json(summary)
+        print_json(summary)
     else:
         out.print(f"applied {summary['applied']:,} of {summary['messages']:,} events "
                   f"(follows +{summary.get('follows_added', 0):,} "

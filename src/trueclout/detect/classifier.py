@@ -65,7 +65,7 @@ import numpy as np
 
 from .. import __version__, config
 from ..errors import InputError, UsageError
-from .base import Estimator
+from ..base import Estimator
 from .features import FEATURE_NAMES, FEATURE_SCHEMA, FEATURES, with_counts
 from .fieldsets import BY_NAME, FIELD_SETS, FieldSet, choose_field_sets
 from .reasons import phrase
@@ -997,7 +997,7 @@ class AuthenticityClassifier(Estimator):
         'trueclout-authenticity'
         """
         import sklearn
-        self.models_  # NotFittedError before fit
+        _ = self.models_  # NotFittedError before fit
         return {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
                 "feature_schema": self.feature_schema_, "features": list(FEATURE_NAMES),
                 "trueclout": __version__, "sklearn": sklearn.__version__,

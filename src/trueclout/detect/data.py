@@ -83,6 +83,23 @@ class DetectionData:
             out[mask] = fill
         return out
 
+    def follower_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """The two follower counts of every account, which differ when the store holds
+        only a sample of the followers (a crawl, an ego network, the simulator's
+        reported counts): ``(count, known)``, the platform's own count from the profile
+        (float, NaN where the source gives none) and the followers known to the store
+        (its follow graph's in-degree, int64). Reports name them ``followers_count`` and
+        ``followers_known``.
+
+        Examples
+        --------
+        >>> from trueclout.graph.toy import toy_graph
+        >>> count, known = DetectionData.from_graph(toy_graph()).follower_counts()
+        >>> count.tolist() == known.tolist(), known.dtype
+        (True, dtype('int64'))
+        """
+        return self.column("followers_count"), self.graph.in_degree().astype(np.int64)
+
     def label_mask(self, *labels: str) -> np.ndarray:
         """Boolean mask of vertices carrying any of ``labels``.
 

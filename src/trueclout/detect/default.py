@@ -92,7 +92,7 @@ def resolve_model(model: AuthenticityClassifier | str | os.PathLike | None = Non
     if model is None or (isinstance(model, str) and model == "default"):
         return default_model()
     if isinstance(model, AuthenticityClassifier):
-        model.models_  # NotFittedError when unfitted
+        _ = model.models_  # NotFittedError when unfitted
         return model
     if isinstance(model, str) and model == "simulator":
         return simulator_model()

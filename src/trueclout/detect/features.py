@@ -378,11 +378,28 @@ def _source_has(present: np.ndarray, codes: np.ndarray, profile_known: np.ndarra
     return has[codes] & profile_known.astype(bool)
 
 
-def _log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``log((a + 1) / (b + 1))``: a ratio of two counts that zero cannot break.
+
+    Examples
+    --------
+    >>> log_ratio(np.array([0.0, 99.0]), np.array([0.0, 9.0])).round(3).tolist()
+    [0.0, 2.303]
+    """
     return np.log((a + 1.0) / (b + 1.0))
 
 
-def _count_features(followers, following, posts, listed, likes, age) -> dict[str, np.ndarray]:
+def count_features(followers, following, posts, listed, likes, age) -> dict[str, np.ndarray]:
+    """The count-based feature columns (logs, ratios, rates per day) from the profile
+    counts and the age in days; shared by the batch features and the incremental ones.
+
+    Examples
+    --------
+    >>> one = np.array([10.0])
+    >>> cols = count_features(one, one, one, one * 0, one, np.array([100.0]))
+    >>> float(cols["follower_ratio"][0]), round(float(cols["posts_per_day"][0]), 2)
+    (0.0, 0.1)
+    """
     cols = {}
     age_days = np.maximum(age, config.get("detect_min_age_days"))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -392,8 +409,8 @@ def _count_features(followers, following, posts, listed, likes, age) -> dict[str
         cols["log_listed"] = np.log1p(listed)
         cols["log_likes"] = np.log1p(likes)
         cols["log_age_days"] = np.log1p(np.maximum(age, 0.0))
-        cols["follower_ratio"] = _log_ratio(followers, following)
-        cols["likes_per_post"] = _log_ratio(likes, posts)
+        cols["follower_ratio"] = log_ratio(followers, following)
+        cols["likes_per_post"] = log_ratio(likes, posts)
         cols["listed_share"] = listed / (listed + followers / 100.0 + 1.0)
         cols["posts_per_day"] = np.log1p(posts / age_days)
         cols["followers_per_day"] = np.log1p(followers / age_days)
@@ -440,7 +457,7 @@ def with_counts(X: np.ndarray, **changes: np.ndarray) -> np.ndarray:
         raise ValueError(f"unknown counts: {sorted(unknown)}")
     c = profile_counts(X)
     c.update({k: np.asarray(v, np.float64) for k, v in changes.items()})
-    cols = _count_features(c["followers"], c["following"], c["posts"], c["listed"],
+    cols = count_features(c["followers"], c["following"], c["posts"], c["listed"],
                            c["likes"], c["age"])
     Z = np.array(X, dtype=np.float32, copy=True)
     for name, v in cols.items():
@@ -494,7 +511,7 @@ def account_features(data: DetectionData) -> tuple[np.ndarray, list[str]]:
     created = data.column("created_at")
     observed = data.column("observed_at")
     age = (observed - created) / DAY_S
-    cols.update(_count_features(followers, following, posts, listed, likes, age))
+    cols.update(count_features(followers, following, posts, listed, likes, age))
 
     # -- text ------------------------------------------------------------------------------
     codes = _platform_codes(data)
@@ -565,7 +582,7 @@ def account_features(data: DetectionData) -> tuple[np.ndarray, list[str]]:
         dout = g.out_degree().astype(np.float64)
         cols["graph_log_in_degree"] = np.log1p(din)
         cols["graph_log_out_degree"] = np.log1p(dout)
-        cols["graph_follower_ratio"] = _log_ratio(din, dout)
+        cols["graph_follower_ratio"] = log_ratio(din, dout)
         rec = reciprocated_out_edges(g.out_indptr, g.out_indices, g.in_indptr, g.in_indices)
         with np.errstate(invalid="ignore", divide="ignore"):
             cols["graph_reciprocity"] = np.where(dout > 0, rec / np.maximum(dout, 1), np.nan)

@@ -26,7 +26,7 @@ detector, and gives what recomputing the same members over the changed counts gi
   ran *and* somebody follows it now: its held score was computed with the fitted
   followers, and an account nobody followed then got no evidence.
 * ``weight = gate(authenticity) * activity``
-  (:func:`~trueclout.score.weights.authentic_weights`).
+  (:func:`~trueclout.detect.weights.authentic_weights`).
 
 **Profile counts** (``counts``): ``"shift"`` (default) moves the profile's followers and
 following counts by the change of the counts seen in the graph (the stream sees every
@@ -72,7 +72,7 @@ import pyarrow as pa
 from ..errors import UsageError
 from .supervised import classifier_scores
 from .ensemble import EnsembleDetector, align_to_threshold, categorize, noisy_or
-from .features import DAY_S, FEATURE_NAMES, _count_features, _log_ratio
+from .features import DAY_S, FEATURE_NAMES, count_features, log_ratio
 
 #: Features held as fitted until the next full run: they read other accounts (follow
 #: times of the neighbourhood, the counts of the accounts followed), or, for
@@ -263,7 +263,7 @@ class IncrementalDetection:
 
     # -- helpers ---------------------------------------------------------------------
     def _extend(self, top: int) -> None:
-        from ..score.weights import authentic_weights
+        from .weights import authentic_weights
         k = top + 1 - self.n
         if k <= 0:
             return
@@ -277,13 +277,13 @@ class IncrementalDetection:
     def _rows(self, v: np.ndarray) -> np.ndarray:
         """Feature rows of fitted accounts ``v`` from the current counts."""
         X = self.features[v].astype(np.float32, copy=True)
-        cols = _count_features(self._followers[v], self._following[v], self._posts[v],
+        cols = count_features(self._followers[v], self._following[v], self._posts[v],
                                self._listed[v], self._likes[v], self._age[v])
         if self._has_graph:
             din, dout = self._din[v], self._dout[v]
             cols["graph_log_in_degree"] = np.log1p(din)
             cols["graph_log_out_degree"] = np.log1p(dout)
-            cols["graph_follower_ratio"] = _log_ratio(din, dout)
+            cols["graph_follower_ratio"] = log_ratio(din, dout)
             if self._has_removed:
                 unf = self._unf[v]
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -326,7 +326,7 @@ class IncrementalDetection:
         >>> IncrementalDetection.update  # doctest: +ELLIPSIS
         <function IncrementalDetection.update at ...>
         """
-        from ..score.weights import authentic_weights
+        from .weights import authentic_weights
         t0 = time.perf_counter()
         v = _int_array(vertices, "vertices")
         fo = _int_array(followers, "followers")

@@ -49,19 +49,24 @@ matrix this is a dense block: many rows (fakes) on few columns (customers). The 
 Examples
 --------
 >>> import numpy as np
+>>> from trueclout.graph.build import from_edges
 >>> from trueclout.graph.toy import random_graph
->>> from trueclout.detect.inject import inject_block
->>> g, fakes, customers = inject_block(random_graph(5000, 20000, seed=0), n_fakes=200,
-...                                   n_customers=20, per_fake_customers=10,
-...                                   per_fake_camouflage=10)
+>>> from trueclout.kernels.csr import csr_edges
+>>> g0 = random_graph(5000, 20000, seed=0)
+>>> src, dst = csr_edges(g0.out_indptr, g0.out_indices)
+>>> # 200 new accounts, each following 10 of the same 20 customers
+>>> rng = np.random.default_rng(0)
+>>> fakes, customers = np.arange(5000, 5200), np.arange(0, 5000, 250)
+>>> fd = np.concatenate([rng.choice(customers, 10, replace=False) for _ in fakes])
+>>> g = from_edges(np.r_[src, np.repeat(fakes, 10)], np.r_[dst, fd], n=5200)
 >>> det = LockstepDetector().fit(g)
 >>> bool(det.labels_[fakes].all()), int(det.labels_.sum())
 (True, 200)
 >>> sorted(det.customers_.tolist()) == sorted(customers.tolist())
 True
 >>> print(det.reasons_[fakes[0]])
-follows 10 of the same 20 accounts as 199 other accounts (dense block: 6x the follows their
-numbers of followers and followings predict, density 2.0x the graph average; none of those
+follows 10 of the same 20 accounts as 199 other accounts (dense block: 11x the follows their
+numbers of followers and followings predict, density 2.1x the graph average; none of those
 accounts follows them back)
 """
 

@@ -65,13 +65,18 @@ GRAPHS = ("follow", "mutual", "undirected")
 DAY = 86_400
 
 
-def _capped(seeds: np.ndarray) -> np.ndarray:
+def capped_seeds(seeds: np.ndarray) -> np.ndarray:
     """At most ``sybilrank_seed_share`` of all accounts as seeds, a fixed random sample.
 
     SybilRank seeds are a small, trusted set (Cao et al. 2012 used a few hundred
     manually checked accounts); when labels mark nearly every honest account human (as a
     simulator's ground truth does), using all of them would hand the answer to the
     detector.
+
+    Examples
+    --------
+    >>> int(capped_seeds(np.ones(100_000, bool)).sum()) < 100_000
+    True
     """
     n = seeds.shape[0]
     cap = max(1, int(np.ceil(float(config.get("sybilrank_seed_share")) * n)))
@@ -84,7 +89,14 @@ def _capped(seeds: np.ndarray) -> np.ndarray:
     return out
 
 
-def _seed_mask(seeds: Any, n: int) -> np.ndarray:
+def seed_mask(seeds: Any, n: int) -> np.ndarray:
+    """A boolean mask of ``n`` accounts from seeds given as a mask or as vertex ids.
+
+    Examples
+    --------
+    >>> seed_mask([0, 2], 4).tolist()
+    [True, False, True, False]
+    """
     s = np.asarray(seeds)
     if s.dtype == bool:
         if s.shape != (n,):
@@ -186,7 +198,7 @@ def sybilrank(data: DetectionData, seeds: np.ndarray, *, graph: str = "follow",
         raise UsageError(f"graph must be one of {', '.join(GRAPHS)}, got {graph!r}")
     g = data.graph
     n = g.n
-    mask = _seed_mask(seeds, n)
+    mask = seed_mask(seeds, n)
     k = int(mask.sum())
     if iterations is None or iterations <= 0:
         iterations = int(np.ceil(np.log2(max(n, 2))))
@@ -281,9 +293,9 @@ class SybilRankDetector(BaseDetector):
         self.iterations_ = int(iters)
         self.graph_ = graph
         if self.seeds is not None:
-            seeds, source = _seed_mask(self.seeds, n), "given"
+            seeds, source = seed_mask(self.seeds, n), "given"
         else:
-            seeds = _capped(data.label_mask("human") | (data.column("verified", fill=0) > 0))
+            seeds = capped_seeds(data.label_mask("human") | (data.column("verified", fill=0) > 0))
             source = "labels"
             if not seeds.any():
                 seeds, source = fallback_seeds(data), "fallback"

@@ -1,1 +1,29 @@
-"""Discovery for marketers: find creators, audience overlap, budget plans, who to follow."""
+"""Discovery for marketers: find creators, audience overlap, budget plans, who to follow.
+
+See ``README.md`` in this folder. Public names are imported on first use.
+
+Examples
+--------
+>>> from trueclout.discover import WhoToFollow, toy_context
+>>> WhoToFollow().fit(toy_context()).recommend(3, 1)[0].tolist()
+[0]
+"""
+
+#: Public name -> the module that defines it.
+_EXPORTS = {'resolve_target': '.targets', 'audience_weight': '.targets', 'toy_context': '.targets', 'Target': '.targets', 'find': '.find', 'find_creators': '.find', 'lookalike_creators': '.find', 'audience_overlap': '.overlap', 'plan_budget': '.plan', 'plan_table': '.plan', 'WhoToFollow': '.suggest', 'suggest_batch': '.suggest'}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """The public names, imported on first use (so ``import trueclout`` stays quick)."""
+    if name in _EXPORTS:
+        import importlib
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

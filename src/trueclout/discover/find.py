@@ -1,6 +1,6 @@
 """Find creators whose authentic audience is the audience a marketer wants.
 
-A creator's **authentic reach** is the total :func:`~trueclout.discover.audience.
+A creator's **authentic reach** is the total :func:`~trueclout.discover.targets.
 audience_weight` of its followers (authenticity gate × activity, 0 for flagged
 accounts); its **relevant reach** weighs each follower by the target's relevance too::
 
@@ -21,12 +21,12 @@ are never returned, nor the target's own account.
 
 Examples
 --------
->>> from trueclout.discover.audience import toy_context
+>>> from trueclout.discover.targets import toy_context
 >>> ctx = toy_context(suspicious=[3])       # dan is fake: he counts for nothing
 >>> t = find_creators(ctx, np.ones(ctx.n, np.float32), top=3)
 >>> t.column("account").to_pylist(), t.column("relevant_reach").to_pylist()
 (['toy:cat', 'toy:ana', 'toy:ben'], [4.0, 2.0, 1.0])
->>> t.column("followers").to_pylist(), t.column("authentic_share").to_pylist()
+>>> t.column("followers_known").to_pylist(), t.column("authentic_share").to_pylist()
 ([5, 2, 1], [0.8, 1.0, 1.0])
 """
 
@@ -38,10 +38,10 @@ import pyarrow as pa
 from .. import config
 from ..errors import UsageError
 from ..kernels.propagate import pull
-from .audience import Target, account_label, audience_weight, handles, like_target
+from .targets import Target, account_label, audience_weight, handles, like_target
 
 #: Columns of the table :func:`find_creators` returns.
-COLUMNS = ("rank", "account", "handle", "followers", "followers_count", "authentic_reach",
+COLUMNS = ("rank", "account", "handle", "followers_count", "followers_known", "authentic_reach",
            "relevant_reach",
            "relevance_share", "authentic_share", "authenticity", "why")
 
@@ -64,7 +64,7 @@ def creator_reach(ctx, relevance: np.ndarray | None = None
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> f, a, r = creator_reach(toy_context(suspicious=[3]))
     >>> f.tolist(), a.tolist()
     ([2, 1, 5, 0, 2, 1], [2.0, 1.0, 4.0, 0.0, 1.0, 1.0])
@@ -124,7 +124,7 @@ def _fmt(x: float) -> str:
 
 def _why(followers: int, authentic: float, relevant: float, target_label: str,
          flagged: int) -> str:
-    parts = [f"{_fmt(authentic)} authentic reach from {followers:,} followers"
+    parts = [f"{_fmt(authentic)} authentic reach from {followers:,} known followers"
              f" ({100 * authentic / max(followers, 1):.0f}%)"]
     if flagged:
         parts.append(f"{flagged:,} follower{'' if flagged == 1 else 's'} flagged")
@@ -149,8 +149,8 @@ def _table(ctx, idx, followers, authentic, relevant, target_label, extra=None):
         "rank": pa.array(np.arange(1, idx.shape[0] + 1, dtype=np.int64)),
         "account": pa.array([account_label(ctx.data, v) for v in idx], pa.string()),
         "handle": pa.array(handles(ctx.data, idx), pa.string()),
-        "followers": pa.array(followers[idx].astype(np.int64)),
         "followers_count": _profile_count(ctx.data, idx),
+        "followers_known": pa.array(followers[idx].astype(np.int64)),
         "authentic_reach": pa.array(np.round(authentic[idx], 2)),
         "relevant_reach": pa.array(np.round(relevant[idx], 2)),
         "relevance_share": pa.array(np.round(rel_share, 4)),
@@ -173,7 +173,7 @@ def find_creators(ctx, relevance: np.ndarray | None = None, *, top: int | None =
     ----------
     ctx : ScoreContext
     relevance : float array in [0, 1], optional
-        Per account (a :class:`~trueclout.discover.audience.Target`'s ``relevance``).
+        Per account (a :class:`~trueclout.discover.targets.Target`'s ``relevance``).
         Default 1 everywhere: rank by authentic reach.
     top : int, optional
         Default ``discover_find_top``.
@@ -187,23 +187,23 @@ def find_creators(ctx, relevance: np.ndarray | None = None, *, top: int | None =
     Returns
     -------
     pyarrow.Table
-        :data:`COLUMNS`, best first. ``followers`` is the raw count of followers in
-        the store (``followers_count`` the platform's own figure, null where unknown:
-        the store may hold only a sample of the followers), ``authentic_share`` the
-        authentic reach per follower, ``relevance_share`` the relevant part of the
+        :data:`COLUMNS`, best first. ``followers_count`` is the platform's own count
+        of followers (null where unknown), ``followers_known`` the followers the store
+        holds (it may hold only a sample of them), ``authentic_share`` the authentic
+        reach per known follower, ``relevance_share`` the relevant part of the
         authentic reach. Creators with no relevant reach, and
         flagged creators, are left out.
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> ctx = toy_context()
     >>> rel = np.array([0, 0, 0, 1, 0, 1], np.float32)    # the target: dan and fay
     >>> t = find_creators(ctx, rel, target_label="the target")
     >>> t.column("account").to_pylist(), t.column("relevant_reach").to_pylist()
     (['toy:eve', 'toy:cat'], [2.0, 2.0])
     >>> t.column("why")[0].as_py()
-    '2.0 authentic reach from 2 followers (100%); 100% of it relevant to the target'
+    '2.0 authentic reach from 2 known followers (100%); 100% of it relevant to the target'
     """
     top = int(config.value("discover_find_top", top))
     followers, authentic, relevant = creator_reach(ctx, relevance)
@@ -233,7 +233,7 @@ def lookalike_creators(ctx, account, *, top: int | None = None, min_followers: i
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> t = lookalike_creators(toy_context(), "toy:eve")
     >>> t.column("account").to_pylist(), t.column("similarity").to_pylist()
     (['toy:cat'], [0.6325])
@@ -270,7 +270,7 @@ def find(ctx, target: Target, *, top: int | None = None, min_followers: int = 0
 
     Examples
     --------
-    >>> from trueclout.discover.audience import resolve_target, toy_context
+    >>> from trueclout.discover.targets import resolve_target, toy_context
     >>> ctx = toy_context()
     >>> find(ctx, resolve_target(ctx, audience=[3, 5])).column("account").to_pylist()
     ['toy:eve', 'toy:cat']

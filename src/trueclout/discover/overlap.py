@@ -1,7 +1,7 @@
 """How much the authentic audiences of some creators overlap, and what each adds alone.
 
 The authentic audience of a creator is the set of its followers that the ensemble does
-not flag, each weighing :func:`~trueclout.discover.audience.audience_weight` (the
+not flag, each weighing :func:`~trueclout.discover.targets.audience_weight` (the
 authenticity gate × activity). For every pair ``A, B`` :func:`audience_overlap` reports
 both **counts** (``|A∩B|``, Jaccard ``|A∩B| / |A∪B|``) and **weighted** figures (the
 authentic reach in common, weighted Jaccard, the share of ``A``'s authentic reach also in
@@ -36,7 +36,7 @@ the listed creators, against ``discover_overlap_exact_max``):
 
 Examples
 --------
->>> from trueclout.discover.audience import toy_context
+>>> from trueclout.discover.targets import toy_context
 >>> r = audience_overlap(toy_context(), ["toy:cat", "toy:eve"])
 >>> p = r["pairs"][0]
 >>> (p["common"], p["jaccard"], p["share_b_in_a"]), r["union"]["audience"]
@@ -55,7 +55,7 @@ import numpy as np
 from .. import config
 from ..errors import UsageError
 from ..kernels.minhash import bottom_k, merge_rows, sketch_union
-from .audience import account_label, audience_weight, handles, resolve_many
+from .targets import account_label, audience_weight, follower_fields, handles, resolve_many
 
 METHODS = ("auto", "exact", "minhash")
 
@@ -102,7 +102,7 @@ def _share(w: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | None = None,
-                     seed: int | None = None) -> dict:
+                     seed: int | None = None, relevance: np.ndarray | None = None) -> dict:
     """Pairwise overlap, unique reach and union of the creators' authentic audiences.
 
     Parameters
@@ -115,19 +115,25 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
         MinHash sketch size (default ``discover_minhash_k``).
     seed : int, optional
         MinHash hash salt (default ``discover_minhash_seed``).
+    relevance : float array in [0, 1], optional
+        A target's relevance per account (:class:`~trueclout.discover.targets.Target`):
+        each follower then weighs ``audience_weight · relevance``, as in
+        :func:`~trueclout.discover.plan.plan_budget`, so the reach figures are the
+        *relevant* reach a plan for the same target counts (``relevant`` is True), and
+        only followers with some relevance are in the audiences.
 
     Returns
     -------
     dict
-        ``method``, ``k``, ``follower_entries``; ``creators`` (per creator: account,
-        handle, followers, flagged, audience, authentic_reach, unique_audience,
-        unique_reach, unique_share); ``pairs`` (a, b, common, common_reach, jaccard,
+        ``method``, ``k``, ``follower_entries``, ``relevant``; ``creators`` (per
+        creator: account, handle, followers_count, followers_known, flagged, audience,
+        authentic_reach, unique_audience, unique_reach, unique_share); ``pairs`` (a, b, common, common_reach, jaccard,
         weighted_jaccard, share_a_in_b, share_b_in_a); ``union`` (audience, reach); with
         MinHash the standard errors (``*_se``) and ``error`` (the stated bound).
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> r = audience_overlap(toy_context(), [2, 4], method="minhash", k=16)
     >>> r["method"], r["pairs"][0]["common"], r["pairs"][0]["jaccard_se"]
     ('minhash', 2, 0.0)
@@ -137,6 +143,12 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
     v = _creators(ctx, creators)
     g = ctx.graph
     w = audience_weight(ctx)
+    if relevance is not None:
+        rel = np.asarray(relevance, np.float32)
+        if rel.shape != w.shape or not np.all(np.isfinite(rel)) or rel.min(initial=0) < 0 \
+                or rel.max(initial=0) > 1:
+            raise UsageError("relevance must be one value in [0, 1] per account")
+        w = (w * rel).astype(np.float32)
     entries = int(sum(g.in_indptr[x + 1] - g.in_indptr[x] for x in v))
     if method == "auto":
         method = "exact" if entries <= int(config.get("discover_overlap_exact_max")) \
@@ -152,12 +164,12 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
     names = [account_label(ctx.data, x) for x in v]
     hs = handles(ctx.data, v)
     sus = np.asarray(ctx.suspicious, bool)
-    followers = g.in_degree()
+    counts = follower_fields(ctx.data, v)
     for i, c in enumerate(res["creators"]):
-        c.update(account=names[i], handle=hs[i], followers=int(followers[v[i]]),
-                 flagged=bool(sus[v[i]]))
+        c.update(account=names[i], handle=hs[i], **counts[i], flagged=bool(sus[v[i]]))
         res["creators"][i] = {key: c[key] for key in
-                              ("account", "handle", "followers", "flagged", "audience",
+                              ("account", "handle", "followers_count", "followers_known",
+                               "flagged", "audience",
                                "authentic_reach", "unique_audience", "unique_reach",
                                "unique_share", *[x for x in c if x.endswith("_se")])}
     for p in res["pairs"]:
@@ -165,10 +177,20 @@ def audience_overlap(ctx, creators: Sequence, *, method: str = "auto", k: int | 
     res["pairs"] = [{"a": p["a"], "b": p["b"], **{x: y for x, y in p.items()
                                                   if x not in ("a", "b")}}
                     for p in res["pairs"]]
-    return {"method": method, "k": res.pop("k", None), "follower_entries": entries, **res}
+    return {"method": method, "k": res.pop("k", None), "follower_entries": entries,
+            "relevant": relevance is not None, **res}
 
 
-def _pair(i, j, ca, cb, inter, wa, wb, inter_w):
+def pair_overlap(i, j, ca, cb, inter, wa, wb, inter_w):
+    """One pair's overlap row from its audience sizes ``ca``, ``cb``, common audience
+    ``inter`` and their authentic reaches ``wa``, ``wb``, ``inter_w`` (the local and the
+    Spark overlap build it the same way).
+
+    Examples
+    --------
+    >>> pair_overlap(0, 1, 10, 10, 5, 8.0, 8.0, 4.0)["jaccard"]
+    0.3333
+    """
     union = ca + cb - inter
     wunion = wa + wb - inter_w
     return {"i": i, "j": j, "common": int(round(inter)), "common_reach": _round(inter_w),
@@ -178,7 +200,14 @@ def _pair(i, j, ca, cb, inter, wa, wb, inter_w):
             "share_b_in_a": _round(inter_w / wb) if wb > 0 else 0.0}
 
 
-def _creator(count, reach, ucount, ureach):
+def creator_overlap(count, reach, ucount, ureach):
+    """One creator's row: audience, authentic reach and the unique parts of both.
+
+    Examples
+    --------
+    >>> creator_overlap(10, 8.0, 4, 2.0)["unique_share"]
+    0.25
+    """
     return {"audience": int(round(count)), "authentic_reach": _round(reach),
             "unique_audience": int(round(ucount)), "unique_reach": _round(ureach),
             "unique_share": _round(ureach / reach) if reach > 0 else 0.0}
@@ -187,8 +216,8 @@ def _creator(count, reach, ucount, ureach):
 def _exact(g, v, w) -> dict:
     inter, inter_w, uniq, uniq_w, union, union_w = merge_rows(g.in_indptr, g.in_indices, v, w)
     c = v.shape[0]
-    creators = [_creator(inter[i, i], inter_w[i, i], uniq[i], uniq_w[i]) for i in range(c)]
-    pairs = [_pair(i, j, inter[i, i], inter[j, j], inter[i, j], inter_w[i, i],
+    creators = [creator_overlap(inter[i, i], inter_w[i, i], uniq[i], uniq_w[i]) for i in range(c)]
+    pairs = [pair_overlap(i, j, inter[i, i], inter[j, j], inter[i, j], inter_w[i, i],
                    inter_w[j, j], inter_w[i, j]) for i in range(c) for j in range(i + 1, c)]
     return {"creators": creators, "pairs": pairs,
             "union": {"audience": int(union), "reach": _round(union_w)}}
@@ -213,7 +242,7 @@ def _minhash(g, v, w, k: int, seed: int) -> dict:
             na, nb = float(size[i]), float(size[j])
             inter = jac * (na + nb) / (1 + jac)
             inter_w = r * (reach[i] + reach[j]) / (1 + r)
-            p = _pair(i, j, na, nb, inter, reach[i], reach[j], inter_w)
+            p = pair_overlap(i, j, na, nb, inter, reach[i], reach[j], inter_w)
             se_iw = (reach[i] + reach[j]) / (1 + r) ** 2 * se_r
             p.update(jaccard_se=_round(se_j),
                      common_se=_round((na + nb) / (1 + jac) ** 2 * se_j),
@@ -240,7 +269,7 @@ def _minhash(g, v, w, k: int, seed: int) -> dict:
         p_w, se_w = _share(ws, only)
         if exact:
             se_n = se_w = 0.0
-        cr = _creator(size[i], reach[i], p_n * union_n, p_w * union_w)
+        cr = creator_overlap(size[i], reach[i], p_n * union_n, p_w * union_w)
         cr.update(unique_audience_se=_round(se_n * union_n),
                   unique_reach_se=_round(se_w * union_w))
         creators.append(cr)

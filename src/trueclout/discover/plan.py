@@ -30,7 +30,7 @@ is proven; the plan still never exceeds either. The report states which guarante
 
 Examples
 --------
->>> from trueclout.discover.audience import toy_context
+>>> from trueclout.discover.targets import toy_context
 >>> ctx = toy_context()
 >>> p = plan_budget(ctx, {"toy:cat": 10, "toy:eve": 2, "toy:ana": 3}, budget=5)
 >>> [(c["account"], c["marginal_reach"]) for c in p["creators"]]
@@ -52,7 +52,7 @@ import pyarrow as pa
 from .. import config
 from ..errors import InputError, UsageError
 from ..kernels.coverage import enumerate_cover, greedy_cover, set_values
-from .audience import account_label, audience_weight, handles, resolve_many
+from .targets import account_label, audience_weight, handles, resolve_many
 
 MODES = ("auto", "greedy", "enumerate")
 OBJECTIVES = ("reach", "influence")
@@ -61,13 +61,132 @@ _FULL = 1 - 1 / math.e
 
 
 # -- the costs file --------------------------------------------------------------------------
-def read_costs(data, path) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Read a costs file: CSV with columns ``account`` and ``cost`` (any order, any other
-    columns ignored).
+#: How a price is given: per post (``cost``, or ``price``, columns) or per 1,000
+#: followers (``cpm``: cost per mille, of the platform's follower count).
+PRICES = ("post", "cpm")
+
+
+def parse_costs(path) -> tuple[list[str], list[float], list[int], str]:
+    """Read a prices file without resolving its accounts: CSV with a column ``account``
+    and one of ``cost`` (or ``price``: the price of a post) or ``cpm`` (the price per
+    1,000 followers; any order, other columns ignored).
 
     Errors (:class:`InputError`, with the line): a missing column, an empty or
-    non-numeric cost, a negative or infinite cost, an unknown account, an account listed
-    twice, or no rows at all.
+    non-numeric price, a negative or infinite price, or no rows at all.
+
+    Returns
+    -------
+    specs : list of str
+    prices : list of float
+    lines : list of int
+    unit : ``"post"`` or ``"cpm"``
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = os.path.join(tmp, "prices.csv")
+    ...     _ = open(p, "w").write("account,cpm\\n@ana,12.5\\n")
+    ...     parse_costs(p)
+    (['@ana'], [12.5], [2], 'cpm')
+    """
+    path = Path(path)
+    p = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", path=p) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=p) from None
+    return parse_cost_text(text, p)
+
+
+def parse_cost_text(text: str, path: str | None = None
+                    ) -> tuple[list[str], list[float], list[int], str]:
+    """:func:`parse_costs` of a text (the dashboard's price box); ``path`` names it in
+    errors.
+
+    Examples
+    --------
+    >>> parse_cost_text("account,cost\\n@ana,250\\n@ben,90.5\\n")
+    (['@ana', '@ben'], [250.0, 90.5], [2, 3], 'post')
+    """
+    p = path
+    rows = list(csv.reader(io.StringIO(text)))
+    head_i = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
+    if head_i is None:
+        raise InputError("the costs file is empty (expected a header: account,cost or "
+                         "account,cpm)", path=p)
+    cols = [c.strip().lower() for c in rows[head_i]]
+    price_col = next((c for c in ("cost", "price", "cpm") if c in cols), None)
+    missing = [c for c in ("account",) if c not in cols] + ([] if price_col else ["cost"])
+    if missing:
+        raise InputError(f"missing column{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(repr(m) for m in missing)} (found "
+                         f"{', '.join(repr(c) for c in cols)}; expected account,cost "
+                         "(a price per post) or account,cpm (per 1,000 followers))",
+                         path=p, line=head_i + 1)
+    ja, jc = cols.index("account"), cols.index(price_col)
+    specs, costs, lines = [], [], []
+    for i in range(head_i + 1, len(rows)):
+        r = rows[i]
+        line = i + 1
+        if not any(c.strip() for c in r):
+            continue
+        acc = r[ja].strip() if ja < len(r) else ""
+        raw = r[jc].strip() if jc < len(r) else ""
+        if not acc:
+            raise InputError("empty account", path=p, line=line, field="account")
+        if not raw:
+            raise InputError(f"empty {price_col}", path=p, line=line, field=price_col)
+        try:
+            x = float(raw)
+        except ValueError:
+            raise InputError(f"{price_col} {raw!r} is not a number", path=p, line=line,
+                             field=price_col) from None
+        if not math.isfinite(x):
+            raise InputError(f"{price_col} {raw!r} is not a finite number", path=p,
+                             line=line, field=price_col)
+        if x < 0:
+            raise InputError(f"{price_col} {raw!r} is negative", path=p, line=line,
+                             field=price_col)
+        specs.append(acc)
+        costs.append(x)
+        lines.append(line)
+    if not specs:
+        raise InputError("no creators in the costs file", path=p)
+    return specs, costs, lines, "cpm" if price_col == "cpm" else "post"
+
+
+def post_prices(data, vertices: np.ndarray, prices: np.ndarray, unit: str) -> np.ndarray:
+    """Prices per post: ``prices`` as they are for ``unit="post"``; for ``"cpm"`` (per
+    1,000 followers) times each creator's follower count on its platform (the followers
+    known to the store where the platform gives no count) / 1,000, in cents.
+
+    Examples
+    --------
+    >>> from trueclout.discover.targets import toy_context
+    >>> d = toy_context().data
+    >>> post_prices(d, np.array([2]), np.array([10.0]), "cpm").tolist()   # 5 followers
+    [0.05]
+    """
+    if unit not in PRICES:
+        raise UsageError(f"prices must be per {' or '.join(PRICES)}, not {unit!r}")
+    p = np.asarray(prices, np.float64)
+    if unit == "post":
+        return p
+    v = np.asarray(vertices, np.int64)
+    count = data.column("followers_count")[v]
+    known = data.graph.in_degree()[v].astype(np.float64)
+    return np.round(p * np.where(np.isfinite(count), count, known) / 1000.0, 2)
+
+
+def read_costs(data, path) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Read a costs file (:func:`parse_costs`) and resolve its accounts; prices per 1,000
+    followers (``cpm``) become prices per post (:func:`post_prices`).
+
+    Errors (:class:`InputError`, with the line): those of :func:`parse_costs`, an unknown
+    account, an account listed twice.
 
     Returns
     -------
@@ -78,7 +197,7 @@ def read_costs(data, path) -> tuple[np.ndarray, np.ndarray, list[int]]:
     Examples
     --------
     >>> import tempfile, os
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> d = toy_context().data
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     p = os.path.join(tmp, "costs.csv")
@@ -92,53 +211,8 @@ def read_costs(data, path) -> tuple[np.ndarray, np.ndarray, list[int]]:
     >>> v.tolist(), c.tolist()
     ([2, 4], [100.0, 25.5])
     """
-    path = Path(path)
+    specs, costs, lines, unit = parse_costs(path)
     p = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path=p) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=p) from None
-    rows = list(csv.reader(io.StringIO(text)))
-    head_i = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
-    if head_i is None:
-        raise InputError("the costs file is empty (expected a header: account,cost)", path=p)
-    cols = [c.strip().lower() for c in rows[head_i]]
-    missing = [c for c in ("account", "cost") if c not in cols]
-    if missing:
-        raise InputError(f"missing column{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(repr(m) for m in missing)} (found "
-                         f"{', '.join(repr(c) for c in cols)}; expected account,cost)",
-                         path=p, line=head_i + 1)
-    ja, jc = cols.index("account"), cols.index("cost")
-    specs, costs, lines = [], [], []
-    for i in range(head_i + 1, len(rows)):
-        r = rows[i]
-        line = i + 1
-        if not any(c.strip() for c in r):
-            continue
-        acc = r[ja].strip() if ja < len(r) else ""
-        raw = r[jc].strip() if jc < len(r) else ""
-        if not acc:
-            raise InputError("empty account", path=p, line=line, field="account")
-        if not raw:
-            raise InputError("empty cost", path=p, line=line, field="cost")
-        try:
-            x = float(raw)
-        except ValueError:
-            raise InputError(f"cost {raw!r} is not a number", path=p, line=line,
-                             field="cost") from None
-        if not math.isfinite(x):
-            raise InputError(f"cost {raw!r} is not a finite number", path=p, line=line,
-                             field="cost")
-        if x < 0:
-            raise InputError(f"cost {raw!r} is negative", path=p, line=line, field="cost")
-        specs.append(acc)
-        costs.append(x)
-        lines.append(line)
-    if not specs:
-        raise InputError("no creators in the costs file", path=p)
     v = resolve_many(data, specs, path=p, lines=lines)
     first: dict[int, int] = {}
     for x, s, line in zip(v.tolist(), specs, lines):
@@ -146,10 +220,10 @@ def read_costs(data, path) -> tuple[np.ndarray, np.ndarray, list[int]]:
             raise InputError(f"{s!r} is listed twice (lines {first[x]} and {line}); give "
                              "each creator one cost", path=p, line=line, field="account")
         first[x] = line
-    return v, np.asarray(costs, np.float64), lines
+    return v, post_prices(data, v, np.asarray(costs, np.float64), unit), lines
 
 
-def _costs(ctx, costs) -> tuple[np.ndarray, np.ndarray]:
+def _costs(ctx, costs, price: str = "post") -> tuple[np.ndarray, np.ndarray]:
     if isinstance(costs, (str, Path)):
         v, c, _ = read_costs(ctx.data, costs)
         return v, c
@@ -175,7 +249,7 @@ def _costs(ctx, costs) -> tuple[np.ndarray, np.ndarray]:
         raise UsageError("a creator is listed twice; give each creator one cost")
     if not np.all(np.isfinite(c)) or np.any(c < 0):
         raise UsageError("costs must be finite and not negative")
-    return v, c
+    return v, post_prices(ctx.data, v, c, price)
 
 
 def _biadjacency(g, creators: np.ndarray, value: np.ndarray):
@@ -276,15 +350,19 @@ def budgeted_cover(indptr: np.ndarray, indices: np.ndarray, value: np.ndarray,
 
 def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = None,
                 max_creators: int | None = None, mode: str = "auto",
-                target_label: str = "", objective: str = "reach", seed: int = 0) -> dict:
+                target_label: str = "", objective: str = "reach", seed: int = 0,
+                price: str = "post") -> dict:
     """Choose creators within ``budget`` for the most unique, relevant, authentic reach.
 
     Parameters
     ----------
     ctx : ScoreContext
     costs : dict, (creators, costs) pair, or path
-        Creator (``platform:account_id``, id, ``@handle`` or vertex id) to cost; a path is
-        read with :func:`read_costs`.
+        Creator (``platform:account_id``, id, ``@handle`` or vertex id) to its price; a
+        path is read with :func:`read_costs` (its header says the unit).
+    price : {"post", "cpm"}
+        What the prices of a dict or pair are: per post (the cost), or per 1,000 of the
+        creator's followers on its platform (:func:`post_prices`).
     budget : float
     relevance : float array in [0, 1], optional
         Per account (a target's ``relevance``); default 1 everywhere.
@@ -297,23 +375,26 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
         ``reach`` (default): unique relevant authentic followers. ``influence``: the
         expected spread among authentic, relevant accounts under the independent
         cascade, estimated with IMM's reverse-reachable sets
-        (:mod:`trueclout.discover.influence`); the report adds ``imm``.
+        (:mod:`trueclout.discover.imm`); the report adds ``imm``.
     seed : int
         Seed of the RR-set sampling (``influence`` only).
 
     Returns
     -------
     dict
-        ``creators`` (in the order chosen: account, handle, cost, followers,
+        ``creators`` (in the order chosen: account, handle, cost, followers_count (the
+        platform's count, None where unknown), followers_known (in the store),
         relevant_reach alone, marginal_reach, cumulative_reach, cumulative_cost),
         ``reach``, ``reach_if_summed`` (what adding the creators' reach up would claim),
         ``spent``, ``left``, ``budget``, ``mode``, ``guarantee``, ``optimal``,
-        ``candidates``, ``excluded`` (flagged or unaffordable candidates, with why),
-        ``target``.
+        ``candidates``, ``excluded`` (flagged or unaffordable candidates, with handle
+        and why), ``target``, ``budget_note`` (None, or why the budget buys nothing or
+        everything: below the cheapest candidate, or above all of them together) and
+        ``candidates_cost`` (what every unflagged candidate costs together).
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> ctx = toy_context(suspicious=[2])     # cat is flagged: never chosen
     >>> p = plan_budget(ctx, {"toy:cat": 1, "toy:ana": 1, "toy:eve": 1}, 2, mode="greedy")
     >>> [c["account"] for c in p["creators"]], p["excluded"][0]["why"]
@@ -331,7 +412,7 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
         raise UsageError("the budget must be a finite number, not negative")
     if max_creators is not None and int(max_creators) < 1:
         raise UsageError("--max-creators must be at least 1")
-    v, c = _costs(ctx, costs)
+    v, c = _costs(ctx, costs, price)
     g = ctx.graph
     w = audience_weight(ctx).astype(np.float64)
     rel = np.ones(ctx.n) if relevance is None else np.asarray(relevance, np.float64)
@@ -342,19 +423,22 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
     sus = np.asarray(ctx.suspicious, bool)
     excluded = []
     keep = np.ones(v.shape[0], bool)
+    vh = handles(ctx.data, v)
     for i, x in enumerate(v.tolist()):
         why = "flagged as suspicious" if sus[x] else \
             ("costs more than the budget" if c[i] > budget else None)
         if why:
             keep[i] = False
-            excluded.append({"account": account_label(ctx.data, x), "cost": float(c[i]),
-                             "why": why})
+            excluded.append({"account": account_label(ctx.data, x), "handle": vh[i],
+                             "cost": float(c[i]), "why": why})
+    honest = c[~sus[v]]
+    note = _budget_note(budget, honest)
     cv, cc = v[keep], c[keep]
     if objective not in OBJECTIVES:
         raise UsageError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
     imm = None
     if objective == "influence":
-        from .influence import imm_theta, rr_incidence
+        from .imm import imm_theta, rr_incidence
         k = int(np.searchsorted(np.cumsum(np.sort(cc)), budget, side="right"))
         if max_creators is not None:
             k = min(k, int(max_creators))
@@ -378,8 +462,11 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
     cverts = cv[chosen]
     hs = handles(ctx.data, cverts)
     followers = g.in_degree()
+    count = ctx.data.column("followers_count")
     rows = [{"rank": i + 1, "account": account_label(ctx.data, x), "handle": hs[i],
-             "cost": float(cc[s]), "followers": int(followers[x]),
+             "cost": float(cc[s]),
+             "followers_count": int(count[x]) if np.isfinite(count[x]) else None,
+             "followers_known": int(followers[x]),
              "relevant_reach": round(float(alone[s]), 2),
              "marginal_reach": round(float(gains[i]), 2),
              "cumulative_reach": round(float(cum_r[i]), 2),
@@ -394,7 +481,34 @@ def plan_budget(ctx, costs, budget: float, *, relevance: np.ndarray | None = Non
             "spent": spent, "left": max(budget - spent, 0.0),
             "candidates": int(v.shape[0]), "considered": int(cv.shape[0]),
             "follower_entries": entries, "excluded": excluded,
+            "price": price, "candidates_cost": round(float(honest.sum()), 2),
+            "budget_note": note,
             "objective": objective, **({"imm": imm} if imm is not None else {})}
+
+
+def _budget_note(budget: float, costs: np.ndarray) -> str | None:
+    """Why a budget buys nothing, or everything, of the unflagged candidates' ``costs``;
+    None when it has to choose.
+
+    Examples
+    --------
+    >>> _budget_note(5, np.array([10.0, 20.0]))
+    'the budget 5.00 is below the cheapest candidate (10.00): no creator fits'
+    >>> _budget_note(99999, np.array([10.0, 20.0]))
+    'the budget 99,999.00 covers every candidate (30.00 together): 99,969.00 is left over; add candidates to spend it'
+    >>> _budget_note(15, np.array([10.0, 20.0])) is None
+    True
+    """
+    if costs.size == 0:
+        return "no candidate can be chosen (every one is flagged, or none was given)"
+    if budget < float(costs.min()):
+        return (f"the budget {budget:,.2f} is below the cheapest candidate "
+                f"({float(costs.min()):,.2f}): no creator fits")
+    total = float(costs.sum())
+    if budget >= total:
+        return (f"the budget {budget:,.2f} covers every candidate ({total:,.2f} together): "
+                f"{budget - total:,.2f} is left over; add candidates to spend it")
+    return None
 
 
 def plan_table(plan: dict) -> pa.Table:
@@ -402,14 +516,14 @@ def plan_table(plan: dict) -> pa.Table:
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> p = plan_budget(toy_context(), {"toy:cat": 1}, 1)
     >>> plan_table(p).column_names[:4]
     ['rank', 'account', 'handle', 'cost']
     """
-    cols = ["rank", "account", "handle", "cost", "followers", "relevant_reach",
-            "marginal_reach", "cumulative_reach", "cumulative_cost"]
-    types = [pa.int64(), pa.string(), pa.string(), pa.float64(), pa.int64(), pa.float64(),
-             pa.float64(), pa.float64(), pa.float64()]
+    cols = ["rank", "account", "handle", "cost", "followers_count", "followers_known",
+            "relevant_reach", "marginal_reach", "cumulative_reach", "cumulative_cost"]
+    types = [pa.int64(), pa.string(), pa.string(), pa.float64(), pa.int64(), pa.int64(),
+             pa.float64(), pa.float64(), pa.float64(), pa.float64()]
     return pa.table({k: pa.array([r[k] for r in plan["creators"]], t)
                      for k, t in zip(cols, types)})

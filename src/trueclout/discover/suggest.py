@@ -57,12 +57,13 @@ import numpy as np
 import pyarrow as pa
 
 from .. import config
-from ..detect.base import Estimator
+from ..base import Estimator
 from ..errors import UsageError
 from ..graph.follow_graph import FollowGraph
 from ..kernels.ppr import N_PHI, PHI, ScoringModel, candidate_signals, phi, recommend_users
 from ..kernels.propagate import pull
-from .audience import id_index, read_account_specs
+from ..accounts import resolve_accounts
+from .targets import read_account_specs
 
 #: Fixed-weight settings by feature name (used when nothing is learned).
 FIXED = {"aa": "suggest_w_aa", "recip": "suggest_w_recip", "ppr": "suggest_w_ppr",
@@ -298,7 +299,7 @@ class WhoToFollow(Estimator):
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
+    >>> from trueclout.discover.targets import toy_context
     >>> ctx = toy_context(suspicious=[0])               # ana is flagged
     >>> wtf = WhoToFollow().fit(ctx)
     >>> ids, _ = wtf.recommend(ctx.graph.vertex("toy", "dan"), 5)
@@ -570,7 +571,7 @@ class WhoToFollow(Estimator):
 # -- accounts and tables ---------------------------------------------------------------------
 def read_user_specs(path) -> tuple[list[str], list[int]]:
     """Account specs of a users file, read by
-    :func:`~trueclout.discover.audience.read_account_specs` (one per line, or a CSV with
+    :func:`~trueclout.discover.targets.read_account_specs` (one per line, or a CSV with
     an ``account`` column); a missing file is a :class:`~trueclout.errors.UsageError`.
 
     Returns
@@ -588,47 +589,6 @@ def read_user_specs(path) -> tuple[list[str], list[int]]:
     if not path.is_file():
         raise UsageError(f"users file {path} does not exist")
     return read_account_specs(path)
-
-
-def resolve_users(data: Any, specs: Sequence[str]) -> tuple[np.ndarray, list[str | None]]:
-    """Vertices of many account specs by the rules of
-    :func:`trueclout.audit.resolve_account`, with one error message per spec that names
-    no single account (its vertex is then −1).
-
-    Examples
-    --------
-    >>> from trueclout.detect.data import DetectionData
-    >>> from trueclout.graph.toy import toy_graph
-    >>> v, errors = resolve_users(DetectionData.from_graph(toy_graph()),
-    ...                           ["toy:ben", "cat", "zed", ""])
-    >>> v.tolist(), errors[2][:23], errors[3][:13]
-    ([1, 2, -1, -1], "no account 'zed' in the", 'empty account')
-    """
-    from ..audit import resolve_account
-    g = data.graph if not isinstance(data, FollowGraph) else data
-    profiles = getattr(data, "profiles", None)
-    specs = [str(s).strip() for s in specs]
-    out = np.full(len(specs), -1, np.int64)
-    errors: list[str | None] = [None] * len(specs)
-    ids_of = id_index(g, specs)
-    has_handles = profiles is not None and "handle" in profiles.column_names
-    for i, s in enumerate(specs):
-        if not s:
-            errors[i] = "empty account (give platform:account_id, an account id or @handle)"
-            continue
-        hits = ids_of(s)
-        if len(hits) == 1:
-            out[i] = hits[0]
-            continue
-        if len(hits) == 0 and not has_handles:
-            errors[i] = (f"no account {s!r} in the store (give platform:account_id, an "
-                         "account id or @handle)")
-            continue
-        try:        # handles and ambiguity: the one resolver's own rules and messages
-            out[i] = resolve_account(data, s)
-        except UsageError as exc:
-            errors[i] = str(exc)
-    return out, errors
 
 
 def suggestion_table(wtf: WhoToFollow, data: Any, users: np.ndarray, ids: np.ndarray,
@@ -744,7 +704,8 @@ def suggest_batch(wtf: WhoToFollow, data: Any, specs: Sequence[str], k: int | No
     >>> t.num_rows
     2
     """
-    users, errors = resolve_users(data, specs)
+    users, errs = resolve_accounts(data, specs)
+    errors = [None if e is None else str(e) for e in errs]
     k = wtf._k(k)
     ok = np.flatnonzero(users >= 0)
     uniq = np.unique(users[ok])

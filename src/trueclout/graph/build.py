@@ -363,7 +363,8 @@ def from_edges(src: Sequence[int] | np.ndarray, dst: Sequence[int] | np.ndarray,
         if a.size == 0:
             continue
         a32, b32 = a.astype(np.int32), b.astype(np.int32)
-        p, i, tt, *_ = _build_csr(lambda: [(a32, b32, t)], n, lut, both=False, dedupe=False,
+        p, i, tt, *_ = _build_csr(lambda a32=a32, b32=b32, t=t: [(a32, b32, t)], n, lut,
+                                  both=False, dedupe=False,
                                   label=kind, progress=None)
         inter[kind] = (p, i, tt)
     return FollowGraph(n=n, names=names_t, uids=uids, out_indptr=op, out_indices=oi,

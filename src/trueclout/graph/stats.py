@@ -12,7 +12,7 @@ Examples
 from __future__ import annotations
 
 from ..kernels.reciprocity import reciprocated_out_edges
-from ..kernels.stats import count_known, count_self_loops, degree_quantiles, zero_share
+from ..kernels.summary import count_known, count_self_loops, degree_quantiles, zero_share
 from .follow_graph import FollowGraph
 
 
@@ -57,3 +57,24 @@ def graph_stats(g: FollowGraph) -> dict:
         "interactions": {k: int(v[1].shape[0]) for k, v in sorted(g.interactions.items())},
         "nbytes": g.nbytes(),
     }
+
+
+def compute_stats(store) -> dict:
+    """What ``trueclout stats`` prints (and ``GET /stats`` answers): counts per table,
+    labels, degree quantiles and reciprocity of the store's follow graph.
+
+    Examples
+    --------
+    >>> from trueclout.store import Store
+    >>> compute_stats(Store(":memory:"))["follows"]
+    0
+    """
+    from .build import build_graph
+    stats: dict = dict(store.counts())
+    stats["label_counts"] = store.label_counts()
+    graph = build_graph(store, interactions=False)
+    stats["graph"] = graph_stats(graph)
+    # the graph is built without its interaction layers (not needed here): count them in
+    # the store
+    stats["graph"]["interactions"] = store.interaction_counts()
+    return stats

@@ -27,7 +27,7 @@ from . import (botrepo, edgelist, generic, honeypot, instafake,  # noqa: F401  (
                labels, snap, twitter, twitter_csv)
 from ._io import check_readable, is_empty
 from .base import REGISTRY, Chunk, ReadOptions, Reader, register
-from .detect import Source, content_hash, detect_format, expand_sources
+from .sniff import Source, content_hash, detect_format, expand_sources
 from .validate import validate
 
 __all__ = ["REGISTRY", "register", "Reader", "Chunk", "ReadOptions", "Source",

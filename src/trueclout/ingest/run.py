@@ -45,6 +45,8 @@ class IngestReport:
 
     loads: list[LoadResult] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
+    #: What a user should know about a load that went through (a platform inferred).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Totals over all loads (``read``, ``accepted``, ``rejected``, rows per table),
@@ -64,6 +66,7 @@ class IngestReport:
                 tot[k] += int(d.get(k, 0) or 0)
         tot["skipped"] = sum(1 for r in self.loads if r.skipped)
         tot["failed"] = len(self.failures)
+        tot["notes"] = list(self.notes)
         tot["loads"] = [r.to_dict() for r in self.loads]
         tot["failures"] = self.failures
         return tot
@@ -124,6 +127,29 @@ def ingest_paths(store, paths: Iterable[str | Path], *, fmt: str | None = None,
     """
     return ingest(store, paths, fmt=fmt, label=label, label_source=label_source,
                   platform=platform, table=table, progress=progress).loads
+
+
+def _store_platform(store, source: str) -> str | None:
+    """The platform a source that names none belongs to: the store's only platform, or
+    None (the default platform) when the store is empty or holds only that one; a
+    :class:`UsageError` when the store holds several, since a guess would load the ids
+    as a separate, disconnected graph.
+
+    Examples
+    --------
+    >>> from trueclout.store import Store
+    >>> _store_platform(Store(":memory:"), "f.txt") is None
+    True
+    """
+    default = str(config.get("default_platform"))
+    found = [p for p in store.platforms() if p != default]
+    if not found:
+        return None
+    if len(found) == 1 and default not in store.platforms():
+        return found[0]
+    raise UsageError(f"{source} does not say which platform its ids belong to, and the store "
+                     f"holds several ({', '.join(sorted(store.platforms()))}); give "
+                     "--platform")
 
 
 def ingest(store, paths: Iterable[str | Path], *, fmt: str | None = None,
@@ -193,8 +219,16 @@ def ingest(store, paths: Iterable[str | Path], *, fmt: str | None = None,
                                      options=options)
             report.failures.append({"source": name, "error": str(exc)})
             continue
+        plat = platform
+        if plat is None and getattr(REGISTRY[reader], "default_platform", None) == "default":
+            plat = _store_platform(store, name)     # the source names no platform
+            if plat is not None:
+                options["platform"] = plat
+                report.notes.append(f"{name}: its ids name no platform; loaded into the "
+                                    f"store's only platform {plat!r} (--platform says "
+                                    "otherwise)")
         key = _hash(src, reader, options)
-        chunks = iter_chunks(src, reader, ReadOptions(platform=platform, table=table,
+        chunks = iter_chunks(src, reader, ReadOptions(platform=plat, table=table,
                                                       batch_rows=batch_rows,
                                                       label_source=label_source))
         if transform is not None:

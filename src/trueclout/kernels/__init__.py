@@ -21,7 +21,7 @@ Examples
 
 from .csr import TS_UNKNOWN, csr_from_edges, sort_rows
 from .reciprocity import reciprocated_out_edges, reciprocity
-from .stats import degree_quantiles
+from .summary import degree_quantiles
 
 __all__ = ["TS_UNKNOWN", "csr_from_edges", "sort_rows", "reciprocated_out_edges",
            "reciprocity", "degree_quantiles"]

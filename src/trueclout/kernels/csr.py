@@ -500,6 +500,20 @@ def csr_from_edges(rows: np.ndarray, cols: np.ndarray, n: int, ts: np.ndarray | 
     return cursor, indices, out_ts
 
 
+def csr_edges(indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The edges of a CSR as two arrays ``(rows, cols)``: the inverse of
+    :func:`csr_from_edges` (rows as int32, ``cols`` is ``indices`` itself).
+
+    Examples
+    --------
+    >>> r, c = csr_edges(np.array([0, 2, 2, 3]), np.array([1, 2, 0], np.int32))
+    >>> r.tolist(), c.tolist()
+    ([0, 0, 2], [1, 2, 0])
+    """
+    rows = np.repeat(np.arange(indptr.shape[0] - 1, dtype=np.int32), np.diff(indptr))
+    return rows, indices
+
+
 @numba.njit(cache=True, nogil=True)
 def row_contains(indices, lo, hi, x):
     """True when the sorted slice ``indices[lo:hi]`` holds ``x`` (binary search).

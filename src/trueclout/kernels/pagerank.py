@@ -139,7 +139,7 @@ def out_weight(layers: Sequence[Layer], n: int) -> np.ndarray:
     True
     """
     total = np.zeros(n, np.float64)
-    for indptr, indices, w, scale in _layers(layers, n):
+    for _indptr, indices, w, scale in _layers(layers, n):
         if scale == 0 or indices.size == 0:
             continue
         _add_out_weight(indices, w if w is not None else _EMPTY_F32, w is not None,

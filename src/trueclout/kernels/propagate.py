@@ -138,7 +138,20 @@ def inverse_degree(degree: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check(indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def check_csr(indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR arrays as the kernels take them (contiguous int64 ``indptr``, int32
+    ``indices``); ValueError when they do not form a CSR.
+
+    Examples
+    --------
+    >>> p, i = check_csr([0, 1, 2], [1, 0])
+    >>> p.dtype, i.dtype
+    (dtype('int64'), dtype('int32'))
+    >>> check_csr([0, 3], [1])
+    Traceback (most recent call last):
+    ...
+    ValueError: indptr and indices do not form a CSR
+    """
     indptr = np.ascontiguousarray(indptr, dtype=np.int64)
     indices = np.ascontiguousarray(indices, dtype=np.int32)
     if indptr.ndim != 1 or indptr.shape[0] < 1 or indptr[-1] != indices.shape[0]:
@@ -174,7 +187,7 @@ def pull(indptr: np.ndarray, indices: np.ndarray, share: np.ndarray,
     >>> pull(g.in_indptr, g.in_indices, np.ones(g.n, np.float32)).tolist()  # in-degrees
     [2.0, 1.0, 5.0, 0.0, 2.0, 1.0]
     """
-    indptr, indices = _check(indptr, indices)
+    indptr, indices = check_csr(indptr, indices)
     n = indptr.shape[0] - 1
     share = np.ascontiguousarray(share, dtype=np.float32)
     if share.shape[0] != n:
@@ -183,7 +196,7 @@ def pull(indptr: np.ndarray, indices: np.ndarray, share: np.ndarray,
         out = np.empty(n, np.float32)
     two = indptr2 is not None and indices2 is not None
     if two:
-        indptr2, indices2 = _check(indptr2, indices2)
+        indptr2, indices2 = check_csr(indptr2, indices2)
         if indptr2.shape[0] != indptr.shape[0]:
             raise ValueError("the two CSRs have different numbers of vertices")
     bounds = edge_blocks(indptr + indptr2 if two else indptr)
@@ -276,8 +289,8 @@ def mutual_csr(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.nd
     >>> np.diff(p).tolist(), i.tolist()
     ([2, 1, 1, 0, 1, 1], [1, 2, 0, 0, 5, 4])
     """
-    op, oi = _check(out_indptr, out_indices)
-    ip, ii = _check(in_indptr, in_indices)
+    op, oi = check_csr(out_indptr, out_indices)
+    ip, ii = check_csr(in_indptr, in_indices)
     if op.shape[0] != ip.shape[0]:
         raise ValueError("in and out CSR have different numbers of vertices")
     n = op.shape[0] - 1

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import config
-from .propagate import _check, inverse_degree, pull
+from .propagate import check_csr, inverse_degree, pull
 
 
 def salsa(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.ndarray,
@@ -78,8 +78,8 @@ def salsa(out_indptr: np.ndarray, out_indices: np.ndarray, in_indptr: np.ndarray
     ...
     ValueError: restart must be within [0, 1)
     """
-    out_indptr, out_indices = _check(out_indptr, out_indices)
-    in_indptr, in_indices = _check(in_indptr, in_indices)
+    out_indptr, out_indices = check_csr(out_indptr, out_indices)
+    in_indptr, in_indices = check_csr(in_indptr, in_indices)
     n = out_indptr.shape[0] - 1
     if in_indptr.shape[0] != n + 1 or in_indices.shape[0] != out_indices.shape[0]:
         raise ValueError("the out- and in-CSR must describe the same graph")

@@ -27,7 +27,14 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * float(x):.1f}%"
 
 
-def _figures(a: dict) -> dict:
+def audit_figures(a: dict) -> dict:
+    """The Plotly figures of an audit page (composition, growth, ...) from an audit dict.
+
+    Examples
+    --------
+    >>> "composition" in audit_figures(example_audit())
+    True
+    """
     comp = a["audience"]["composition"]
     cats = list(comp)
     composition = {
@@ -98,7 +105,7 @@ def render_audit_html(audit: dict, path: str | Path, *, aggregate_only: bool = F
     from ..privacy import aggregate_only as _aggregate, record_report
     if aggregate_only:
         audit = _aggregate(audit)
-    page = write_page("audit.html.j2", path, _figures(audit), helpers={"pct": _pct},
+    page = write_page("audit.html.j2", path, audit_figures(audit), helpers={"pct": _pct},
                       a=audit)
     record_report((audit.get("meta") or {}).get("db"), page, audit)
     return page
@@ -121,7 +128,7 @@ def write_page(template: str, path: str | Path, figures: dict, *,
     --------
     >>> import tempfile, os
     >>> p = write_page("audit.html.j2", os.path.join(tempfile.mkdtemp(), "a.html"),
-    ...                _figures(example_audit()), helpers={"pct": _pct}, a=example_audit())
+    ...                audit_figures(example_audit()), helpers={"pct": _pct}, a=example_audit())
     >>> "Plotly.newPlot" in p.read_text(encoding="utf-8")
     True
     """
@@ -153,18 +160,21 @@ def example_audit() -> dict:
     cats = np.array(["real"] * 70 + ["fake"] * 20 + ["inactive"] * 10, dtype=object)
     return {
         "account": {"platform": "toy", "account_id": "42", "handle": "example",
-                    "name": "Example", "followers_count": 1000},
-        "audience": {"known_followers": 100, "sampled": True,
+                    "name": "Example", "followers_count": 1000, "followers_known": 100},
+        "audience": {"known_followers": 100, "population": 1000, "sampled": True,
                      "composition": composition(cats, population=1000, seed=0),
-                     "method": "stratified bootstrap"},
-        "engagement": {"total": 10, "authentic_share": 0.9, "in_pod": False,
+                     "method": "stratified bootstrap", "fake_share_corrected": None},
+        "engagement": {"total": 10, "authentic_share": 0.9, "authentic_lo": 0.6,
+                       "authentic_hi": 0.99, "rate": 30.0, "percentile": 0.42, "peers": 120,
+                       "followers_from": 50, "followers_to": 200, "median_rate": 35.0,
+                       "why_unknown": None, "in_pod": False,
                        "by_kind": {"like": {"total": 10, "suspicious_share": 0.1}}},
         "growth": {"series": {"time": ["2024-01-01", "2024-01-08", "2024-01-15"],
                               "followers": [500, 900, 1000]},
                    "anomalous_periods": [{"start": "2024-01-01", "end": "2024-01-08",
                                           "gained": 400, "expected": 100, "excess": 300}],
                    "bought_estimate": 300},
-        "aqs": audience_quality_score(0.7, 0.9, 0.3),
+        "aqs": audience_quality_score(0.7, 0.42, 0.3),
         "reasons": ["20% of followers are fake (95% CI 13%-28%)"],
         "meta": {"version": "0.1.0", "generated_at": "2024-01-15T00:00:00Z", "db": "example"},
     }

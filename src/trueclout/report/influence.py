@@ -154,10 +154,7 @@ class _Figures:
         self.place_t = places(scores["truerank"])
         self.pct_f = 100.0 * (self.place_f - 1) / max(n, 1)
         self.pct_t = 100.0 * (self.place_t - 1) / max(n, 1)
-        seen = ctx.graph.in_degree().astype(np.int64)
-        count = ctx.data.column("followers_count")
-        self.followers = np.where(np.isfinite(count), count, seen).astype(np.int64)
-        self.seen = seen
+        self.count, self.seen = ctx.data.follower_counts()
         self.bought, self.bought_info = bought_accounts(ctx)
         self.suspicious = np.asarray(ctx.suspicious, bool)
         cat = getattr(ctx.ensemble, "category_", None)
@@ -170,7 +167,9 @@ class _Figures:
         tr = np.asarray(self.s["truerank"], np.float64)
         reach = np.asarray(self.s["reach"], np.float64)
         return [{"account": names[j], "handle": hs[j],
-                 "followers": int(self.followers[v]), "followers_seen": int(self.seen[v]),
+                 "followers_count": (int(self.count[v]) if np.isfinite(self.count[v])
+                                     else None),
+                 "followers_known": int(self.seen[v]),
                  "authentic_reach": round(float(reach[v]), 1),
                  "truerank": round(float(tr[v]) * self.n, 3),
                  "place_followers": int(self.place_f[v]),
@@ -288,14 +287,15 @@ def sample_campaign(ctx, *, creators: int | None = None,
     Returns
     -------
     dict
-        ``target`` (kind, label, how it was picked), ``candidates`` (the creators found,
+        ``target`` (kind, label, how it was picked, ``option``: the options of ``trueclout
+        plan`` that name it, None when given), ``candidates`` (the creators found,
         with their cost), ``pricing`` (in words), ``budget``, ``overlap`` (the dict of
         :func:`~trueclout.discover.overlap.audience_overlap`, or None with fewer than two
         creators) and ``plan`` (of :func:`~trueclout.discover.plan.plan_budget`, or None).
 
     Examples
     --------
-    >>> from trueclout.discover.audience import resolve_target
+    >>> from trueclout.discover.targets import resolve_target
     >>> ctx = example_context()
     >>> c = sample_campaign(ctx, creators=3, cost_per_follower=1, budget_share=0.5,
     ...                     target=resolve_target(ctx, allow_none=True))
@@ -316,13 +316,12 @@ def sample_campaign(ctx, *, creators: int | None = None,
     if k < 1 or price < 0 or not 0 < share <= 1:
         raise UsageError("sample campaign: creators must be >= 1, cost per follower >= 0 "
                          "and budget share in (0, 1]")
-    t, how = (target, "given") if target is not None else _sample_target(ctx)
+    t, how, option = ((target, "given", None) if target is not None
+                      else _sample_target(ctx))
     table = find(ctx, t, top=k)
     cand = table.to_pylist()
     for r in cand:
-        reported = r.get("followers_count")
-        r["cost"] = float(max(round(price * (reported if reported is not None
-                                             else r["followers"])), 1))
+        r["cost"] = sample_cost(r.get("followers_count"), r["followers_known"], price)
     total = sum(r["cost"] for r in cand)
     budget = float(round(share * total)) if cand else 0.0
     accounts = [r["account"] for r in cand]
@@ -336,30 +335,51 @@ def sample_campaign(ctx, *, creators: int | None = None,
                f"{len(cand)} candidates' summed cost")
     if plan is not None:
         plan["pricing"] = pricing
-        reported = {r["account"]: r.get("followers_count") for r in cand}
-        for c in plan.get("creators", []):
-            c["followers_reported"] = reported.get(c["account"])
-    return {"target": {"kind": t.kind, "label": t.label, "picked": how},
+    return {"target": {"kind": t.kind, "label": t.label, "picked": how, "option": option},
             "candidates": [{"account": r["account"], "handle": r.get("handle"),
-                            "followers": r["followers"], "cost": r["cost"],
+                            "followers_count": r.get("followers_count"),
+                            "followers_known": r["followers_known"], "cost": r["cost"],
                             "authentic_reach": r.get("authentic_reach"),
                             "relevant_reach": r.get("relevant_reach")} for r in cand],
             "pricing": pricing, "budget": budget, "overlap": overlap, "plan": plan}
 
 
+def sample_cost(followers_count: int | None, followers_known: int,
+                price: float | None = None) -> float:
+    """A creator's sample price per post: ``price`` (default
+    ``demo_cost_per_follower``) × its follower count on the platform (the followers
+    known to the store where the platform gives none), rounded, at least 1. The demo's
+    campaign and the dashboard's plan page price creators the same way.
+
+    Examples
+    --------
+    >>> sample_cost(19_610, 1_961), sample_cost(None, 40), sample_cost(10, 10)
+    (196.0, 1.0, 1.0)
+    """
+    p = float(config.value("demo_cost_per_follower", price))
+    n = followers_count if followers_count is not None else followers_known
+    return float(max(round(p * n), 1))
+
+
 def _sample_target(ctx):
     """The demo's target: the biggest topic community, else the audience of the
-    most-followed honest account, else everyone."""
-    from ..discover.audience import audience_target, resolve_target, topic_target
+    most-followed honest account, else everyone; with how it was picked and the options
+    of `trueclout find` and `plan` that name it."""
+    from ..discover.targets import audience_target, resolve_target, topic_target
     why = "no topic community"
     try:
         from ..score.topics import list_topics
-        best = list_topics(ctx, 1)
+        # the store's terms too, as `trueclout find --topic` reads them: the same top
+        # creators and plan from the command line as in the report
+        store = ctx.live_store() if hasattr(ctx, "live_store") else None
+        best = list_topics(ctx, 1, store=store)
         if best:
-            t = topic_target(ctx, best[0]["topic"])
+            t = topic_target(ctx, best[0]["topic"], store)
             if float(np.max(t.relevance, initial=0.0)) > 0:
                 terms = ", ".join(best[0].get("terms", [])[:3])
-                return t, ("the biggest topic community" + (f" ({terms})" if terms else ""))
+                return t, ("the biggest topic community" + (f" ({terms})" if terms
+                                                             else "")), \
+                    ["--topic", str(best[0]["topic"])]
     except (TruecloutError, ImportError, ValueError) as exc:
         why = f"topics: {exc}"
     bought, _ = bought_accounts(ctx)
@@ -368,15 +388,23 @@ def _sample_target(ctx):
     if ctx.n and deg.max() > 0:
         v = int(np.argmax(deg))
         try:
-            return (audience_target(ctx, _labels(ctx, np.array([v]))[0]),
-                    f"the followers of the most-followed honest account ({why})")
+            spec = _labels(ctx, np.array([v]))[0]
+            return (audience_target(ctx, spec),
+                    f"the followers of the most-followed honest account ({why})",
+                    ["--audience", spec])
         except TruecloutError as exc:
             why = f"{why}; audience: {exc}"
-    return resolve_target(ctx, allow_none=True), f"everyone ({why})"
+    return resolve_target(ctx, allow_none=True), f"everyone ({why})", []
 
 
-def _overlap_section(ov: dict) -> dict:
-    """The heatmap and bars of an :func:`audience_overlap` dict."""
+def overlap_figures(ov: dict) -> dict:
+    """The heatmap and bars of an :func:`audience_overlap` dict.
+
+    Examples
+    --------
+    >>> overlap_figures({"creators": [], "pairs": []}) is not None
+    True
+    """
     creators = ov.get("creators", [])
     names = [c["account"] for c in creators]
     pos = {a: i for i, a in enumerate(names)}
@@ -390,12 +418,15 @@ def _overlap_section(ov: dict) -> dict:
     if len(set(shown)) < k:
         shown = names
     rows = [{"account": c["account"], "handle": c.get("handle"),
-             "followers": c.get("followers"), "authentic_reach": c.get("authentic_reach"),
+             "followers_count": c.get("followers_count"),
+             "followers_known": c.get("followers_known"),
+             "authentic_reach": c.get("authentic_reach"),
              "unique_reach": c.get("unique_reach"), "unique_share": c.get("unique_share")}
             for c in creators]
     summed = sum(float(c.get("authentic_reach") or 0) for c in creators)
     union = ov.get("union", {})
     return {"target": ov.get("target"), "method": ov.get("method"), "labels": shown,
+            "relevant": bool(ov.get("relevant")),
             "share": share, "creators": rows, "union": union,
             "reach_if_summed": round(summed, 2),
             "note": (ov.get("error") or {}).get("note")}
@@ -403,7 +434,7 @@ def _overlap_section(ov: dict) -> dict:
 
 def _plan_section(plan: dict) -> dict:
     """The chosen creators and totals of a :func:`plan_budget` dict."""
-    keys = ("rank", "account", "handle", "cost", "followers", "followers_reported",
+    keys = ("rank", "account", "handle", "cost", "followers_count", "followers_known",
             "relevant_reach", "marginal_reach", "cumulative_reach", "cumulative_cost")
     rows = []
     for c in plan.get("creators", []):
@@ -479,13 +510,13 @@ def influence_report(ctx, scores: dict | None = None, *, top: int | None = None,
         plan = plan if plan is not None else campaign.get("plan")
     return {
         "accounts": int(ctx.n),
-        "followers_sampled": bool(np.any(f.followers != f.seen)),
+        "followers_sampled": bool(np.any(np.isfinite(f.count) & (f.count != f.seen))),
         "bought": f.bought_info,
         "rankings": {by: _ranking_section(f, by, top, window)
                      for by in ("followers", "truerank")},
         "fall": _fall_section(f, fall_rows),
         "scatter": _scatter_section(f, top, max_points, seed),
-        "overlap": _overlap_section(overlap) if overlap else None,
+        "overlap": overlap_figures(overlap) if overlap else None,
         "plan": _plan_section(plan) if plan else None,
         "campaign": ({k: campaign.get(k) for k in ("target", "candidates", "pricing",
                                                    "budget")} if campaign else None),
@@ -502,7 +533,8 @@ def account_influence(ctx, account: int, scores: dict | None = None) -> dict:
     -------
     dict
         ``accounts``, ``place_followers``, ``place_truerank``, ``top_pct_followers``,
-        ``top_pct_truerank``, ``fall``, ``followers``, ``followers_seen``,
+        ``top_pct_truerank``, ``fall``, ``followers_count`` (the platform's count, None
+        where unknown), ``followers_known`` (in the store),
         ``authentic_reach``, ``truerank`` (multiples of the average account).
 
     Examples
@@ -518,13 +550,11 @@ def account_influence(ctx, account: int, scores: dict | None = None) -> dict:
     pf = int(places(s["followers"])[v])
     pt = int(places(s["truerank"])[v])
     n = ctx.n
-    count = ctx.data.column("followers_count")
-    seen = int(ctx.graph.in_degree()[v])
+    from ..discover.targets import follower_fields
     return {"accounts": int(n), "place_followers": pf, "place_truerank": pt,
             "top_pct_followers": round(100.0 * (pf - 1) / n, 3),
             "top_pct_truerank": round(100.0 * (pt - 1) / n, 3), "fall": pt - pf,
-            "followers": int(count[v]) if np.isfinite(count[v]) else seen,
-            "followers_seen": seen,
+            **follower_fields(ctx.data, np.array([v]))[0],
             "authentic_reach": round(float(s["reach"][v]), 1),
             "truerank": round(float(s["truerank"][v]) * n, 3)}
 
@@ -533,7 +563,15 @@ def account_influence(ctx, account: int, scores: dict | None = None) -> dict:
 _RED, _GREY, _BLUE, _GREEN = "#c62828", "#90a4ae", "#1565c0", "#2e7d32"
 
 
-def _figures(rep: dict) -> dict:
+def influence_figures(rep: dict) -> dict:
+    """The Plotly figures of the influence page (the scatter, the overlap) from its dict.
+
+    Examples
+    --------
+    >>> empty = {"x": [], "y": [], "bought": [], "account": []}
+    >>> isinstance(influence_figures({"scatter": empty, "accounts": 1}), dict)
+    True
+    """
     figs: dict[str, Any] = {}
     sc = rep["scatter"]
     n = max(rep["accounts"], 1)
@@ -571,8 +609,10 @@ def _figures(rep: dict) -> dict:
                       "zmin": 0, "zmax": 100, "colorbar": {"title": {"text": "%"}},
                       "hovertemplate": "%{z:.1f}% of %{y}'s authentic audience also "
                                        "follows %{x}<extra></extra>"}],
-            "layout": {"yaxis": {"autorange": "reversed", "title": {"text": "audience of"}},
-                       "xaxis": {"title": {"text": "also follows"}},
+            "layout": {"yaxis": {"autorange": "reversed", "title": {"text": "audience of"},
+                                 "automargin": True},
+                       "xaxis": {"title": {"text": "also follows"}, "automargin": True,
+                                 "tickangle": -30},
                        "margin": {"t": 20, "l": 140}}}
         uniq = [c["unique_reach"] or 0 for c in ov["creators"]]
         shared = [max((c["authentic_reach"] or 0) - (c["unique_reach"] or 0), 0)
@@ -582,9 +622,13 @@ def _figures(rep: dict) -> dict:
                       "marker": {"color": _GREEN}},
                      {"type": "bar", "name": "shared with another creator",
                       "x": ov["labels"], "y": shared, "marker": {"color": _GREY}}],
-            "layout": {"barmode": "stack", "margin": {"t": 20},
-                       "yaxis": {"title": {"text": "authentic reach"}},
-                       "legend": {"orientation": "h"}}}
+            "layout": {"barmode": "stack", "margin": {"t": 50},
+                       "yaxis": {"title": {"text": "relevant reach" if ov.get("relevant")
+                                           else "authentic reach"}},
+                       "xaxis": {"automargin": True, "tickangle": -30},
+                       # above the plot: below it, the legend ran into the creators' names
+                       "legend": {"orientation": "h", "x": 0, "xanchor": "left",
+                                  "y": 1.02, "yanchor": "bottom"}}}
     return figs
 
 
@@ -634,7 +678,7 @@ def render_influence_html(report: dict, path: str | Path, *, aggregate_only: boo
     from .html import write_page
     if aggregate_only:
         report = _aggregate(report)
-    page = write_page("influence.html.j2", path, _figures(report),
+    page = write_page("influence.html.j2", path, influence_figures(report),
                       helpers={"num": _num, "pct": _pct}, r=report)
     record_report(db, page, report)
     return page

@@ -46,7 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import config
-from ..detect.base import Estimator
+from ..base import Estimator
 from ..errors import UsageError
 from ..graph.follow_graph import FollowGraph
 from ..kernels.cluster import cosine_topk, louvain, modularity

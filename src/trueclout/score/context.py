@@ -22,7 +22,7 @@ import numpy as np
 
 from ..detect.data import DetectionData
 from ..graph.follow_graph import FollowGraph
-from .weights import authentic_weights
+from ..detect.weights import authentic_weights
 
 
 @dataclass(eq=False)
@@ -44,6 +44,9 @@ class ScoreContext:
     store : Store or None
         The store the data came from, for what is read on demand (topic terms); see
         :meth:`live_store`.
+    saved : Saved or None
+        Where derived results are kept between commands when the context is a saved
+        one (:func:`trueclout.score.saved.load_context`).
     """
 
     data: DetectionData
@@ -53,6 +56,7 @@ class ScoreContext:
     suspicious: np.ndarray
     cache: dict = field(default_factory=dict)
     store: Any = None
+    saved: Any = None
 
     @property
     def graph(self) -> FollowGraph:

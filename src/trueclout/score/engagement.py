@@ -5,7 +5,7 @@ retweets and mentions rank users very differently from follower counts).
 ``engagement(v) = sum over interactions u → v of  kind_weight · weight(u) · h(u)``
 
 with the kind weights ``interaction_weight_like`` and ``interaction_weight_other`` and
-the audience weight of :func:`trueclout.score.reach.audience_weight`. Engagement from
+the audience weight of :func:`trueclout.score.reach.voter_weight`. Engagement from
 fakes, bots and pod members counts about nothing. With a topic, each interactor also
 counts its interest in the topic.
 
@@ -34,7 +34,7 @@ def engagement_influence(graph, audience: np.ndarray, relevance: np.ndarray | No
     ----------
     graph : FollowGraph
     audience : array
-        Each account's worth as an interactor (``audience_weight``).
+        Each account's worth as an interactor (``voter_weight``).
     relevance : array, optional
         Each account's interest in a topic, in [0, 1].
     kinds : tuple of str, optional

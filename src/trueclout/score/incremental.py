@@ -104,6 +104,7 @@ import pyarrow as pa
 from .. import config
 from ..kernels.csr import csr_from_edges, row_contains
 from ..kernels.pagerank import in_sum, pagerank
+from .truerank import vote_norm
 
 _EMPTY_I64 = np.zeros(0, np.int64)
 _EMPTY_I32 = np.zeros(0, np.int32)
@@ -326,12 +327,13 @@ class _Solution:
     def refresh_coef(self, rows: np.ndarray) -> None:
         self.coef[rows] = self._coef(self.give[rows], self.norm[rows])
 
-    def extend(self, k: int, prior_each: float, give_each: float) -> None:
+    def extend(self, k: int, prior_each: float, give_each: float,
+               norm_each: float = 0.0) -> None:
         self.z = np.concatenate([self.z, np.zeros(k)])
         self.q = np.concatenate([self.q, np.full(k, prior_each)])
         self.r = np.concatenate([self.r, np.full(k, prior_each)])
         self.give = np.concatenate([self.give, np.full(k, give_each)])
-        self.norm = np.concatenate([self.norm, np.zeros(k)])
+        self.norm = np.concatenate([self.norm, np.full(k, norm_each)])
         self.coef = np.concatenate([self.coef, np.zeros(k)])
         self.buffers()
 
@@ -739,9 +741,9 @@ class IncrementalScores:
         # PageRank: uniform teleport, so a new account brings the same prior as any
         sp = self.sol["pagerank"]
         sp.extend(k, float(sp.q[:n0].mean()) if n0 else 1.0, 1.0)
-        self.sol["truerank"].extend(k, 0.0, 0.0)
+        self.sol["truerank"].extend(k, 0.0, 0.0, float(vote_norm(0.0)))
         sg = self.sol["rowsum"]
-        sg.extend(k, float(sg.q[:n0].mean()) if n0 else 1.0, 0.0)
+        sg.extend(k, float(sg.q[:n0].mean()) if n0 else 1.0, 0.0, float(vote_norm(0.0)))
 
     def _exists(self, keys: np.ndarray) -> np.ndarray:
         src, dst = _split(keys)
@@ -895,7 +897,7 @@ class IncrementalScores:
         weights into the scores: authentic reach exactly (``Δa(u) · w(u → v)`` over
         ``u``'s follows), TrueRank (and its row-sum solution) through the changed columns
         and teleport of ``u`` as residual, settled with the follows."""
-        from .weights import gate
+        from ..detect.weights import gate
         t0 = time.perf_counter()
         t = self.touched_
         tab = self.det.update(t, self.in_deg[t], self.out_deg[t])
@@ -1044,7 +1046,7 @@ class IncrementalScores:
             src, dst = gl[rows], gl[np.asarray(graph.out_indices)]
             layers_i = []
             if self.scale > 0:
-                for ip, ix, w, sc in interaction_layers(graph, self.scale):
+                for ip, ix, _w, sc in interaction_layers(graph, self.scale):
                     r = np.repeat(np.arange(graph.n), np.diff(ip))
                     p2, i2, _ = csr_from_edges(gl[r], gl[ix], n)
                     layers_i.append((p2, i2, None, sc))
@@ -1055,16 +1057,17 @@ class IncrementalScores:
             disc = reciprocal_discount(ip, ii, op, oi, self.pen)
         out_deg = np.diff(op).astype(np.float64)
         norm = out_deg.copy()
-        for lp, li, _, sc in layers_i:
+        for _lp, li, _, sc in layers_i:
             norm += sc * np.bincount(li, minlength=n)[:n]
+        norm_t = vote_norm(norm)
         kw = {"tol": tol, "max_iter": max_iter}
         pr = pagerank(ip, ii, **kw) if n else np.zeros(0)
         tr = (pagerank(layers=[(ip, ii, disc)] + layers_i, prior=self.voter, give=self.voter,
-                       norm=norm, n=n, **kw)
+                       norm=norm_t, n=n, **kw)
               if n and self.voter.sum() > 0 else np.zeros(n))
         reach = in_sum(ip, ii, self.a, disc) if n else np.zeros(0)
         out = {"pagerank": pr, "truerank": tr, "reach": reach}
         if rowsum:        # TrueRank's operator with a uniform teleport (the error bound)
             out["rowsum"] = (pagerank(layers=[(ip, ii, disc)] + layers_i, give=self.voter,
-                                      norm=norm, n=n, **kw) if n else np.zeros(0))
+                                      norm=norm_t, n=n, **kw) if n else np.zeros(0))
         return out

@@ -40,7 +40,7 @@ from ..errors import UsageError
 from ..kernels.pagerank import pagerank
 from .context import ScoreContext
 from .engagement import engagement_influence
-from .reach import audience_weight, authentic_reach
+from .reach import voter_weight, authentic_reach
 from .truerank import TrueRank
 from .trust import TrustModel
 
@@ -53,8 +53,14 @@ def trust_model(ctx: ScoreContext) -> TrustModel:
 
     Examples
     --------
-    >>> trust_model  # doctest: +ELLIPSIS
-    <function trust_model at ...>
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+    ...                              neutral_ensemble())
+    >>> tm = trust_model(ctx)
+    >>> tm is trust_model(ctx), tm.gate_.shape
+    (True, (6,))
     """
     if "trust" not in ctx.cache:
         ctx.cache["trust"] = TrustModel().fit(ctx.data, ctx.authenticity, ctx.ensemble)
@@ -66,8 +72,14 @@ def truerank_model(ctx: ScoreContext) -> TrueRank:
 
     Examples
     --------
-    >>> truerank_model  # doctest: +ELLIPSIS
-    <function truerank_model at ...>
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+    ...                              neutral_ensemble())
+    >>> tr = truerank_model(ctx)
+    >>> tr is truerank_model(ctx), round(float(tr.scores_.sum()), 6)
+    (True, 1.0)
     """
     if "truerank" not in ctx.cache:
         ctx.cache["truerank"] = TrueRank(trust=trust_model(ctx)).fit(
@@ -114,12 +126,29 @@ def rank_all(ctx: ScoreContext, topic: str | None = None,
 
     Examples
     --------
-    >>> rank_all  # doctest: +ELLIPSIS
-    <function rank_all at ...>
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+    ...                              neutral_ensemble())
+    >>> s = rank_all(ctx)
+    >>> sorted(s), [ctx.graph.name(v)[1] for v in np.argsort(-s["followers"])[:2]]
+    (['engagement', 'followers', 'pagerank', 'reach', 'truerank'], ['cat', 'ana'])
     """
     unknown = [w for w in which if w not in RANKINGS]
     if unknown:
         raise UsageError(f"unknown ranking {unknown[0]!r}; choose from {', '.join(RANKINGS)}")
+    if set(which) == set(RANKINGS) or getattr(ctx, "saved", None) is not None:
+        # every ranking at once, kept with the context (and beside the store when it
+        # is a saved one): the next command for this topic reads it back
+        from .saved import remember
+        full = remember(ctx, f"rank_all:{topic}", lambda: _rank(ctx, topic, RANKINGS),
+                        keep=topic is None)
+        return {k: full[k] for k in which}
+    return _rank(ctx, topic, which)
+
+
+def _rank(ctx: ScoreContext, topic: str | None, which: tuple[str, ...]) -> dict:
     g = ctx.graph
     r = topic_vector(ctx, topic)
     out: dict[str, np.ndarray] = {}
@@ -134,7 +163,7 @@ def rank_all(ctx: ScoreContext, topic: str | None = None,
         if "reach" in which:
             out["reach"] = authentic_reach(g, ctx.weight, tm, r)
         if "engagement" in which:
-            out["engagement"] = engagement_influence(g, audience_weight(ctx.weight, tm), r)
+            out["engagement"] = engagement_influence(g, voter_weight(ctx.weight, tm), r)
         if "truerank" in which:
             out["truerank"] = tr.scores_ if r is None else tr.topical(r)
     return {k: out[k] for k in which}
@@ -161,16 +190,24 @@ def ranking_table(ctx: ScoreContext, by: str = "truerank", *, topic: str | None 
                   top: int | None = None, scores: dict | None = None) -> pa.Table:
     """The ranking as a table, best first: rank, account, every score and its top-%.
 
-    Columns: ``rank``, ``platform``, ``account_id``, ``handle``, ``followers`` (the
-    platform's count where known, else the follows seen), ``followers_seen``,
+    Columns: ``rank``, ``platform``, ``account_id``, ``handle``, ``followers_count``
+    (the platform's count, null where the source gives none; what the ``followers``
+    ranking counts, with ``followers_known`` where it is null), ``followers_known`` (the
+    followers the store holds),
     ``authentic_reach``, ``engagement``, ``truerank`` and ``pagerank`` (as multiples of
     the average account, so 1 is average), ``top_pct_<ranking>`` for each ranking,
     ``authenticity`` and ``category``.
 
     Examples
     --------
-    >>> ranking_table  # doctest: +ELLIPSIS
-    <function ranking_table at ...>
+    >>> from trueclout.graph.toy import toy_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import neutral_ensemble
+    >>> ctx = ScoreContext.from_data(DetectionData.from_graph(toy_graph()),
+    ...                              neutral_ensemble())
+    >>> t = ranking_table(ctx, "followers", top=2)
+    >>> t.column("account_id").to_pylist(), t.column("followers_known").to_pylist()
+    (['cat', 'ana'], [5, 2])
     """
     if by not in RANKINGS:
         raise UsageError(f"unknown ranking {by!r}; choose from {', '.join(RANKINGS)}")
@@ -186,15 +223,15 @@ def ranking_table(ctx: ScoreContext, by: str = "truerank", *, topic: str | None 
     prof = ctx.data.profiles
     handle = (prof.column("handle").to_pylist() if "handle" in prof.column_names
               else [None] * n)
-    seen = ctx.graph.in_degree().astype(np.int64)
-    followers = follower_counts(ctx)
+    count, known = ctx.data.follower_counts()
     cols: dict[str, Any] = {
         "rank": pa.array(np.arange(1, order.size + 1, dtype=np.int64)),
         "platform": names.column("platform").cast(pa.string()).take(pa.array(order)),
         "account_id": names.column("account_id").take(pa.array(order)),
         "handle": pa.array([handle[i] for i in order], pa.string()),
-        "followers": pa.array(followers[order]),
-        "followers_seen": pa.array(seen[order]),
+        "followers_count": pa.array(count[order], mask=~np.isfinite(count[order]),
+                                    type=pa.float64()).cast(pa.int64()),
+        "followers_known": pa.array(known[order]),
     }
     full = s if set(RANKINGS) <= set(s) else {**rank_all(ctx, topic), **s}
     cols["authentic_reach"] = pa.array(np.round(full["reach"][order], 3))

@@ -2,7 +2,7 @@
 
 ``reach(v) = sum over followers u of v of  weight(u) · h(u) · discount(u → v)``
 
-with ``weight = gate(authenticity) · activity`` (:mod:`trueclout.score.weights`), ``h``
+with ``weight = gate(authenticity) · activity`` (:mod:`trueclout.detect.weights`), ``h``
 the trust gate and ``discount`` the follow-back penalty (:mod:`trueclout.score.trust`).
 A real, active, reachable follower counts 1; a bought one about 0. With a topic, each
 follower also counts its interest ``r(u)`` in the topic: *relevant* authentic reach.
@@ -26,14 +26,19 @@ import numpy as np
 from ..kernels.pagerank import in_sum
 
 
-def audience_weight(weight: np.ndarray, trust) -> np.ndarray:
-    """What each account is worth as an audience member: ``weight · h``.
+def voter_weight(weight: np.ndarray, trust) -> np.ndarray:
+    """What each account is worth as a voter in reach and engagement: ``weight · h`` (its
+    authenticity gate × activity times its trust gate). Smooth on purpose: a flagged
+    account keeps the little weight its gates leave it, so a score never jumps when one
+    follower crosses a threshold. Discovery's :func:`~trueclout.discover.targets.audience_weight`
+    is this with flagged accounts set to 0, because a marketer pays for followers,
+    and a flagged follower is no part of an audience they buy.
 
     Examples
     --------
     >>> class T:
     ...     gate_ = np.array([1.0, 0.5])
-    >>> audience_weight(np.array([1.0, 1.0]), T()).tolist()
+    >>> voter_weight(np.array([1.0, 1.0]), T()).tolist()
     [1.0, 0.5]
     """
     return np.asarray(weight, dtype=np.float64) * np.asarray(trust.gate_, dtype=np.float64)
@@ -67,7 +72,7 @@ def authentic_reach(graph, weight: np.ndarray, trust,
     >>> authentic_reach(g, np.ones(g.n), tm, r).round(1).tolist()
     [2.0, 1.0, 2.0, 0.0, 0.0, 0.0]
     """
-    a = audience_weight(weight, trust)
+    a = voter_weight(weight, trust)
     if relevance is not None:
         r = np.clip(np.asarray(relevance, dtype=np.float64), 0.0, 1.0)
         if r.shape != a.shape:

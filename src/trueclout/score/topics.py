@@ -71,7 +71,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from .. import config
-from ..detect.base import Estimator
+from ..base import Estimator
 from ..errors import UsageError
 from ..graph.follow_graph import FollowGraph
 from .communities import SimClusters
@@ -664,7 +664,11 @@ def topic_relevance(ctx: Any, topic: str, store: Any = None) -> np.ndarray:
     >>> r.dtype, r.shape, bool(r[6:12].min() > r[:6].max())
     (dtype('float32'), (52,), True)
     """
-    return topic_model(ctx, store).relevance(topic)
+    if getattr(ctx, "saved", None) is None:
+        return topic_model(ctx, store).relevance(topic)
+    from .saved import remember       # a saved context keeps it for the next command
+    return remember(ctx, f"relevance:{store is not None}:{topic}",
+                    lambda: topic_model(ctx, store).relevance(topic), keep=False)
 
 
 def interest_vectors(ctx: Any, store: Any = None) -> sp.csr_matrix:
@@ -701,4 +705,8 @@ def list_topics(ctx: Any, k: int | None = None, store: Any = None) -> list[dict]
     >>> [t["community"] for t in list_topics(Ctx(), 1)]
     [1]
     """
-    return topic_model(ctx, store).topics(k)
+    if getattr(ctx, "saved", None) is None:
+        return topic_model(ctx, store).topics(k)
+    from .saved import remember_json       # a saved context keeps it for the next start
+    return remember_json(ctx, f"list_topics:{k}:{store is not None}",
+                         lambda: topic_model(ctx, store).topics(k))

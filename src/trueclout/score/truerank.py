@@ -14,6 +14,15 @@ smooth and each with its constants in :mod:`trueclout.config`:
 3. **Follow-back penalty**: follows returned to a follow-back farmer weigh
    ``1 − penalty``; the withheld share teleports instead of flowing to the follower's
    other follows (normalisation is by the undiscounted out-weight).
+4. **Smoothed votes**: an account's out-weight ``W`` is divided as ``W + k``
+   (``truerank_vote_prior`` pseudo-follows, :func:`vote_norm`): it passes ``W / (W + k)``
+   of its vote along its edges and the rest through the prior. This is the posterior
+   mean of where its next vote goes under a Dirichlet prior of strength ``k`` centred on
+   the prior mass: an account seen to follow one account says little about where its
+   attention goes, so one follow of a big account, or a mutual pair passing its mass
+   back and forth, cannot carry the whole of it. Ego-network samples and partial crawls
+   are full of such accounts (SNAP ego-Twitter: a 4-follower account was #2 of 81,306
+   through the one observed follow of a 3,383-follower account).
 
 Each follow weighs 1; each interaction weighs ``interaction_weight_like`` (likes) or
 ``interaction_weight_other`` (the rest), times ``truerank_interaction_scale``.
@@ -29,7 +38,7 @@ Examples
 >>> from trueclout.detect.data import DetectionData
 >>> tr = TrueRank(seeds=[0, 1, 4, 5]).fit(DetectionData.from_graph(toy_graph()))
 >>> [toy_graph().name(v)[1] for v in np.argsort(-tr.scores_)[:2]]
-['ana', 'cat']
+['cat', 'ana']
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from .. import config
+from ..base import Estimator
 from ..detect.data import DetectionData
 from ..errors import NotFittedError
 from ..kernels.csr import csr_from_edges
@@ -56,6 +66,23 @@ def interaction_weight(kind: str) -> float:
     """
     key = "interaction_weight_like" if kind == "like" else "interaction_weight_other"
     return float(config.get(key))
+
+
+def vote_norm(out_weight: np.ndarray, prior: float | None = None) -> np.ndarray:
+    """What each account's votes are divided by in TrueRank: its out-weight (follows
+    plus weighted interactions) plus ``prior`` pseudo-follows (default
+    ``truerank_vote_prior``), so an account passes ``W / (W + prior)`` of its vote along
+    its edges and the rest returns through the teleport.
+
+    Examples
+    --------
+    >>> vote_norm(np.array([0.0, 1.0, 95.0]), prior=5).tolist()
+    [5.0, 6.0, 100.0]
+    """
+    k = float(config.value("truerank_vote_prior", prior))
+    if k < 0:
+        raise ValueError("truerank_vote_prior must not be negative")
+    return np.asarray(out_weight, dtype=np.float64) + k
 
 
 def interaction_layers(graph, scale: float = 1.0) -> list[tuple]:
@@ -76,7 +103,7 @@ def interaction_layers(graph, scale: float = 1.0) -> list[tuple]:
     return layers
 
 
-class TrueRank:
+class TrueRank(Estimator):
     """TrueRank of every account (see the module docstring).
 
     Parameters
@@ -116,9 +143,9 @@ class TrueRank:
         scale = float(config.get("truerank_interaction_scale"))
         self.layers_ = [tm.layer(g)] + (interaction_layers(g, scale) if scale > 0 else [])
         norm = g.out_degree().astype(np.float64)
-        for ip, ii, _, s in self.layers_[1:]:
+        for _ip, ii, _, s in self.layers_[1:]:
             norm += s * np.bincount(ii, minlength=g.n)[:g.n]
-        self.norm_ = norm
+        self.norm_ = vote_norm(norm)
         self.prior_ = np.asarray(tm.voter_, dtype=np.float64)
         self.scores_ = self._run(self.prior_, None)
         return self
@@ -149,6 +176,3 @@ class TrueRank:
         if r.shape != self.prior_.shape:
             raise ValueError(f"relevance must have {self.prior_.shape[0]} entries")
         return self._run(self.prior_ * r, r)
-
-    def __repr__(self) -> str:
-        return "TrueRank()"

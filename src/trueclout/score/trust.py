@@ -52,12 +52,13 @@ from typing import Any
 import numpy as np
 
 from .. import config
+from ..base import Estimator
 from ..detect.data import DetectionData
-from ..detect.sybilrank import DAY, _capped, _seed_mask, quick_unfollows
+from ..detect.sybilrank import DAY, capped_seeds, seed_mask, quick_unfollows
 from ..errors import NotFittedError
 from ..kernels.pagerank import pagerank
 from ..kernels.reciprocity import reciprocal_discount, reciprocated_out_edges
-from .weights import gate
+from ..detect.weights import gate
 
 
 def established_people(data: DetectionData, authenticity: np.ndarray | None = None, *,
@@ -100,7 +101,7 @@ def farm_penalty(ensemble: Any, n: int) -> np.ndarray:
     return 1.0 - gate(1.0 - np.asarray(farm, dtype=np.float64))
 
 
-class TrustModel:
+class TrustModel(Estimator):
     """Seeds, TrustRank, the trust gate and the discounted follow weights.
 
     Parameters
@@ -150,11 +151,11 @@ class TrustModel:
         if tau <= 0:
             raise ValueError("tau must be positive")
         if self.seeds is not None:
-            seeds = _seed_mask(self.seeds, n)
+            seeds = seed_mask(self.seeds, n)
         else:
             labelled = data.label_mask("human") | (data.column("verified", fill=0) > 0)
             labelled &= gate(auth) >= float(config.get("trust_seed_min_gate"))
-            seeds = _capped(labelled) | established_people(data, auth)
+            seeds = capped_seeds(labelled) | established_people(data, auth)
         self.seeds_ = seeds
         self.penalty_ = farm_penalty(ensemble, n)
         self.edge_weights_ = None
@@ -189,6 +190,3 @@ class TrustModel:
         if not hasattr(self, "penalty_"):
             raise NotFittedError("TrustModel is not fitted; call fit first")
         return (graph.in_indptr, graph.in_indices, self.edge_weights_)
-
-    def __repr__(self) -> str:
-        return f"TrustModel(seeds={'given' if self.seeds is not None else 'rule'})"

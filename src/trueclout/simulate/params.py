@@ -49,7 +49,7 @@ class SimParams:
     """
 
     # --- size and time ---------------------------------------------------------------
-    # issue 2: the demo simulates about 50,000 accounts (config sim_accounts)
+    # the demo simulates about 50,000 accounts (config sim_accounts)
     accounts: int = 50_000
     # config sim_seed; any integer, same seed gives the same rows
     seed: int = 0

@@ -146,7 +146,7 @@ def overlap(ctx, store, creators: Sequence[str]) -> dict:
     >>> overlap  # doctest: +ELLIPSIS
     <function overlap at ...>
     """
-    from ..discover.audience import account_label, handles, resolve_many
+    from ..discover.targets import account_label, follower_fields, handles, resolve_many
     from . import pagerank as P
     from .overlap import audience_overlap
     from .reach import audience_weights
@@ -159,7 +159,7 @@ def overlap(ctx, store, creators: Sequence[str]) -> dict:
         aud = audience_weights(L, P.trust(L)).localCheckpoint()
         return audience_overlap(
             L, names, aud, labels=names, handles=handles(ctx.data, v),
-            followers=[int(x) for x in ctx.graph.in_degree()[v]],
+            counts=follower_fields(ctx.data, v),
             flagged=[bool(ctx.suspicious[x]) for x in v])
 
 

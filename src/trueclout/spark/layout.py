@@ -292,7 +292,7 @@ def read_layout(spark, folder: str, *, partitions: int | None = None) -> SparkLa
                        folder=str(folder))
 
 
-def detection_table(ctx):
+def detection_input_table(ctx):
     """The detection output the Spark backend reads, one row per account of ``ctx``
     (a :class:`~trueclout.score.context.ScoreContext`): ``platform``, ``account_id``,
     ``authenticity``, ``weight`` (float32, gate × activity), ``suspicious``, ``penalty``
@@ -303,8 +303,8 @@ def detection_table(ctx):
 
     Examples
     --------
-    >>> from trueclout.discover.audience import toy_context
-    >>> detection_table(toy_context()).column_names[2:]
+    >>> from trueclout.discover.targets import toy_context
+    >>> detection_input_table(toy_context()).column_names[2:]
     ['authenticity', 'weight', 'suspicious', 'penalty', 'seed_labelled']
     """
     import numpy as np
@@ -343,7 +343,7 @@ def export_layout(store, folder, ctx=None) -> dict[str, int]:
     from ..store.export import export_tables
     rows = export_tables(store, folder)
     if ctx is not None:
-        t = detection_table(ctx)
+        t = detection_input_table(ctx)
         pq.write_table(t, os.path.join(str(folder), "detection.parquet"))
         rows["detection"] = t.num_rows
     return rows

@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import UnknownAccountError, UsageError
 
 
 def creator_ids(layout, creators: Sequence[str]) -> list[int]:
@@ -47,7 +47,7 @@ def creator_ids(layout, creators: Sequence[str]) -> list[int]:
             else (F.col("account_id") == str(c))
         rows = layout.vertices.where(cond).select("id").limit(2).collect()
         if not rows:
-            raise UsageError(f"no account {c!r} in the layout")
+            raise UnknownAccountError(c, where="the layout")
         if len(rows) > 1:
             raise UsageError(f"{c!r} names accounts on several platforms; "
                              "write platform:account_id")
@@ -113,7 +113,7 @@ def merge_counts(layout, rows: Sequence[int], audience):
 
 
 def audience_overlap(layout, creators: Sequence[str], audience, *, labels=None,
-                     handles=None, followers=None, flagged=None) -> dict:
+                     handles=None, counts=None, flagged=None) -> dict:
     """The exact overlap report of :func:`trueclout.discover.overlap.audience_overlap`.
 
     Parameters
@@ -123,9 +123,10 @@ def audience_overlap(layout, creators: Sequence[str], audience, *, labels=None,
         ``platform:account_id`` names (at least two).
     audience : DataFrame
         ``id``, ``audience`` (:func:`trueclout.spark.reach.audience_weights`).
-    labels, handles, followers, flagged : lists, optional
-        Per creator, for the report (default: the name, no handle, the follower count
-        of the follows table, not flagged).
+    labels, handles, counts, flagged : lists, optional
+        Per creator, for the report (default: the name, no handle, the platform's
+        follower count from the accounts table and the followers in the follows table as
+        ``{"followers_count", "followers_known"}``, not flagged).
 
     Examples
     --------
@@ -133,7 +134,7 @@ def audience_overlap(layout, creators: Sequence[str], audience, *, labels=None,
     <function audience_overlap at ...>
     """
     from pyspark.sql import functions as F
-    from ..discover.overlap import _creator, _pair
+    from ..discover.overlap import creator_overlap, pair_overlap
     items = list(creators)
     if len(items) < 2:
         raise UsageError("give at least two creators to compare")
@@ -144,17 +145,25 @@ def audience_overlap(layout, creators: Sequence[str], audience, *, labels=None,
     c = len(v)
     names = labels or [str(x) for x in items]
     hs = handles or [None] * c
-    fol = followers or [int(cnt.get(x, 0)) for x in v]
+    if counts is None:
+        reported = {}
+        if "followers_count" in layout.accounts.columns:
+            reported = {r["id"]: r["followers_count"] for r in layout.accounts.where(
+                F.col("id").isin(v)).select("id", "followers_count").collect()}
+        counts = [{"followers_count": (None if reported.get(x) is None
+                                       else int(reported[x])),
+                   "followers_known": int(cnt.get(x, 0))} for x in v]
+    fol = [c_["followers_known"] for c_ in counts]
     flg = flagged or [False] * c
     out_c = []
     for i in range(c):
-        d = _creator(inter[i, i], inter_w[i, i], uniq[i], uniq_w[i])
-        out_c.append({"account": names[i], "handle": hs[i], "followers": int(fol[i]),
+        d = creator_overlap(inter[i, i], inter_w[i, i], uniq[i], uniq_w[i])
+        out_c.append({"account": names[i], "handle": hs[i], **counts[i],
                       "flagged": bool(flg[i]), **d})
     pairs = []
     for i in range(c):
         for j in range(i + 1, c):
-            p = _pair(i, j, inter[i, i], inter[j, j], inter[i, j], inter_w[i, i],
+            p = pair_overlap(i, j, inter[i, i], inter[j, j], inter[i, j], inter_w[i, i],
                       inter_w[j, j], inter_w[i, j])
             p.pop("i"), p.pop("j")
             pairs.append({"a": names[i], "b": names[j], **p})

@@ -45,7 +45,7 @@ from .. import config
 
 
 def gate_expr(col, *, mid: float | None = None, width: float | None = None):
-    """Spark column: the smooth authenticity gate of :func:`trueclout.score.weights.gate`.
+    """Spark column: the smooth authenticity gate of :func:`trueclout.detect.weights.gate`.
 
     Examples
     --------
@@ -322,7 +322,7 @@ def truerank(layout, detection=None, *, trust_df=None, stats: dict | None = None
     <function truerank at ...>
     """
     from pyspark.sql import functions as F
-    from ..score.truerank import interaction_weight
+    from ..score.truerank import interaction_weight, vote_norm
     t = trust(layout, detection) if trust_df is None else trust_df
     scale = float(config.get("truerank_interaction_scale"))
     edges = discounted_follows(layout, detection)
@@ -340,8 +340,10 @@ def truerank(layout, detection=None, *, trust_df=None, stats: dict | None = None
     vsum = t.agg(F.sum("voter")).first()[0] or 0.0
     if layout.n == 0 or vsum <= 0:
         return t.select("id", F.lit(0.0).alias("truerank"), "trust", "gate", "voter")
+    k = float(vote_norm(0.0))     # the pseudo-follows of each vote, as locally
     v = t.join(norm, "id").select("id", F.col("voter").alias("prior"),
-                                  F.col("voter").alias("give"), F.col("deg").alias("norm"))
+                                  F.col("voter").alias("give"),
+                                  (F.col("deg") + F.lit(k)).alias("norm"))
     x = iterate(v, edges, stats=stats)
     return t.join(x, "id").select("id", F.col("x").alias("truerank"), "trust", "gate",
                                   "voter")

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 def audience_weights(layout, trust_df, detection=None):
     """``id``, ``voter_weight`` (``weight · h``, float64, as
-    :func:`trueclout.score.reach.audience_weight`) and ``audience`` (float32, 0 for
-    flagged accounts, as :func:`trueclout.discover.audience.audience_weight`).
+    :func:`trueclout.score.reach.voter_weight`) and ``audience`` (float32, 0 for
+    flagged accounts, as :func:`trueclout.discover.targets.audience_weight`).
 
     Examples
     --------

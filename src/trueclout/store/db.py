@@ -27,13 +27,14 @@ import duckdb
 from .. import config
 from ..errors import StoreBusyError, StoreError, UsageError
 from .crawl import CrawlCheckpoints
+from .holder import read_holder
 from .keys import KeysJobs
 from .load import Loader
-from .privacy import Privacy
+from .forget import Privacy
 from .query import Queries
 from .runs import Runs
 from .schema import MIGRATIONS, SCHEMA_VERSION
-from .stream import StreamStore
+from .events import StreamStore
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 
@@ -104,6 +105,12 @@ class Store(Loader, Queries, Runs, KeysJobs, StreamStore, CrawlCheckpoints, Priv
             except duckdb.IOException as exc:
                 if not _is_lock_error(exc):
                     raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+                server = read_holder(self.path)
+                if server is not None:      # a running server holds it until it stops
+                    raise StoreBusyError(
+                        f"store {self.path} is held by a running trueclout server (pid "
+                        f"{server.get('pid')}, {server.get('url')}); use its API, or stop "
+                        "it first") from exc
                 if time.monotonic() >= deadline:
                     raise StoreBusyError(
                         f"store {self.path} is in use by another process (waited {wait:g} s); "

@@ -66,8 +66,15 @@ def export_tables(store, folder: str | os.PathLike) -> dict[str, int]:
 
     Examples
     --------
-    >>> export_tables  # doctest: +ELLIPSIS
-    <function export_tables at ...>
+    >>> import tempfile
+    >>> from trueclout.ingest.run import ingest
+    >>> from trueclout.store import Store
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "f.txt").write_text("a b\\nb c\\n")
+    >>> with Store(":memory:") as s:
+    ...     _ = ingest(s, [d / "f.txt"])
+    ...     export_tables(s, d / "out")
+    {'accounts': 3, 'follows': 2, 'interactions': 0, 'labels': 0, 'posts': 0}
     """
     out = Path(folder)
     rows: dict[str, int] = {}

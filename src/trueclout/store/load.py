@@ -44,7 +44,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pyarrow as pa
 
-from ..errors import DiskFullError, InputError, StoreError, UsageError
+from ..errors import DiskFullError, StoreError, UsageError
 from ..model import COUNT_COLUMNS, INGEST_SCHEMAS, LABELS, NATURAL_KEYS, TABLES, data_columns
 
 #: Keys that make two staged rows of one load the same row (duplicates are rejected).

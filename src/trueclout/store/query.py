@@ -44,6 +44,53 @@ class Queries:
             "0) FROM meta WHERE key = 'data_generation') FROM ingests").fetchall()[0]
         return (int(row[0]), int(row[1]), int(row[2]))
 
+    def cache_token(self) -> tuple[int, int, int, int]:
+        """:meth:`data_token` and the number of live-stream events applied (the stream
+        adds follows and interactions without an ingest): what a result saved from the
+        store's data must match to be used again.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").cache_token()
+        (0, 0, 0, 0)
+        """
+        events = self.con.execute(
+            "SELECT coalesce(sum(events), 0) FROM stream_state").fetchall()[0][0]
+        return (*self.data_token(), int(events))
+
+    def platforms(self) -> list[str]:
+        """The platforms the store's accounts belong to, sorted.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").platforms()
+        []
+        """
+        return [str(r[0]) for r in self.con.execute(
+            "SELECT DISTINCT platform FROM accounts ORDER BY platform").fetchall()]
+
+    def names_account(self, spec: str) -> bool:
+        """Whether any account could be what ``spec`` names (``platform:account_id``, an
+        account id or ``@handle``, as :func:`trueclout.accounts.resolve_account` reads it):
+        one indexed look-up, so an unknown account is refused before the graph is read.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> Store(":memory:").names_account("@nobody")
+        False
+        """
+        spec = spec.strip()
+        want = spec[1:] if spec.startswith("@") else spec
+        platform, _, account_id = spec.partition(":")
+        row = self.con.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM accounts WHERE (platform = ? AND "
+            "account_id = ?) OR (NOT ? AND account_id = ?) OR lower(handle) = lower(?) "
+            "LIMIT 1)", [platform, account_id, spec.startswith("@"), spec, want]).fetchall()
+        return bool(row[0][0])
+
     def counts(self) -> dict[str, int]:
         """Row counts of the domain tables.
 

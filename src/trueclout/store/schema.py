@@ -79,7 +79,7 @@ CREATE VIEW labels_named AS
     FROM labels l JOIN accounts a USING (uid);
 """
 
-# Version 2 (issue 5): the API's keys (only a salted hash of each key is kept) and its
+# Version 2: the API's keys (only a salted hash of each key is kept) and its
 # background jobs (their records outlive a restart of the server).
 _V2 = """
 CREATE TABLE api_keys (
@@ -94,7 +94,7 @@ CREATE TABLE jobs (
 );
 """
 
-# Version 3 (issue 7): live data. Crawls save their cursor per task after every page, in
+# Version 3: live data. Crawls save their cursor per task after every page, in
 # the same transaction as the page's rows, so a killed crawl resumes exactly; raw JSON is
 # kept beside the parsed rows; the live stream keeps its cursor and the map from a
 # record's key to its subject (a delete event names only the key).

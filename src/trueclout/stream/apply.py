@@ -1,7 +1,7 @@
 """Jetstream events into the store, in batches, idempotently.
 
 :func:`parse_event` turns one Jetstream message (JSON text or a dict) into a row of
-:data:`~trueclout.store.stream.EVENT_SCHEMA`, or a reason to skip it: a message that is
+:data:`~trueclout.store.events.EVENT_SCHEMA`, or a reason to skip it: a message that is
 not JSON or lacks its fields is ``malformed``, a commit to a collection we do not apply
 is ``unknown_collection``, and ``identity``/``account`` events are ``other_kind``. Nothing
 is ever raised for a bad message; it is counted.
@@ -37,7 +37,7 @@ from typing import Any, Callable
 import pyarrow as pa
 
 from .. import config
-from ..store.stream import EVENT_SCHEMA, FOLLOW, INTERACTION_KINDS
+from ..store.events import EVENT_SCHEMA, FOLLOW, INTERACTION_KINDS
 
 #: Collections this stage applies.
 APPLIED = (FOLLOW, *INTERACTION_KINDS)
@@ -212,6 +212,20 @@ class StreamApplier:
         if self.pending + self._pending_skips >= self.batch_events:
             self.flush()
         return row is not None
+
+    def flush_due(self) -> dict[str, Any] | None:
+        """:meth:`flush` when anything is queued (events, or skipped ones whose cursor
+        must be saved); None otherwise.
+
+        Examples
+        --------
+        >>> from trueclout.store import Store
+        >>> StreamApplier(Store(":memory:")).flush_due() is None
+        True
+        """
+        if self.pending or self._pending_skips:
+            return self.flush()
+        return None
 
     def flush(self) -> dict[str, Any]:
         """Apply the queued events (and save the cursor) in one transaction.

@@ -42,6 +42,7 @@ import logging
 import random
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -245,104 +246,32 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
     >>> s["stopped"], s["reconnects"], s["error"].startswith("network error")
     ('reconnects_exhausted', 0, True)
     """
-    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-    from websockets.sync.client import connect
-
     cols = parse_collections(",".join(collections) if collections is not None else None)
-    if max_events is not None and max_events < 1:
-        raise UsageError("--max-events must be at least 1", field="max_events")
-    if max_reconnects is not None and max_reconnects < 0:
-        raise UsageError("--max-reconnects must be at least 0", field="max_reconnects")
-    n_rescore = int(config.value("stream_rescore_events", rescore_events))
-    t_rescore = float(config.value("stream_rescore_seconds", rescore_seconds))
-    batch_s = float(config.value("stream_batch_seconds", batch_seconds))
-    every = float(config.value("stream_save_every_s", save_every))
-    if every < 0:
-        raise UsageError("--save-every must be at least 0", field="save_every")
-    base_s = float(config.value("stream_reconnect_base_s", reconnect_base_s))
-    cap_s = float(config.value("stream_reconnect_cap_s", reconnect_cap_s))
-    if base_s < 0 or cap_s < 0:
-        raise UsageError("the reconnect backoff (stream_reconnect_base_s, "
-                         "stream_reconnect_cap_s) must not be negative")
-    open_s = float(config.get("stream_open_timeout_s"))
-    full_s = float(config.value("stream_full_every_s", full_every))
-    if full_s < 0:
-        raise UsageError("--full-every must be at least 0", field="full_every")
+    cfg = _settings(max_events=max_events, max_reconnects=max_reconnects,
+                    rescore_events=rescore_events, rescore_seconds=rescore_seconds,
+                    batch_seconds=batch_seconds, save_every=save_every,
+                    reconnect_base_s=reconnect_base_s, reconnect_cap_s=reconnect_cap_s,
+                    full_every=full_every)
     stop = stop if stop is not None else threading.Event()
     sleep = sleep or stop.wait
     on_reconnect = on_reconnect or _log_reconnect
     wanted = list(dids)
-    started = datetime.now(timezone.utc)
-    st: dict[str, Any] = {"since": 0, "rescores": 0, "saves": 0, "run_id": None,
-                          "t_scored": time.monotonic(), "t_saved": time.monotonic(),
-                          "t_fit": time.monotonic(), "refits": 0,
-                          "messages": 0, "reconnects": 0, "stopped": None, "error": None}
+    st: dict[str, Any] = {"messages": 0, "reconnects": 0, "stopped": None, "error": None}
+    scoring = _Scoring(store, scorer, refit, cfg, {"collections": cols, "dids": len(wanted)})
 
     def on_batch(res: dict) -> None:
-        st["since"] += res["events"]
-        if scorer is not None:
-            scorer.observe(res)
-            if st["since"] >= n_rescore or time.monotonic() - st["t_scored"] >= t_rescore:
-                rescore()
-                if time.monotonic() - st["t_saved"] >= every:
-                    save(final=False)
+        scoring.observe(res, applier)
         if progress is not None:
             progress(summary())
 
-    def rescore() -> None:
-        nonlocal scorer
-        if refit is not None and full_s > 0 and time.monotonic() - st["t_fit"] >= full_s:
-            scorer = refit()                 # the store holds every applied batch
-            st["refits"] += 1
-            st["t_fit"] = time.monotonic()
-        else:
-            scorer.rescore()
-        st["since"] = 0
-        st["rescores"] += 1
-        st["t_scored"] = time.monotonic()
-
-    def save(final: bool) -> None:
-        import numpy as np
-        run = {"accounts": int(scorer.n), "events": applier.applied, "cursor": applier.cursor,
-               "rescores": st["rescores"], "saves": st["saves"] + 1, "final": final}
-        st["run_id"] = store.save_stream_run(
-            st["run_id"], {"collections": cols, "dids": len(wanted)}, run,
-            np.asarray(scorer.uids).astype(np.int32), scorer.scores(), started_at=started)
-        st["saves"] += 1
-        st["t_saved"] = time.monotonic()
-
-    if firehose:
-        from .firehose import FirehoseError, firehose_url, frame_events, source_name
-        applier = StreamApplier(store, source=source_name(url), batch_events=batch_events,
-                                on_batch=on_batch)
-
-        def start_at(cursor):                # the host replays from after its seq
-            return cursor
-
-        def url_at(cursor):
-            return firehose_url(url, cursor)
-
-        def feed(msg) -> None:
-            seq, events = frame_events(msg, cols, wanted)
-            for ev in events:
-                applier.add(ev, cursor=seq)
-        dropped: tuple = (FirehoseError,)
-    else:
-        applier = StreamApplier(store, batch_events=batch_events, on_batch=on_batch)
-        start_at = resume_cursor
-
-        def url_at(cursor):
-            return jetstream_url(url, cols, wanted, cursor)
-        feed = applier.add
-        dropped = ()
+    applier, start_at, url_at, feed, dropped = _source(store, url, cols, wanted, firehose,
+                                                       batch_events, on_batch)
     first = start_at(applier.cursor)
     first_url = url_at(first)
 
     def summary() -> dict[str, Any]:
         return {"url": first_url, "messages": st["messages"], "resumed_from": first,
-                **applier.summary(), "rescores": st["rescores"], "saves": st["saves"],
-                "run_id": st["run_id"], "reconnects": st["reconnects"],
-                "refits": st["refits"],
+                **applier.summary(), **scoring.summary(), "reconnects": st["reconnects"],
                 "stopped": st["stopped"], "error": st["error"],
                 "interrupted": st["stopped"] == "interrupted",
                 "closed": st["stopped"] == "reconnects_exhausted"}
@@ -357,52 +286,18 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
                 st["stopped"] = "max_events"
                 break
             before = applier.cursor
-            full = url_at(start_at(before))
-            why = None
-            try:
-                ws = connect(full, open_timeout=open_s, max_size=None, proxy=None)
-            except InvalidURI as exc:
-                raise UsageError(f"not a websocket URL: {exc}", field="url") from exc
-            except (OSError, InvalidHandshake) as exc:  # TimeoutError is an OSError
-                why = _why(exc)
-            else:
-                try:
-                    last = time.monotonic()
-                    while max_events is None or st["messages"] < max_events:
-                        if stop.is_set():
-                            break
-                        wait = max(batch_s - (time.monotonic() - last), 0.01)
-                        try:
-                            msg = ws.recv(timeout=min(wait, 0.5))
-                        except TimeoutError:
-                            msg = None
-                        except (ConnectionClosed, OSError) as exc:
-                            why = _why(exc)
-                            break
-                        if msg is not None:
-                            st["messages"] += 1
-                            try:
-                                feed(msg)
-                            except dropped as exc:     # an error frame: reconnect
-                                why = str(exc)
-                                break
-                        if time.monotonic() - last >= batch_s:
-                            if applier.pending or applier._pending_skips:
-                                applier.flush()
-                            last = time.monotonic()
-                finally:
-                    ws.close()
-                if why is None:
-                    continue                     # stopped, or max_events: said above
+            why = _connection(url_at(start_at(before)), cfg, feed, dropped, applier, st,
+                              stop, max_events)
+            if why is None:
+                continue                         # stopped, or max_events: said above
             # a drop: apply what came (and save the cursor), then reconnect from it
-            if applier.pending or applier._pending_skips:
-                applier.flush()
+            applier.flush_due()
             if applier.cursor is not None and (before is None or applier.cursor > before):
                 in_row = 0                       # the connection moved the cursor on
             if max_reconnects is not None and in_row >= max_reconnects:
                 st["stopped"], st["error"] = "reconnects_exhausted", why
                 break
-            delay = reconnect_delay(in_row, base_s, cap_s, rng)
+            delay = reconnect_delay(in_row, cfg.base_s, cfg.cap_s, rng)
             in_row += 1
             st["reconnects"] += 1
             on_reconnect({"reconnects": st["reconnects"], "in_row": in_row, "delay": delay,
@@ -414,11 +309,179 @@ def watch(store, *, url: str | None = None, collections: Iterable[str] | None = 
         applier.flush()        # the pending batch, and the cursor, in one transaction
     except KeyboardInterrupt:  # a second Ctrl-C: the transaction rolled back; say so
         st["stopped"] = "interrupted"
-    if scorer is not None:
-        try:
-            if getattr(scorer, "pending", 1):
-                rescore()
-            save(final=True)
-        except KeyboardInterrupt:  # the last periodic save stays whole
-            st["stopped"] = "interrupted"
+    if not scoring.finish(applier):
+        st["stopped"] = "interrupted"        # the last periodic save stays whole
     return summary()
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    """The checked settings of one :func:`watch` (each a ``stream_*`` setting unless
+    given).
+
+    Examples
+    --------
+    >>> _settings().batch_s == float(config.get("stream_batch_seconds"))
+    True
+    """
+
+    n_rescore: int
+    t_rescore: float
+    batch_s: float
+    every: float
+    base_s: float
+    cap_s: float
+    open_s: float
+    full_s: float
+
+
+def _settings(*, max_events: int | None = None, max_reconnects: int | None = None,
+              rescore_events: int | None = None, rescore_seconds: float | None = None,
+              batch_seconds: float | None = None, save_every: float | None = None,
+              reconnect_base_s: float | None = None, reconnect_cap_s: float | None = None,
+              full_every: float | None = None) -> WatchSettings:
+    if max_events is not None and max_events < 1:
+        raise UsageError("--max-events must be at least 1", field="max_events")
+    if max_reconnects is not None and max_reconnects < 0:
+        raise UsageError("--max-reconnects must be at least 0", field="max_reconnects")
+    cfg = WatchSettings(
+        n_rescore=int(config.value("stream_rescore_events", rescore_events)),
+        t_rescore=float(config.value("stream_rescore_seconds", rescore_seconds)),
+        batch_s=float(config.value("stream_batch_seconds", batch_seconds)),
+        every=float(config.value("stream_save_every_s", save_every)),
+        base_s=float(config.value("stream_reconnect_base_s", reconnect_base_s)),
+        cap_s=float(config.value("stream_reconnect_cap_s", reconnect_cap_s)),
+        open_s=float(config.get("stream_open_timeout_s")),
+        full_s=float(config.value("stream_full_every_s", full_every)))
+    if cfg.every < 0:
+        raise UsageError("--save-every must be at least 0", field="save_every")
+    if cfg.base_s < 0 or cfg.cap_s < 0:
+        raise UsageError("the reconnect backoff (stream_reconnect_base_s, "
+                         "stream_reconnect_cap_s) must not be negative")
+    if cfg.full_s < 0:
+        raise UsageError("--full-every must be at least 0", field="full_every")
+    return cfg
+
+
+def _source(store, url: str | None, cols: list[str], wanted: list[str], firehose: bool,
+            batch_events: int | None, on_batch: Callable[[dict], None]) -> tuple:
+    """Where a watch connects and how a message becomes events: ``(applier, start_at,
+    url_at, feed, dropped)`` for Jetstream (JSON, its cursor a time) or the firehose
+    (CBOR frames, its cursor the host's seq)."""
+    if firehose:
+        from .firehose import FirehoseError, firehose_url, frame_events, source_name
+        applier = StreamApplier(store, source=source_name(url), batch_events=batch_events,
+                                on_batch=on_batch)
+
+        def feed(msg) -> None:
+            seq, events = frame_events(msg, cols, wanted)
+            for ev in events:
+                applier.add(ev, cursor=seq)
+        # the host replays from after its seq
+        return (applier, lambda cursor: cursor, lambda cursor: firehose_url(url, cursor),
+                feed, (FirehoseError,))
+    applier = StreamApplier(store, batch_events=batch_events, on_batch=on_batch)
+    return (applier, resume_cursor, lambda cursor: jetstream_url(url, cols, wanted, cursor),
+            applier.add, ())
+
+
+def _connection(full: str, cfg: WatchSettings, feed: Callable, dropped: tuple, applier,
+                st: dict, stop: threading.Event, max_events: int | None) -> str | None:
+    """One connection: read messages into ``feed``, applying a batch every
+    ``cfg.batch_s`` seconds, until stopped, ``max_events`` or a drop; returns why it
+    dropped (None when it was stopped or had enough)."""
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+    from websockets.sync.client import connect
+    try:
+        ws = connect(full, open_timeout=cfg.open_s, max_size=None, proxy=None)
+    except InvalidURI as exc:
+        raise UsageError(f"not a websocket URL: {exc}", field="url") from exc
+    except (OSError, InvalidHandshake) as exc:  # TimeoutError is an OSError
+        return _why(exc)
+    try:
+        last = time.monotonic()
+        while max_events is None or st["messages"] < max_events:
+            if stop.is_set():
+                return None
+            wait = max(cfg.batch_s - (time.monotonic() - last), 0.01)
+            try:
+                msg = ws.recv(timeout=min(wait, 0.5))
+            except TimeoutError:
+                msg = None
+            except (ConnectionClosed, OSError) as exc:
+                return _why(exc)
+            if msg is not None:
+                st["messages"] += 1
+                try:
+                    feed(msg)
+                except dropped as exc:     # an error frame: reconnect
+                    return str(exc)
+            if time.monotonic() - last >= cfg.batch_s:
+                applier.flush_due()
+                last = time.monotonic()
+        return None
+    finally:
+        ws.close()
+
+
+class _Scoring:
+    """What a watch does with the scores: observe each batch, re-score (or refit) when
+    due, and save the scores as the run of kind ``stream`` when due and at the end."""
+
+    def __init__(self, store, scorer, refit, cfg: WatchSettings, params: dict) -> None:
+        self.store, self.scorer, self.refit, self.cfg, self.params = (store, scorer, refit,
+                                                                      cfg, params)
+        self.started = datetime.now(timezone.utc)
+        now = time.monotonic()
+        self.since, self.rescores, self.refits, self.saves, self.run_id = 0, 0, 0, 0, None
+        self.t_scored = self.t_saved = self.t_fit = now
+
+    def observe(self, res: dict, applier) -> None:
+        self.since += res["events"]
+        if self.scorer is None:
+            return
+        self.scorer.observe(res)
+        if (self.since >= self.cfg.n_rescore
+                or time.monotonic() - self.t_scored >= self.cfg.t_rescore):
+            self.rescore()
+            if time.monotonic() - self.t_saved >= self.cfg.every:
+                self.save(applier, final=False)
+
+    def rescore(self) -> None:
+        if (self.refit is not None and self.cfg.full_s > 0
+                and time.monotonic() - self.t_fit >= self.cfg.full_s):
+            self.scorer = self.refit()           # the store holds every applied batch
+            self.refits += 1
+            self.t_fit = time.monotonic()
+        else:
+            self.scorer.rescore()
+        self.since = 0
+        self.rescores += 1
+        self.t_scored = time.monotonic()
+
+    def save(self, applier, final: bool) -> None:
+        import numpy as np
+        run = {"accounts": int(self.scorer.n), "events": applier.applied,
+               "cursor": applier.cursor, "rescores": self.rescores, "saves": self.saves + 1,
+               "final": final}
+        self.run_id = self.store.save_stream_run(
+            self.run_id, self.params, run, np.asarray(self.scorer.uids).astype(np.int32),
+            self.scorer.scores(), started_at=self.started)
+        self.saves += 1
+        self.t_saved = time.monotonic()
+
+    def finish(self, applier) -> bool:
+        """The last re-score and save; False when Ctrl-C cut it short."""
+        if self.scorer is None:
+            return True
+        try:
+            if getattr(self.scorer, "pending", 1):
+                self.rescore()
+            self.save(applier, final=True)
+        except KeyboardInterrupt:
+            return False
+        return True
+
+    def summary(self) -> dict:
+        return {"rescores": self.rescores, "saves": self.saves, "run_id": self.run_id,
+                "refits": self.refits}

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import numpy as np
->>> from trueclout.kernels.stats import degree_quantiles
+>>> from trueclout.kernels.summary import degree_quantiles
 >>> degree_quantiles(np.arange(101))
 {'p50': 50.0, 'p90': 90.0, 'p99': 99.0, 'max': 100}
 >>> count_self_loops(np.array([0, 2, 3]), np.array([0, 1, 0], np.int32))

@@ -47,7 +47,7 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import jinja2
 from fastapi import APIRouter, Depends, Query, Request
@@ -55,8 +55,8 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 
-from .. import __version__, config
-from ..errors import TruecloutError
+from ... import __version__, config
+from ...errors import TruecloutError
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -213,8 +213,8 @@ def _start(request: Request) -> None:
     route = request.scope.get("route")
     if getattr(route, "name", None) in _OPEN:
         return
-    from ..api.auth import key_from_headers
-    from ..api.errors import AuthError
+    from ..auth import key_from_headers
+    from ..errors import AuthError
     token = request.cookies.get(COOKIE)
     row = state.sessions.get(token)
     if row is not None and state.keys.active(row["prefix"]) is None:
@@ -236,6 +236,22 @@ def _start(request: Request) -> None:
 router = APIRouter(include_in_schema=False, dependencies=[Depends(_start)])
 
 
+def toy_request(app, headers: Sequence[tuple[str, str]] = ()) -> Request:
+    """A GET request of ``/`` to ``app`` from loopback, made without a server: what the
+    examples of the page helpers take.
+
+    Examples
+    --------
+    >>> from trueclout.api.app import create_app
+    >>> toy_request(create_app(":memory:")).url.path
+    '/'
+    """
+    return Request({"type": "http", "app": app, "router": app.router, "method": "GET",
+                    "scheme": "http", "server": ("127.0.0.1", 8000), "path": "/",
+                    "root_path": "", "query_string": b"",
+                    "headers": [(k.lower().encode(), v.encode()) for k, v in headers]})
+
+
 def install(app) -> None:
     """Add the pages to ``app`` (the API's FastAPI app, with ``state.service``,
     ``state.keys``, ``state.limiter`` and ``state.web_auth``), and the redirect of
@@ -243,8 +259,12 @@ def install(app) -> None:
 
     Examples
     --------
-    >>> install  # doctest: +ELLIPSIS
-    <function install at ...>
+    >>> from fastapi.testclient import TestClient
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:", web=False)
+    >>> install(app)
+    >>> TestClient(app).get("/").status_code
+    200
     """
     from fastapi.responses import RedirectResponse
 
@@ -364,8 +384,10 @@ def static_url(request: Request, name: str) -> str:
 
     Examples
     --------
-    >>> static_url  # doctest: +ELLIPSIS
-    <function static_url at ...>
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:")
+    >>> static_url(toy_request(app), "web.css")  # doctest: +ELLIPSIS
+    '/static/web.css?v=...'
     """
     return f"{request.url_for('web_static', name=name).path}?v={_asset(name)[2]}"
 
@@ -391,8 +413,10 @@ def service(request: Request):
 
     Examples
     --------
-    >>> service  # doctest: +ELLIPSIS
-    <function service at ...>
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:")
+    >>> service(toy_request(app)) is app.state.service
+    True
     """
     return request.app.state.service
 
@@ -404,13 +428,16 @@ def render(request: Request, template: str, page: str, *, title: str,
 
     Examples
     --------
-    >>> render  # doctest: +ELLIPSIS
-    <function render at ...>
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:")
+    >>> page = render(toy_request(app), "login.html.j2", "login", title="Sign in", next="/")
+    >>> page.status_code, b"Sign in" in page.body
+    (200, True)
     """
     t0 = request.state.t0 if hasattr(request.state, "t0") else time.perf_counter()
     err = None
     if error is not None:
-        from ..api.errors import status_of
+        from ..errors import status_of
         status = status_of(error)
         err = {"title": "Not found" if status == 404 else "Cannot do that",
                "message": str(getattr(error, "message", error))}
@@ -455,12 +482,16 @@ def check_form_origin(request: Request, form: Any) -> None:
 
     Examples
     --------
-    >>> check_form_origin  # doctest: +ELLIPSIS
-    <function check_form_origin at ...>
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:")
+    >>> check_form_origin(toy_request(app, [("Origin", "https://evil.example")]), {})
+    Traceback (most recent call last):
+    ...
+    trueclout.api.errors.ForbiddenError: this form was sent from another site; open the sign-in page of this site and try again
     """
     from urllib.parse import urlsplit
 
-    from ..api.errors import ForbiddenError
+    from ..errors import ForbiddenError
     sent = request.headers.get("origin") or request.headers.get("referer")
     if sent and sent != "null":
         u = urlsplit(sent)
@@ -474,43 +505,83 @@ def check_form_origin(request: Request, form: Any) -> None:
                              "reload the page and try again")
 
 
+def preparing(request: Request) -> HTMLResponse | None:
+    """While the server builds its scores in the background (at start-up, see
+    :meth:`~trueclout.api.service.Service.warm_up`), the progress page (it reloads
+    itself, 503 with ``Retry-After``) after waiting ``web_ready_wait_s`` for it; None
+    when the scores are ready, or when no build runs (the page then builds them itself,
+    as a library caller would).
+
+    Examples
+    --------
+    >>> from trueclout.api.app import create_app
+    >>> app = create_app(":memory:")
+    >>> preparing(toy_request(app)) is None      # the scores are ready: no progress page
+    True
+    """
+    svc = service(request)
+    if not hasattr(svc, "wait_ready") or svc.wait_ready(float(config.get("web_ready_wait_s"))):
+        return None
+    st = svc.status()
+    if st["ready"] or not st["building"]:
+        return None
+    refresh = int(config.get("web_refresh_s"))
+    resp = render(request, "preparing.html.j2", "search", title="Preparing the scores",
+                  status=503, status_info=st, refresh_s=refresh)
+    resp.headers["Retry-After"] = str(refresh)
+    return resp
+
+
 # -- pages -----------------------------------------------------------------------------------
 @router.get("/", name="web_search", response_class=HTMLResponse)
 def search_page(request: Request, q: str = "") -> HTMLResponse:
     """Search an account by handle or id; each hit links to its audit."""
+    wait = preparing(request)
+    if wait is not None:
+        return wait
     svc = service(request)
-    rows, err = [], None
-    if q.strip():
-        try:
+    rows, err, top, topics = [], None, [], []
+    try:
+        if q.strip():
             rows = svc.search(q, limit=int(config.get("web_search_limit")))["items"]
-        except TruecloutError as exc:
-            err = exc
+        else:                       # where to start: the top accounts and topics
+            k = int(config.get("web_examples"))
+            top = svc.rankings(by="truerank", limit=k)["items"]
+            topics = svc.topics(k=k) if top else []
+    except TruecloutError as exc:
+        err = exc
     return render(request, "search.html.j2", "search", title="Search", q=q, rows=rows,
-                  error=err)
+                  error=err, top=top, topics=topics)
 
 
 @router.get("/audit", name="web_audit", response_class=HTMLResponse)
 def audit_page(request: Request, account: str = "") -> HTMLResponse:
     """One account's audience audit."""
-    from ..report.html import _figures
+    from ...report.html import audit_figures
+    wait = preparing(request)
+    if wait is not None:
+        return wait
     svc = service(request)
     if not account.strip():
-        return render(request, "search.html.j2", "search", title="Search", q="", rows=[])
+        return search_page(request)
     try:
         a = svc.audit(account.strip())
     except TruecloutError as exc:
         return render(request, "search.html.j2", "search", title="Search", q=account,
-                      rows=[], error=exc)
+                      rows=[], error=exc, top=[], topics=[])
     acc = a["account"]
     return render(request, "audit.html.j2", "audit",
                   title=f"Audit @{acc.get('handle') or acc.get('account_id')}",
-                  figures=_figures(a), a=a, inf=a.get("influence"), spec=account.strip())
+                  figures=audit_figures(a), a=a, inf=a.get("influence"), spec=account.strip())
 
 
 @router.get("/discover", name="web_discover", response_class=HTMLResponse)
 def discover_page(request: Request, topic: str = "", audience: str = "", like: str = "",
                   top: int | None = None) -> HTMLResponse:
     """Creators for a topic, a target audience or a lookalike account."""
+    wait = preparing(request)
+    if wait is not None:
+        return wait
     svc = service(request)
     top = int(config.value("web_discover_top", top))
     kw = {k: v.strip() for k, v in (("topic", topic), ("audience", audience),
@@ -524,7 +595,8 @@ def discover_page(request: Request, topic: str = "", audience: str = "", like: s
     except TruecloutError as exc:
         err, rows, topics = exc, None, []
     return render(request, "discover.html.j2", "discover", title="Discover", error=err,
-                  topics=topics, topic=kw.get("topic", ""), audience=audience, like=like,
+                  topics=topics, examples=topics[:int(config.get("web_examples"))],
+                  topic=kw.get("topic", ""), audience=audience, like=like,
                   top=top, max_top=getattr(svc, "max_limit", 1000), rows=rows,
                   target=target, preselect=int(config.get("web_discover_preselect")))
 
@@ -535,14 +607,16 @@ def overlap_page(request: Request, creators: list[str] | None = Query(None),
     """Heat map of the chosen creators' shared authentic audiences."""
     from urllib.parse import urlencode
 
-    from ..report.influence import _figures as influence_figures
-    from ..report.influence import _overlap_section
+    from ...report.influence import influence_figures, overlap_figures
+    wait = preparing(request)
+    if wait is not None:
+        return wait
     svc = service(request)
     names = split_accounts(creators)
     ov, figs, err = None, {}, None
     if names:
         try:
-            ov = _overlap_section(svc.overlap(names))
+            ov = overlap_figures(svc.overlap(names, topic=topic.strip() or None))
             empty = {"x": [], "y": [], "bought": [], "account": []}
             f = influence_figures({"scatter": empty, "accounts": 1, "overlap": ov})
             figs = {k: f[k] for k in ("overlap-chart", "unique-chart")}
@@ -554,15 +628,16 @@ def overlap_page(request: Request, creators: list[str] | None = Query(None),
                   plan_query=urlencode(q))
 
 
-def _costs(svc, names: list[str]) -> tuple[dict[str, float], str]:
-    """Sample costs: ``demo_cost_per_follower`` × each creator's follower count."""
-    price = float(config.get("demo_cost_per_follower"))
-    costs = {}
+def _sample_prices(svc, names: list[str]) -> str:
+    """The price box's starting text: sample prices per post of ``names``, as the
+    demo's campaign sets them (:func:`trueclout.report.influence.sample_cost`)."""
+    from ...report.influence import sample_cost
+    lines = ["account,cost"]
     for n in names:
-        costs[n] = float(max(round(price * svc.account(n)["followers"]), 1))
-    pricing = (f"Sample prices: {price:g} per follower per post (about {1000 * price:g} per "
-               f"1,000 followers).")
-    return costs, pricing
+        row = svc.account(n)
+        cost = sample_cost(row["followers_count"], row["followers_known"])
+        lines.append(f"{row['account']},{cost:g}")
+    return "\n".join(lines) + "\n"
 
 
 def _default_creators(svc) -> list[str]:
@@ -574,30 +649,57 @@ def _default_creators(svc) -> list[str]:
 
 @router.get("/plan", name="web_plan", response_class=HTMLResponse)
 def plan_page(request: Request, creators: list[str] | None = Query(None),
-              budget: float | None = None, topic: str = "") -> HTMLResponse:
-    """A budget slider and the chosen set of creators with its unique reach."""
+              budget: str = "", topic: str = "", prices: str = "") -> HTMLResponse:
+    """The chosen set of creators for a budget, with its unique reach. Prices come from
+    the price box (CSV ``account,cost`` per post, or ``account,cpm`` per 1,000
+    followers; a file can be loaded into it), else sample prices; a budget out of range
+    is explained, never cut."""
+    from ...discover.plan import parse_cost_text
+    from ...errors import UsageError
+    wait = preparing(request)
+    if wait is not None:
+        return wait
     svc = service(request)
-    plan, err, costs, pricing = None, None, {}, ""
-    if budget is not None and not math.isfinite(budget):
-        from ..errors import UsageError
-        err, budget = UsageError("must be a finite number", field="budget"), None
+    plan, err, names, unit = None, None, split_accounts(creators), "post"
+    value = None
     try:
-        names = split_accounts(creators) or _default_creators(svc)
-        if names:
-            costs, pricing = _costs(svc, names)
-        total = float(sum(costs.values()))
-        if budget is None:
-            budget = float(round(float(config.get("demo_budget_share")) * total))
-        budget = min(max(float(budget), 0.0), total)
-        if costs and err is None:
-            plan = svc.plan(budget, costs, topic=topic.strip() or None)
+        if budget.strip():
+            try:
+                given = float(budget.replace(",", ""))
+            except ValueError:
+                raise UsageError(f"{budget!r} is not a number", field="budget") from None
+            if not math.isfinite(given) or given < 0:
+                raise UsageError("must be a finite number, not negative", field="budget")
+            value = given
+        if not prices.strip():
+            names = names or _default_creators(svc)
+            prices = _sample_prices(svc, names) if names else ""
+            sample = True
+        else:
+            sample = False
+        if prices.strip():
+            specs, vals, _, unit = parse_cost_text(prices, "prices")
+            if len(set(specs)) < len(specs):
+                raise UsageError("a creator is listed twice; give each creator one price",
+                                 field="prices")
+            costs = dict(zip(specs, vals))
+            names = names or specs
+            if value is None:       # the demo's share of what the candidates cost
+                probe = svc.plan(0.0, costs, price=unit)
+                value = float(round(float(config.get("demo_budget_share"))
+                                    * probe["candidates_cost"]))
+            plan = svc.plan(value, costs, topic=topic.strip() or None, price=unit)
+            plan["sample_prices"] = sample
     except TruecloutError as exc:
-        err, names, total = exc, split_accounts(creators), float(sum(costs.values()))
-        budget = budget or 0.0
-    step = max(1.0, round(total / 200)) if total else 1.0
+        err = exc
+    total = float(plan["candidates_cost"]) if plan else 0.0
+    top = max(total, value or 0.0)
     return render(request, "plan.html.j2", "plan", title="Plan", error=err, plan=plan,
-                  creators_text=" ".join(names), budget=round(budget), total_cost=round(total),
-                  step=step, topic=topic, pricing=pricing)
+                  creators_text=" ".join(names), budget=value if value is not None else "",
+                  total_cost=total, slider_max=round(top) if top else 1,
+                  step=max(1.0, round(top / 200)) if top else 1.0, topic=topic,
+                  prices=prices, unit=unit,
+                  config_price=float(config.get("demo_cost_per_follower")))
 
 
 @router.get("/upload", name="web_upload", response_class=HTMLResponse)

@@ -1,5 +1,6 @@
-"""Attacks on the rankings: bought followers, follow-back campaigns and an adaptive sybil
-region, injected into a platform with ground truth.
+"""Planted fraud with ground truth: bought followers, follow-back campaigns and an
+adaptive sybil region injected into a platform (attacks on the rankings), and a
+Fraudar-style block injected into a bare graph (the lockstep detector's evaluation).
 
 Each attack takes a :class:`~trueclout.detect.data.DetectionData` and a set of
 *customers* (real accounts that pay for influence) and returns an :class:`Attack`: a new
@@ -19,7 +20,7 @@ Each attack takes a :class:`~trueclout.detect.data.DetectionData` and a set of
   ``customer``/``attack_customer`` for buyers, ``farm``/``attack_farm`` for follow-back
   campaigners.
 
-The attacks (the issue's protocol; every constant is a ``manip_*`` setting):
+The attacks (every constant is a ``manip_*`` setting):
 
 :func:`buy_followers`
     For each customer, ``budget`` new accounts that follow the customer and
@@ -49,6 +50,12 @@ rank by follower count (graph in-degree, ties broken at random) lies between the
 ``manip_band_low`` and ``manip_band_high`` percentiles, leaving out accounts already
 labelled or flagged as fraud.
 
+:func:`inject_block`
+    Fraudar's planted block (Hooi et al., KDD 2016, section 5) on any
+    :class:`~trueclout.graph.FollowGraph`, which carries no labels of its own: new
+    accounts (platform ``injected``) that each follow some of a small set of customers
+    plus a few real accounts as camouflage, drawn uniformly or by popularity.
+
 Examples
 --------
 >>> from trueclout.graph.toy import random_graph
@@ -73,7 +80,8 @@ from .. import config
 from ..detect.data import DetectionData
 from ..errors import UsageError
 from ..graph.build import from_edges
-from ..kernels.csr import TS_UNKNOWN
+from ..graph.follow_graph import FollowGraph
+from ..kernels.csr import TS_UNKNOWN, csr_edges
 
 DAY = 86_400
 HOUR = 3_600
@@ -280,11 +288,6 @@ def _count_ratio(counts: np.ndarray, degree: np.ndarray) -> float:
     return float(np.median(counts[ok] / degree[ok])) if ok.any() else 1.0
 
 
-def _edges_of(indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    src = np.repeat(np.arange(indptr.shape[0] - 1, dtype=np.int32), np.diff(indptr))
-    return src, indices
-
-
 def _bump_snapshots(snaps: pa.Table, column: str, vertex: np.ndarray, ts: np.ndarray,
                     delta: np.ndarray | int) -> pa.Table:
     """Add ``delta`` to ``column`` of every snapshot of ``vertex`` taken at or after ``ts``
@@ -397,7 +400,7 @@ def extend(data: DetectionData, n_new: int, src: np.ndarray, dst: np.ndarray,
             "platform": pa.array(np.full(n_new, _platform(data) + INJECTED_SUFFIX,
                                          dtype=object), pa.string()),
             "account_id": ids})])
-    o_src, o_dst = _edges_of(g.out_indptr, g.out_indices)
+    o_src, o_dst = csr_edges(g.out_indptr, g.out_indices)
     all_src = np.concatenate([o_src, src.astype(np.int32)])
     del o_src
     all_dst = np.concatenate([o_dst, dst.astype(np.int32)])
@@ -405,7 +408,7 @@ def extend(data: DetectionData, n_new: int, src: np.ndarray, dst: np.ndarray,
     if timed:
         all_ts = np.concatenate([g.out_ts.astype(np.int64), new_ts])
         del new_ts
-    inter = {kind: (*_edges_of(p, i), t) for kind, (p, i, t) in g.interactions.items()}
+    inter = {kind: (*csr_edges(p, i), t) for kind, (p, i, t) in g.interactions.items()}
     g2 = from_edges(all_src, all_dst, ts=all_ts, names=names, interactions=inter or None)
     del all_src, all_dst, all_ts
     if not np.array_equal(g2.uids, np.arange(g2.n, dtype=g2.uids.dtype)):
@@ -762,6 +765,102 @@ def adaptive_attack(data: DetectionData, customers: np.ndarray, budget: int | No
                   follows_added=added, removed_added=0)
 
 
+#: Platform of the injected accounts (their account ids are ``injected-<k>``).
+INJECTED_PLATFORM = "injected"
+
+
+def inject_block(graph: FollowGraph, n_fakes: int = 2000, n_customers: int = 100,
+                 per_fake_customers: int = 30, per_fake_camouflage: int = 30,
+                 seed: int = 0, *, camouflage: str = "random"
+                 ) -> tuple[FollowGraph, np.ndarray, np.ndarray]:
+    """Add a Fraudar-style block of bought followers to ``graph``.
+
+    ``n_fakes`` new accounts each follow ``per_fake_customers`` accounts drawn without
+    replacement from ``n_customers`` real accounts (the customers, drawn uniformly from
+    the graph), plus ``per_fake_camouflage`` real accounts as camouflage, drawn uniformly
+    (``camouflage="random"``) or in proportion to their followers (``"popular"``, the
+    biased camouflage of Fraudar's section 5).
+
+    Parameters
+    ----------
+    graph : FollowGraph
+    n_fakes, n_customers, per_fake_customers, per_fake_camouflage : int
+    seed : int
+    camouflage : {"random", "popular"}
+
+    Returns
+    -------
+    new_graph : FollowGraph
+        The graph with the injected accounts (platform ``"injected"``) and follows; the
+        original follows keep their times, the injected ones have unknown times.
+        Vertex ids are renumbered by name, as always.
+    fake_vertices, customer_vertices : int32 arrays
+        Vertex ids in ``new_graph``.
+
+    Examples
+    --------
+    >>> from trueclout.graph.toy import random_graph
+    >>> g2, f, c = inject_block(random_graph(500, 3000, seed=1), n_fakes=50, n_customers=10,
+    ...                        per_fake_customers=5, per_fake_camouflage=5, seed=2)
+    >>> bool(np.isin(g2.out_neighbors(f[0]), c).sum() == 5)
+    True
+    >>> g3, f3, _ = inject_block(g2, n_fakes=50, n_customers=10, per_fake_customers=5,
+    ...                         per_fake_camouflage=5, seed=3)   # a second block
+    >>> g3.n, len(set(g3.names.column("account_id").to_pylist())), g3.name(int(f3[0]))
+    (600, 600, ('injected', 'injected-50'))
+    """
+    n = graph.n
+    if n_customers > n or per_fake_customers > n_customers or per_fake_camouflage > n:
+        raise UsageError("the block does not fit: need per_fake_customers <= n_customers "
+                         "<= accounts and per_fake_camouflage <= accounts")
+    if camouflage not in ("random", "popular"):
+        raise UsageError(f"camouflage must be 'random' or 'popular', got {camouflage!r}")
+    rng = np.random.default_rng(seed)
+    customers = np.sort(rng.choice(n, size=n_customers, replace=False)).astype(np.int64)
+    fakes = np.arange(n, n + n_fakes, dtype=np.int64)
+    # each fake: per_fake_customers distinct customers and per_fake_camouflage distinct
+    # real accounts, drawn as the other attacks draw
+    pick = distinct_rows(lambda size: rng.integers(0, n_customers, size), n_fakes,
+                         per_fake_customers)
+    c_dst = customers[pick].ravel()
+    draw = ((lambda size: rng.integers(0, n, size)) if camouflage == "random"
+            else popularity_sampler(graph.in_degree(), rng))
+    k_dst = distinct_rows(draw, n_fakes, per_fake_camouflage).astype(np.int64)
+    src = np.concatenate([np.repeat(fakes, per_fake_customers),
+                          np.repeat(fakes, per_fake_camouflage)])
+    dst = np.concatenate([c_dst, k_dst.ravel()])
+    # follows the fakes make are distinct; camouflage may hit a customer already followed
+    key = src * (n + n_fakes) + dst
+    _, first = np.unique(key, return_index=True)
+    src, dst = src[np.sort(first)], dst[np.sort(first)]
+    o_src, o_dst = csr_edges(graph.out_indptr, graph.out_indices)
+    all_src = np.concatenate([o_src.astype(np.int64), src])
+    all_dst = np.concatenate([o_dst.astype(np.int64), dst])
+    ts = None
+    if graph.out_ts is not None:
+        ts = np.concatenate([graph.out_ts.astype(np.int64),
+                             np.full(src.shape[0], np.iinfo(np.int32).min, np.int64)])
+    # ids continue after accounts injected before, so that repeated injections (several
+    # blocks) keep every name distinct
+    first = int(pc.sum(pc.equal(graph.names.column("platform").cast(pa.string()),
+                                INJECTED_PLATFORM)).as_py() or 0)
+    width = len(str(max(first + n_fakes - 1, 0)))
+    names = pa.concat_tables([
+        graph.names.select(["platform", "account_id"]).cast(
+            pa.schema([("platform", pa.string()), ("account_id", pa.string())])),
+        pa.table({"platform": pa.array([INJECTED_PLATFORM] * n_fakes, pa.string()),
+                  "account_id": pa.array([f"injected-{first + i:0{width}d}"
+                                                    for i in range(n_fakes)],
+                                         pa.string())})])
+    inter = {kind: (*csr_edges(p, i), t) for kind, (p, i, t) in graph.interactions.items()}
+    g2 = from_edges(all_src, all_dst, ts=ts, names=names, interactions=inter or None)
+    # from_edges renumbers by name: uids hold each vertex's position in ``names``
+    pos_to_vertex = np.empty(g2.n, np.int64)
+    pos_to_vertex[g2.uids] = np.arange(g2.n)
+    return (g2, pos_to_vertex[fakes].astype(np.int32),
+            np.sort(pos_to_vertex[customers]).astype(np.int32))
+
+
 def attack_plan(budgets: Sequence[int] | None = None, *, followback: bool = True,
                 adaptive: bool = True) -> list[tuple[str, int]]:
     """The attacks of the protocol, in order: ``[(kind, budget), ...]``.
@@ -793,7 +892,8 @@ def parse_budgets(text: str | Sequence[int]) -> list[int]:
         try:
             vals = [int(x) for x in text.replace(" ", "").split(",") if x]
         except ValueError:
-            raise UsageError(f"budgets must be comma-separated integers, got {text!r}")
+            raise UsageError(f"budgets must be comma-separated integers, "
+                             f"got {text!r}") from None
     else:
         vals = [int(x) for x in text]
     if not vals or min(vals) < 1:
@@ -821,6 +921,7 @@ def run_attack(data: DetectionData, customers: np.ndarray, kind: str, budget: in
     raise UsageError(f"unknown attack {kind!r}; use bought, followback or adaptive")
 
 
-__all__ = ["Attack", "FRAUD_LABELS", "INJECTED_SUFFIX", "adaptive_attack", "attack_plan",
-           "buy_followers", "distinct_rows", "extend", "follow_back_campaign",
-           "parse_budgets", "pick_customers", "popularity_sampler", "run_attack"]
+__all__ = ["Attack", "FRAUD_LABELS", "INJECTED_PLATFORM", "INJECTED_SUFFIX", "adaptive_attack",
+           "attack_plan", "buy_followers", "distinct_rows", "extend",
+           "follow_back_campaign", "inject_block", "parse_budgets", "pick_customers",
+           "popularity_sampler", "run_attack"]

@@ -22,10 +22,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .data import DetectionData
-from .features import account_features
-from .model_card import held_out_table, in_set_table
-from .training import in_set_cv, train_model, training_labels
+from ..detect.data import DetectionData
+from ..detect.features import account_features
+from ..detect.model_card import held_out_table, in_set_table
+from ..detect.training import in_set_cv, train_model, training_labels
 
 
 def evaluate_sources(store, label_sources: Iterable[str] | None = None, *,

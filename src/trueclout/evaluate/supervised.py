@@ -2,12 +2,12 @@
 cross-source transfer between the simulator and Cresci 2015.
 
 * :func:`cresci_cv`: E13 humans against INT bought followers, 10-fold stratified
-  cross-validation (targets of issue 3: MCC >= 0.99, AUC >= 0.999).
+  cross-validation (targets: MCC >= 0.99, AUC >= 0.999).
 * :func:`cross_source`: train on the simulator, test on Cresci; train on Cresci, test on
   the simulator; and train on the simulator, test on Cresci with its fakes made older
   and larger (a stress test of "fakes bought years later"). Each direction reports AUC,
   MCC, F1 and accuracy at the model's own threshold, beside a plain random forest on the
-  same data with the default threshold 0.5 (the baseline of issue 3).
+  same data with the default threshold 0.5 (the baseline).
 
 Fakes are the positive class of every metric.
 
@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from .classifier import AuthenticityClassifier, predicted_fake
-from .data import DetectionData
-from .features import FEATURE_NAMES, account_features, profile_counts, with_counts
+from ..detect.classifier import AuthenticityClassifier, predicted_fake
+from ..detect.data import DetectionData
+from ..detect.features import (FEATURE_NAMES, account_features,  # noqa: F401 (doctests)
+                               profile_counts, with_counts)
 
 
 #: Both Cresci 2015 and the simulator carry full profiles: only the ``profile`` field set
@@ -91,7 +92,7 @@ def labelled_from_paths(paths: list[str | os.PathLike]) -> tuple[np.ndarray, np.
     from ..ingest.run import ingest
     from ..store import Store
 
-    from .training import training_labels
+    from ..detect.training import training_labels
 
     with Store(":memory:") as store:
         ingest(store, paths)
@@ -125,7 +126,7 @@ def simulator_data(accounts: int | None = None, seed: int | None = None,
     --------
     >>> X, y = simulator_data(accounts=2000, seed=3)  # doctest: +SKIP
     """
-    from .default import simulator_training_data
+    from ..detect.default import simulator_training_data
 
     X, y, _, _ = simulator_training_data(accounts, seed, fraud_share)
     return X, y
@@ -190,7 +191,7 @@ def age_and_grow(X: np.ndarray, y: np.ndarray, *, seed: int = 0,
                  years: tuple[float, float] = (2.0, 8.0),
                  growth: tuple[float, float] = (3.0, 30.0)) -> np.ndarray:
     """A stress copy of ``X`` whose fakes are older and larger, as fakes bought years
-    later are (issue 3: "older, with more followers and more posts"): each fake's age
+    later are (older, with more followers and more posts): each fake's age
     grows by ``years`` (uniform) and its followers, following and posts counts ``c``
     become ``(c + 1) g - 1`` for one factor ``g`` (log-uniform in ``growth``), so its
     follower ratio stays and its rates per day change. Likes and lists stay.
@@ -249,7 +250,7 @@ def cross_source(data_dir: str | os.PathLike, *, accounts: int | None = None,
     True
     """
     from .. import config
-    from .default import SIMULATOR_PLATFORMS, simulator_training_data
+    from ..detect.default import SIMULATOR_PLATFORMS, simulator_training_data
 
     got = cresci_data(data_dir)
     if got is None:

@@ -1,6 +1,6 @@
 """``trueclout eval manipulation``: does buying followers move the rankings?
 
-The protocol (issue 4):
+The protocol:
 
 1. Read the platform: SNAP ego-Twitter (``graph="snap"``) or a simulated platform
    (``graph="sim"``, :func:`trueclout.simulate.simulate`, 20,000 accounts, seed 0), or any
@@ -10,11 +10,11 @@ The protocol (issue 4):
    (``rankings(ctx) -> {name: score per vertex}``, higher is better; by default
    :func:`trueclout.score.rank.rank_all`).
 3. Draw 100 customers from the middle of the follower-count ranking
-   (:func:`~trueclout.score.attacks.pick_customers`: uniform among the 45th-55th
+   (:func:`~trueclout.evaluate.attacks.pick_customers`: uniform among the 45th-55th
    percentiles, seed 0, leaving out accounts labelled or flagged as fraud).
 4. **Attack**, each on a fresh copy of the platform, all customers at once: buy
    ``B`` followers each for every budget (100, 1,000, 10,000); a follow-back campaign; an
-   adaptive sybil region (:mod:`trueclout.score.attacks`).
+   adaptive sybil region (:mod:`trueclout.evaluate.attacks`).
 5. **After**: the system re-runs: detection is fitted again on the attacked data and the
    rankings are recomputed.
 
@@ -128,7 +128,7 @@ def plain_pagerank(graph, *, damping: float | None = None, tol: float = 1e-10,
 
 
 def baseline_rankings(ctx) -> dict[str, np.ndarray]:
-    """The issue's baselines: ``followers`` (graph in-degree) and plain ``pagerank``.
+    """The naive baselines: ``followers`` (graph in-degree) and plain ``pagerank``.
 
     Examples
     --------
@@ -153,7 +153,7 @@ def default_rankings() -> tuple[Rankings, str]:
     (True, True)
     """
     try:
-        from .rank import rank_all
+        from ..score.rank import rank_all
     except ImportError:
         return baseline_rankings, "baseline"
     return rank_all, "trueclout.score.rank.rank_all"
@@ -171,7 +171,7 @@ def top_percent(scores: np.ndarray, n_original: int, vertices: np.ndarray) -> np
     >>> top_percent(s, 4, np.array([0, 1, 2, 3, 4])).tolist()
     [0.0, 25.0, 25.0, 75.0, 0.0]
     """
-    from .rank import top_percent as _top
+    from ..score.rank import top_percent as _top
     s = np.nan_to_num(np.asarray(scores, np.float64), nan=-np.inf)
     return _top(s[np.asarray(vertices)], s[:n_original])
 
@@ -240,8 +240,17 @@ def detection_figures(ctx, attack) -> dict[str, Any]:
 
     Examples
     --------
-    >>> detection_figures  # doctest: +ELLIPSIS
-    <function detection_figures at ...>
+    >>> from trueclout.graph.toy import random_graph
+    >>> from trueclout.detect.data import DetectionData
+    >>> from trueclout.detect.ensemble import EnsembleDetector
+    >>> from trueclout.evaluate.attacks import buy_followers, pick_customers
+    >>> from trueclout.score.context import ScoreContext
+    >>> data = DetectionData.from_graph(random_graph(400, 3000, seed=0))
+    >>> a = buy_followers(data, pick_customers(data, 3, seed=0), 30, seed=0)
+    >>> ctx = ScoreContext.from_data(a.data, EnsembleDetector().fit(a.data))
+    >>> f = detection_figures(ctx, a)
+    >>> sorted(f)[:3], sum(f["fake_categories"].values())
+    (['customer_categories', 'customers_bought', 'customers_flagged'], 90)
     """
     flagged = np.asarray(ctx.suspicious, bool)
     n = attack.n_original
@@ -298,7 +307,7 @@ def load_data(graph: str = "snap", *, db: str | Path | None = None,
             return DetectionData.from_store(store)
     with tempfile.TemporaryDirectory(prefix="trueclout-manip-") as tmp:
         if graph == "snap":
-            from ..detect.evaluate import shared_data_dir
+            from .datasets import shared_data_dir
             base = shared_data_dir()
             snap = base / "snap-ego-twitter" if base else None
             if snap is None or not snap.exists():
@@ -374,7 +383,7 @@ def evaluate_manipulation(graph: str = "snap", *, rankings: Rankings | None = No
     from ..detect.data import DetectionData
     from ..detect.ensemble import EnsembleDetector
     from .attacks import attack_plan, parse_budgets, pick_customers, run_attack
-    from .context import ScoreContext
+    from ..score.context import ScoreContext
 
     plan = attack_plan(parse_budgets(budgets) if budgets is not None else None,
                        followback=followback, adaptive=adaptive)
@@ -457,6 +466,18 @@ def evaluate_manipulation(graph: str = "snap", *, rankings: Rankings | None = No
 
 
 # -- markdown --------------------------------------------------------------------------------
+def _whole(x: Any) -> Any:
+    """A float that is a whole number as an int (a median of 8 followers is 8, not
+    8.000).
+
+    Examples
+    --------
+    >>> _whole(8.0), _whole(8.5), _whole(None)
+    (8, 8.5, None)
+    """
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
 def _f(x: Any) -> str:
     if x is None:
         return "-"
@@ -485,7 +506,7 @@ def markdown_report(r: dict[str, Any]) -> str:
     lines += [f"Platform: {r.get('graph', '?')} ({_f(r.get('accounts'))} accounts, "
               f"{_f(r.get('follows'))} follows); {_f(c.get('count'))} customers drawn from "
               f"the {lo:g}-{hi:g}th percentiles of followers "
-              f"(median {_f(c.get('median_followers'))} followers); rankings: "
+              f"(median {_f(_whole(c.get('median_followers')))} followers); rankings: "
               f"{r.get('rankings_source', '?')}. Top % = 100 × original accounts ranked "
               "strictly higher / original accounts; lift = before − after (points)."
               if c else f"Platform: {r.get('graph', '?')}.", ""]

@@ -1,18 +1,21 @@
 """``trueclout eval detection``: every detection figure the project promises, measured.
 
 1. Cresci 2015, E13 humans against INT bought fakes: 10-fold stratified CV of the
-   classifier (:func:`~.evaluate_supervised.cresci_cv`).
+   classifier (:func:`~trueclout.evaluate.supervised.cresci_cv`).
 2. Cross-source: train on the simulator, test on Cresci, and the reverse
-   (:func:`~.evaluate_supervised.cross_source`).
+   (:func:`~trueclout.evaluate.supervised.cross_source`).
 3. The simulator at 1% fraudulent accounts and 1:1 camouflage: the ensemble's F1 per
    attack type (bought-follower fakes, follow-back farms, engagement pods) and its false
    positives among the honest fast-growing accounts.
 4. SNAP ego-Twitter with a Fraudar-style block injected (2,000 new accounts, each
    following 30 of 100 customers plus 30 random real accounts): the ensemble's F1 on the
    block and the share of real accounts it flags; the lockstep detector alone as well.
+5. The lockstep and pod detectors alone: on the simulator
+   (:func:`evaluate_simulator`) and on SNAP with the block injected
+   (:func:`evaluate_snap_injection`).
 
-Real data is read from ``$TRUECLOUT_DATA`` or ``../shared/data`` (beside the working
-folder or the source tree); a missing data set is reported as skipped.
+Real data is read from :func:`~trueclout.evaluate.datasets.shared_data_dir`; a missing
+data set is reported as skipped.
 
 Examples
 --------
@@ -24,7 +27,6 @@ True
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -33,28 +35,10 @@ from typing import Any, Callable
 import numpy as np
 import pyarrow as pa
 
+from .datasets import shared_data_dir, simulated_store
+
 #: Attack label -> the ensemble category that detects it.
 ATTACKS = {"fake": "fake", "farm": "farm", "pod": "pod"}
-
-
-def shared_data_dir() -> Path | None:
-    """Where the real data sets are: ``$TRUECLOUT_DATA``, else ``../shared/data`` beside
-    the working folder or the source tree; None if neither exists.
-
-    Examples
-    --------
-    >>> d = shared_data_dir()
-    >>> d is None or d.name == "data" or "TRUECLOUT_DATA" in os.environ
-    True
-    """
-    env = os.environ.get("TRUECLOUT_DATA")
-    if env:
-        return Path(env) if Path(env).exists() else None
-    for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        cand = base.parent / "shared" / "data"
-        if cand.exists():
-            return cand
-    return None
 
 
 def prf(flagged: np.ndarray, truth: np.ndarray) -> dict[str, float]:
@@ -63,25 +47,17 @@ def prf(flagged: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     Examples
     --------
     >>> prf(np.array([1, 1, 0, 0], bool), np.array([1, 0, 1, 0], bool))
-    {'precision': 0.5, 'recall': 0.5, 'f1': 0.5, 'n': 2}
+    {'precision': 0.5, 'recall': 0.5, 'f1': 0.5, 'n': 2, 'tp': 1, 'fp': 1, 'fn': 1}
     """
+    flagged, truth = np.asarray(flagged, bool), np.asarray(truth, bool)
     tp = int(np.sum(flagged & truth))
-    p = tp / max(int(flagged.sum()), 1)
-    r = tp / max(int(truth.sum()), 1)
+    fp = int(np.sum(flagged & ~truth))
+    fn = int(np.sum(~flagged & truth))
+    p = tp / max(tp + fp, 1)
+    r = tp / max(tp + fn, 1)
     f = 2 * p * r / (p + r) if p + r else 0.0
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
-            "n": int(truth.sum())}
-
-
-def _simulated_store(accounts: int, seed: int, **params):
-    from ..ingest.run import ingest
-    from ..simulate import simulate
-    from ..store import Store
-    tmp = tempfile.mkdtemp(prefix="trueclout-eval-")
-    simulate(Path(tmp) / "platform", accounts=accounts, seed=seed, **params)
-    store = Store(":memory:")
-    ingest(store, [Path(tmp) / "platform"])
-    return store
+            "n": tp + fn, "tp": tp, "fp": fp, "fn": fn}
 
 
 def evaluate_simulator_ensemble(*, accounts: int = 20_000, seed: int = 7, model: Any = None,
@@ -98,10 +74,10 @@ def evaluate_simulator_ensemble(*, accounts: int = 20_000, seed: int = 7, model:
     >>> r["attacks"]["fake"]["f1"] > 0.9  # doctest: +SKIP
     True
     """
-    from .data import DetectionData
-    from .ensemble import EnsembleDetector
+    from ..detect.data import DetectionData
+    from ..detect.ensemble import EnsembleDetector
     t0 = time.perf_counter()
-    store = store if store is not None else _simulated_store(accounts, seed)
+    store = store if store is not None else simulated_store(accounts, seed)
     data = DetectionData.from_store(store)
     t1 = time.perf_counter()
     ens = EnsembleDetector(model=model).fit(data)
@@ -146,9 +122,9 @@ def evaluate_snap_ensemble(snap_dir: Path, *, seed: int = 0, model: Any = None
         return {"skipped": "SNAP ego-Twitter data not found"}
     from ..ingest.run import ingest
     from ..store import Store
-    from .data import DetectionData
-    from .ensemble import EnsembleDetector
-    from .inject import evaluate_snap_injection, inject_block
+    from ..detect.data import DetectionData
+    from ..detect.ensemble import EnsembleDetector
+    from .attacks import inject_block
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="trueclout-eval-") as tmp:
         with Store(Path(tmp) / "snap.duckdb") as store:
@@ -184,7 +160,7 @@ def evaluate_detection(*, quick: bool = False, progress: Callable[[str], None] |
     >>> callable(evaluate_detection)
     True
     """
-    from .evaluate_supervised import cresci_cv, cross_source
+    from .supervised import cresci_cv, cross_source
     say = progress or (lambda stage: None)
     data = shared_data_dir()
     result: dict[str, Any] = {"data_dir_found": data is not None}
@@ -203,6 +179,135 @@ def evaluate_detection(*, quick: bool = False, progress: Callable[[str], None] |
     snap = data / "snap-ego-twitter" if data else Path("/nonexistent")
     result["snap_injection"] = evaluate_snap_ensemble(snap, model=model)
     return result
+
+
+def evaluate_snap_injection(store_or_graph: Any, *, seed: int = 0,
+                            detector: Any = None, **inject_kwargs: Any) -> dict[str, Any]:
+    """Inject a Fraudar block into a real graph and measure the lockstep detector.
+
+    Parameters
+    ----------
+    store_or_graph : Store or FollowGraph
+        The real graph (e.g. SNAP ego-Twitter, ingested into a store).
+    seed : int
+        Seed of the injection.
+    detector : LockstepDetector, optional
+        Default ``LockstepDetector()``.
+    **inject_kwargs
+        Passed to :func:`inject_block` (defaults: 2,000 fakes, 100 customers, 30 + 30).
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall``, ``f1`` of the fake accounts (flagged = ``labels_``),
+        ``real_flagged_share`` (share of the original accounts flagged),
+        ``customers_found`` (share of customers in ``customers_``), sizes and seconds.
+
+    Examples
+    --------
+    >>> from trueclout.graph.toy import random_graph
+    >>> r = evaluate_snap_injection(random_graph(5000, 20000, seed=0), n_fakes=200,
+    ...                             n_customers=20, per_fake_customers=10,
+    ...                             per_fake_camouflage=10)
+    >>> r["f1"] >= 0.9, r["real_flagged_share"] <= 0.005
+    (True, True)
+    """
+    from ..detect.data import DetectionData
+    from ..detect.lockstep import LockstepDetector
+    from ..graph.follow_graph import FollowGraph
+    from .attacks import inject_block
+
+    graph = store_or_graph if isinstance(store_or_graph, FollowGraph) else None
+    if graph is None:
+        from ..graph.build import build_graph
+        graph = build_graph(store_or_graph, interactions=False)
+    t0 = time.perf_counter()
+    g2, fakes, customers = inject_block(graph, seed=seed, **inject_kwargs)
+    t1 = time.perf_counter()
+    det = detector if detector is not None else LockstepDetector()
+    det.fit(DetectionData.from_graph(g2))
+    t2 = time.perf_counter()
+    truth = np.zeros(g2.n, bool)
+    truth[fakes] = True
+    flagged = det.labels_.astype(bool)
+    out: dict[str, Any] = prf(flagged, truth)
+    real = ~truth
+    out["real_flagged"] = int(np.sum(flagged & real))
+    out["real_flagged_share"] = round(float(np.sum(flagged & real) / max(real.sum(), 1)), 6)
+    cust = np.zeros(g2.n, bool)
+    cust[customers] = True
+    cflag = det.customer_scores_ >= det.threshold_
+    out["customers_found"] = round(float(np.sum(cflag & cust) / max(cust.sum(), 1)), 4)
+    out["customers_false"] = int(np.sum(cflag & ~cust))
+    out.update({"accounts": int(g2.n), "follows": int(g2.m), "fakes": int(fakes.size),
+                "customers": int(customers.size), "blocks": len(det.blocks_),
+                "inject_s": round(t1 - t0, 3), "detect_s": round(t2 - t1, 3)})
+    return out
+
+
+def evaluate_simulator(store_or_data: Any, *, detectors: dict | None = None
+                       ) -> dict[str, Any]:
+    """F1 per attack type of the lockstep (label ``fake``) and pod (label ``pod``)
+    detectors on a simulated platform, and their false-positive rates among the honest
+    viral accounts (label ``fast_growth``) and the humans.
+
+    Parameters
+    ----------
+    store_or_data : Store or DetectionData
+        A simulated platform with ground-truth labels.
+    detectors : dict, optional
+        ``{"fake": detector, "pod": detector}``; default the lockstep detector (time
+        variant when follow times exist) and the pod detector.
+
+    Returns
+    -------
+    dict
+        Per attack type: precision, recall, f1, seconds; ``fast_growth_fp`` (share of
+        fast_growth accounts any of the detectors flags); ``human_fp``; ``customers``
+        (the lockstep detector's customers against the ``customer`` label).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from trueclout.simulate import simulate
+    >>> from trueclout.ingest.run import ingest
+    >>> from trueclout.store import Store
+    >>> d = tempfile.mkdtemp()
+    >>> _ = simulate(os.path.join(d, "p"), accounts=3000, seed=0)
+    >>> with Store(os.path.join(d, "s.duckdb")) as s:
+    ...     _ = ingest(s, [os.path.join(d, "p")])
+    ...     r = evaluate_simulator(s)
+    >>> r["fake"]["f1"] >= 0.9 and r["pod"]["f1"] >= 0.9
+    True
+    """
+    from ..detect.data import DetectionData
+    from ..detect.lockstep import LockstepDetector
+    from ..detect.pods import PodDetector
+
+    data = store_or_data if isinstance(store_or_data, DetectionData) \
+        else DetectionData.from_store(store_or_data)
+    dets = detectors or {"fake": LockstepDetector(), "pod": PodDetector()}
+    out: dict[str, Any] = {"accounts": int(data.n), "follows": int(data.graph.m)}
+    fast = data.label_mask("fast_growth")
+    human = data.label_mask("human") & ~fast
+    any_flag = np.zeros(data.n, bool)
+    for label, det in dets.items():
+        t = time.perf_counter()
+        det.fit(data)
+        secs = time.perf_counter() - t
+        flagged = det.labels_.astype(bool)
+        any_flag |= flagged
+        res = prf(flagged, data.label_mask(label))
+        res["seconds"] = round(secs, 3)
+        res["fast_growth_fp"] = round(float(flagged[fast].mean()) if fast.any() else 0.0, 4)
+        out[label] = res
+        if hasattr(det, "customer_scores_"):
+            cflag = det.customer_scores_ >= det.threshold_
+            out["customers"] = prf(cflag, data.label_mask("customer"))
+    out["fast_growth_fp"] = round(float(any_flag[fast].mean()) if fast.any() else 0.0, 4)
+    out["human_fp"] = round(float(any_flag[human].mean()) if human.any() else 0.0, 6)
+    out["labels"] = {k: int(v.size) for k, v in data.labels.items()}
+    return out
 
 
 def _fmt(x: Any) -> str:

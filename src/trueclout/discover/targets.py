@@ -33,7 +33,7 @@ Targets (:func:`resolve_target`):
     Relevance 1 everywhere (only where a command allows no target, as ``plan``).
 
 Accounts are named ``platform:account_id``, by an account id, or by ``@handle``, as in
-:func:`trueclout.audit.resolve_account`; :func:`resolve_many` resolves a whole file at
+:func:`trueclout.accounts.resolve_account`; :func:`resolve_many` resolves a whole file at
 once with the same rules and reports a bad entry with its line.
 
 Examples
@@ -56,9 +56,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import config
+from ..accounts import resolve_account, resolve_accounts
 from ..errors import InputError, UsageError
 from ..kernels.propagate import pull
 
@@ -115,15 +115,19 @@ def audience_weight(ctx) -> np.ndarray:
     >>> audience_weight(ctx).tolist()
     [1.0, 1.0, 1.0, 1.0, 0.0, 1.0]
     """
+    from ..score.saved import remember
+
+    def compute() -> np.ndarray:
+        from ..score.rank import trust_model
+        from ..score.reach import voter_weight
+        return np.where(np.asarray(ctx.suspicious, bool), 0.0,
+                        voter_weight(ctx.weight, trust_model(ctx))).astype(np.float32)
+
     key = "discover.audience_weight"
     w = ctx.cache.get(key)
-    if w is None or w.shape[0] != ctx.n:
-        from ..score.rank import trust_model
-        from ..score.reach import audience_weight as voter_weight
-        w = np.where(np.asarray(ctx.suspicious, bool), 0.0,
-                     voter_weight(ctx.weight, trust_model(ctx))).astype(np.float32)
-        ctx.cache[key] = w
-    return w
+    if w is not None and w.shape[0] != ctx.n:
+        del ctx.cache[key]
+    return remember(ctx, key, compute)
 
 
 def account_label(data, v: int) -> str:
@@ -152,58 +156,29 @@ def handles(data, vertices: np.ndarray) -> list:
     return data.profiles.column("handle").take(pa.array(v)).to_pylist()
 
 
-# -- resolving accounts ------------------------------------------------------------------
-def _fail(msg: str, path, line) -> Exception:
-    if path is None:
-        return UsageError(msg)
-    return InputError(msg, path=str(path), line=line)
-
-
-def id_index(graph, specs: Sequence[str]):
-    """Look up many account specs by id at once: returns ``ids_of(spec)``, the vertices
-    that one of ``specs`` names by id.
-
-    ``platform:account_id`` names that one account when it exists; otherwise a spec names
-    every account whose id it is. ``@handle`` specs and empty ones name none.
+def follower_fields(data, vertices: np.ndarray) -> list[dict]:
+    """The two follower counts of ``vertices`` as every report names them:
+    ``followers_count`` (the platform's own count, None where the source gives none) and
+    ``followers_known`` (the followers the store holds; see
+    :meth:`~trueclout.detect.data.DetectionData.follower_counts`).
 
     Examples
     --------
-    >>> ids_of = id_index(toy_context().graph, ["toy:ben", "cat", "@eve", "x:cat", ""])
-    >>> ids_of("toy:ben"), ids_of("cat"), ids_of("@eve"), ids_of("x:cat"), ids_of("")
-    ([1], [2], [], [], [])
+    >>> follower_fields(toy_context().data, np.array([2]))
+    [{'followers_count': 5, 'followers_known': 5}]
     """
-    want = set()
-    for s in specs:
-        if s and not s.startswith("@"):
-            want.add(s)
-            if ":" in s:
-                want.add(s.split(":", 1)[1])
-    acc = graph.names.column("account_id")
-    hit = np.flatnonzero(pc.is_in(acc, value_set=pa.array(sorted(want), pa.string()))
-                         .to_numpy(zero_copy_only=False)) if graph.n and want else \
-        np.zeros(0, np.int64)
-    plat = graph.names.column("platform").take(pa.array(hit)).cast(pa.string()).to_pylist()
-    ids = acc.take(pa.array(hit)).to_pylist()
-    by_pair = {(p, a): int(v) for p, a, v in zip(plat, ids, hit)}
-    by_id: dict[str, list[int]] = {}
-    for a, v in zip(ids, hit):
-        by_id.setdefault(a, []).append(int(v))
-
-    def ids_of(spec: str) -> list[int]:
-        if ":" in spec and not spec.startswith("@"):
-            p, a = spec.split(":", 1)
-            if (p, a) in by_pair:
-                return [by_pair[(p, a)]]
-        return [] if spec.startswith("@") else by_id.get(spec, [])
-
-    return ids_of
+    count, known = data.follower_counts()
+    v = np.asarray(vertices, dtype=np.int64)
+    return [{"followers_count": int(count[x]) if np.isfinite(count[x]) else None,
+             "followers_known": int(known[x])} for x in v.tolist()]
 
 
+# -- resolving accounts ------------------------------------------------------------------
 def resolve_many(data, specs: Sequence[str], *, path=None,
                  lines: Sequence[int] | None = None) -> np.ndarray:
     """Vertex ids of many account specs at once, by the rules of
-    :func:`trueclout.audit.resolve_account` (``platform:account_id``, an account id, or
-    ``@handle``, case-insensitive), with vectorised look-ups.
+    :func:`trueclout.accounts.resolve_accounts`; the first bad spec is raised (as an
+    :class:`InputError` at its line when the specs come from a file).
 
     Parameters
     ----------
@@ -231,48 +206,11 @@ def resolve_many(data, specs: Sequence[str], *, path=None,
     """
     specs = [str(s).strip() for s in specs]
     lines = list(lines) if lines is not None else [None] * len(specs)
-    g = data.graph
-    if not specs:
-        return np.zeros(0, np.int64)
-    ids_of = id_index(g, specs)
-    want_handles = {(s[1:] if s.startswith("@") else s).lower() for s in specs}
-    by_handle: dict[str, list[int]] = {}
-    if "handle" in data.profiles.column_names and g.n:
-        hcol = pc.utf8_lower(data.profiles.column("handle").cast(pa.string()))
-        hh = np.flatnonzero(pc.is_in(hcol, value_set=pa.array(sorted(want_handles),
-                                                                pa.string()))
-                            .to_numpy(zero_copy_only=False))
-        for h, v in zip(hcol.take(pa.array(hh)).to_pylist(), hh):
-            by_handle.setdefault(h, []).append(int(v))
-    out = np.empty(len(specs), np.int64)
-    for i, (s, line) in enumerate(zip(specs, lines)):
-        if not s:
-            raise _fail("empty account (give platform:account_id, an account id or "
-                        "@handle)", path, line)
-        hits = ids_of(s)
-        if not hits:
-            hits = by_handle.get((s[1:] if s.startswith("@") else s).lower(), [])
-        if len(hits) == 1:
-            out[i] = hits[0]
-            continue
-        if len(hits) > 1:
-            raise _fail(f"{s!r} names {len(hits)} accounts; give platform:account_id",
-                        path, line)
-        raise _fail(f"no account {s!r} in the store (give platform:account_id, an account "
-                    "id or @handle)", path, line)
+    out, errors = resolve_accounts(data, specs)
+    for err, line in zip(errors, lines):
+        if err is not None:
+            raise err if path is None else InputError(err.message, path=str(path), line=line)
     return out
-
-
-def resolve_one(data, spec: str) -> int:
-    """One account spec to its vertex (:func:`trueclout.audit.resolve_account`).
-
-    Examples
-    --------
-    >>> resolve_one(toy_context().data, "fay")
-    5
-    """
-    from ..audit import resolve_account
-    return int(resolve_account(data, spec))
 
 
 def read_account_specs(path) -> tuple[list[str], list[int]]:
@@ -513,7 +451,7 @@ def audience_target(ctx, audience: str | Iterable[int]) -> Target:
             members = read_account_list(data, spec)
             label = f"the {members.size:,} accounts of {Path(spec).name}"
         else:
-            anchor = resolve_one(data, spec)
+            anchor = resolve_account(data, spec)
             members = np.asarray(ctx.graph.in_neighbors(anchor), dtype=np.int64)
             if members.size == 0:
                 raise UsageError(f"{account_label(data, anchor)} has no followers in the "
@@ -545,7 +483,7 @@ def like_target(ctx, account: str | int) -> Target:
     (4, [3, 5], [0.0, 0.0, 0.0, 1.0, 0.0, 1.0])
     """
     data = ctx.data
-    v = int(account) if isinstance(account, (int, np.integer)) else resolve_one(data, account)
+    v = int(account) if isinstance(account, (int, np.integer)) else resolve_account(data, account)
     if not 0 <= v < ctx.n:
         raise UsageError(f"vertex {v} is not in 0..{ctx.n - 1}")
     members = np.asarray(ctx.graph.in_neighbors(v), dtype=np.int64)

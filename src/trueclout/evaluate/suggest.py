@@ -1,6 +1,6 @@
 """``trueclout eval suggest``: who-to-follow quality on real follows that were hidden.
 
-The protocol (issue 4), on SNAP ego-Twitter (81k accounts, 1.77M follows):
+The protocol, on SNAP ego-Twitter (81k accounts, 1.77M follows):
 
 1. draw 1,000 users with at least 20 follows, with seed 0, and hide 20% of each user's
    follows, all at once (:func:`~trueclout.discover.suggest.hold_out`);
@@ -46,10 +46,10 @@ import numpy as np
 
 from .. import config
 
-#: Figures measured by the issue with this protocol, for reference.
-ISSUE_BASELINES = {"popularity": (0.024, 0.021), "friends_of_friends": (0.530, 0.513),
+#: Figures measured with this protocol before this module existed, for reference.
+REFERENCE_BASELINES = {"popularity": (0.024, 0.021), "friends_of_friends": (0.530, 0.513),
                    "ppr": (0.454, 0.393)}
-#: Targets of the issue: recall@20 of ours, and milliseconds per user.
+#: Targets: recall@20 of ours, and milliseconds per user.
 TARGET_RECALL = 0.58
 TARGET_MS = 5.0
 
@@ -161,7 +161,7 @@ def evaluate_suggest(*, store=None, snap_dir: Path | None = None, users: int | N
     """
     if store is None:
         if snap_dir is None:
-            from ..detect.evaluate import shared_data_dir
+            from .datasets import shared_data_dir
             base = shared_data_dir()
             snap_dir = base / "snap-ego-twitter" if base else Path("/nonexistent")
         if not Path(snap_dir).exists():
@@ -187,7 +187,7 @@ def evaluate_suggest(*, store=None, snap_dir: Path | None = None, users: int | N
 def _evaluate(store, *, users, seed, k, detection, topics, timing, progress
               ) -> dict[str, Any]:
     from ..detect.data import DetectionData
-    from .suggest import WhoToFollow, hold_out
+    from ..discover.suggest import WhoToFollow, hold_out
     say = progress or (lambda stage: None)
     t0 = time.perf_counter()
     n_users = int(config.value("suggest_eval_users", users))
@@ -274,8 +274,8 @@ def _evaluate(store, *, users, seed, k, detection, topics, timing, progress
                                             and o["recall"] >= 1.1 * fof),
                          "latency_met": bool(o.get("latency_ms_median") is not None
                                              and o["latency_ms_median"] <= TARGET_MS)}
-    result["issue_baselines"] = {m: {"recall": r, "ndcg": d}
-                                 for m, (r, d) in ISSUE_BASELINES.items()}
+    result["reference_baselines"] = {m: {"recall": r, "ndcg": d}
+                                 for m, (r, d) in REFERENCE_BASELINES.items()}
     result["seconds"] = round(time.perf_counter() - t0, 2)
     return result
 
@@ -332,10 +332,10 @@ def markdown_report(r: dict[str, Any]) -> str:
                   f"({p['hidden_follows']:,} follows), removed from the graph before "
                   "detection, counts and learning.", ""]
     lines += [f"| method | recall@{p.get('k', 20)} | nDCG@{p.get('k', 20)} | "
-              "precompute s | ms/user median | ms/user p95 | issue's recall / nDCG |",
+              "precompute s | ms/user median | ms/user p95 | reference recall / nDCG |",
               "|---|---|---|---|---|---|---|"]
     for key, m in r.get("methods", {}).items():
-        ib = r.get("issue_baselines", {}).get(key)
+        ib = r.get("reference_baselines", {}).get(key)
         ref = f"{ib['recall']:.3f} / {ib['ndcg']:.3f}" if ib else "-"
         lines.append(f"| {NAMES.get(key, key)} | {_fmt(m.get('recall'))} | "
                      f"{_fmt(m.get('ndcg'))} | {_fmt(m.get('precompute_s'))} | "
