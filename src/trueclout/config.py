@@ -141,12 +141,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("classifier_threshold", 0.3,
             "Authenticity (P(real) under equal priors) at or below which the classifier "
             "predicts fake: it flags an account only when P(fake) is at least 0.7.",
-            "chosen on the leave-one-source-out table of the ten labelled sets (detect/"
-            "README.md): at 0.3 the held-out humans flagged fell to 1% (Cresci 2015), 3% "
-            "(Botometer feedback) and 7% (social honeypot) while 90% of Cresci 2015's bought "
-            "followers were still caught (MCC 0.90); at 0.5 those humans were flagged 6%, "
-            "10% and 27%. Calling a real follower fake costs a creator more than missing "
-            "one fake costs a marketer"),
+            "chosen on the leave-one-source-out table of the default model (detect/models/"
+            "MODEL_CARD.md): at 0.3 the held-out humans flagged are 0.3% (Cresci 2015), 14% "
+            "(Botometer feedback), 4% (social honeypot) and 15% (BAS) while 88% of Cresci "
+            "2015's bought followers are caught (MCC 0.885); at 0.5 those humans are flagged "
+            "1%, 21%, 5% and 48%. Calling a real follower fake costs a creator more than "
+            "missing one fake costs a marketer"),
     Setting("classifier_source_weighting", "sqrt",
             "How labelled sources weigh within a class when the classifier trains: sqrt "
             "(a source of k accounts weighs sqrt(k)), equal (every source the same) or "
