@@ -127,7 +127,9 @@ def test_default_model_on_its_sources(labelled):
     not a held-out figure."""
     s, _ = labelled
     m = default_model()
-    assert set(m.sources_) == set(DEFAULT_SOURCES)
+    # source selection keeps most sets; the ones it leaves out are still scored held out
+    assert set(m.sources_) <= set(DEFAULT_SOURCES) and len(m.sources_) >= 5
+    assert {"cresci-2015", "instafake-2019"} <= set(m.sources_)
     data = DetectionData.from_store(s)
     lab = training_labels(s, data, ["cresci-2015", "instafake-2019"])
     X, _ = account_features(data)

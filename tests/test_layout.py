@@ -144,6 +144,14 @@ def test_every_setting_is_read_somewhere():
 def test_public_names_resolve(package):
     """Every name a package exports exists (the lazy ones import on first use)."""
     import importlib
+    import inspect
+    import pkgutil
     mod = importlib.import_module(package)
+    # a lazy name that is also a submodule is shadowed once the submodule is imported
+    for m in pkgutil.iter_modules(mod.__path__):
+        if not m.name.startswith("_") and m.name != "__main__" and "spark" not in package:
+            importlib.import_module(f"{package}.{m.name}")
     missing = [n for n in mod.__all__ if not hasattr(mod, n)]
     assert not missing, missing
+    shadowed = [n for n in mod.__all__ if inspect.ismodule(getattr(mod, n))]
+    assert not shadowed, shadowed

@@ -5,7 +5,8 @@ The public Python API, one name per step of the data flow (each imported on firs
 =========================  =================================================================
 step                       names
 =========================  =================================================================
-load                       :class:`Store`, :func:`ingest`, :func:`simulate`
+load                       :class:`Store` (and :func:`trueclout.ingest.run.ingest`,
+                           :func:`trueclout.simulate.simulate`)
 graph                      :func:`build_graph`, :class:`FollowGraph`
 detect                     :class:`DetectionData`, :class:`EnsembleDetector`,
                            :class:`AuthenticityClassifier`
@@ -24,10 +25,12 @@ Examples
 >>> import trueclout
 >>> trueclout.__version__
 '0.1.0'
+>>> from trueclout.ingest.run import ingest
+>>> from trueclout.simulate import simulate
 >>> d = tempfile.mkdtemp()
->>> _ = trueclout.simulate(os.path.join(d, "p"), accounts=800, seed=0)
+>>> _ = simulate(os.path.join(d, "p"), accounts=800, seed=0)
 >>> with trueclout.Store(":memory:") as store:
-...     _ = trueclout.ingest(store, [os.path.join(d, "p")])
+...     _ = ingest(store, [os.path.join(d, "p")])
 ...     ctx = trueclout.score_context(store)
 ...     top = trueclout.rank_all(ctx)["truerank"].argmax()
 >>> ctx.n, 0 <= int(top) < ctx.n
@@ -43,7 +46,7 @@ except PackageNotFoundError:  # running from a source tree without install
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
-    "Store": ".store", "ingest": ".ingest.run", "simulate": ".simulate",
+    "Store": ".store",
     "build_graph": ".graph", "FollowGraph": ".graph",
     "DetectionData": ".detect.data", "EnsembleDetector": ".detect.ensemble",
     "AuthenticityClassifier": ".detect.classifier",

@@ -174,7 +174,8 @@ def test_first_crawl_equals_the_seeded_truth(seeded, live, live_env, tmp_path, c
                                               "reply": 1, "repost": 11}
     assert main(["rank", "--by", "followers", "--no-save", "--top", "30", "--db", db,
                  "--json"]) == 0
-    shown = [r["followers"] for r in json.loads(capsys.readouterr().out)["top"]]
+    shown = [r["followers_count"] if r["followers_count"] is not None
+             else r["followers_known"] for r in json.loads(capsys.readouterr().out)["top"]]
     assert shown == sorted(shown, reverse=True) and shown[0] == 149
 
 

@@ -10,7 +10,7 @@ Examples
 """
 
 #: Public name -> the module that defines it.
-_EXPORTS = {'resolve_target': '.targets', 'audience_weight': '.targets', 'toy_context': '.targets', 'Target': '.targets', 'find': '.find', 'find_creators': '.find', 'lookalike_creators': '.find', 'audience_overlap': '.overlap', 'plan_budget': '.plan', 'plan_table': '.plan', 'WhoToFollow': '.suggest', 'suggest_batch': '.suggest'}
+_EXPORTS = {'resolve_target': '.targets', 'audience_weight': '.targets', 'toy_context': '.targets', 'Target': '.targets', 'find_creators': '.find', 'lookalike_creators': '.find', 'audience_overlap': '.overlap', 'plan_budget': '.plan', 'plan_table': '.plan', 'WhoToFollow': '.suggest', 'suggest_batch': '.suggest'}
 
 __all__ = sorted(_EXPORTS)
 
