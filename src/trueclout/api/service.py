@@ -473,8 +473,10 @@ class Service:
         """
         st = self._stage
         started = st.get("started")
-        return {"ready": self._derived is not None, "building": bool(
-                    self._build_lock.locked()), "stage": st["stage"], "rows": st["rows"],
+        t = self._rebuilder       # a build started on its thread counts before it locks
+        building = self._build_lock.locked() or (t is not None and t.is_alive())
+        return {"ready": self._derived is not None, "building": bool(building),
+                "stage": st["stage"], "rows": st["rows"],
                 "seconds": (round(time.monotonic() - started, 1)
                             if started is not None else None)}
 
