@@ -732,6 +732,14 @@ def _both_platforms():
     return bsky, handler
 
 
+def _leaks(store) -> dict[str, int]:
+    """Text columns holding a raw name of the fixtures, hex digests left out: a content
+    hash is 64 hex digits, where a five-digit Mastodon id turns up by chance now and
+    then, and a digest holds no text of the data."""
+    return {k: v for k, v in store.text_columns_containing(_raw_names()).items()
+            if k != "ingests.content_hash"}
+
+
 def _raw_names() -> list[str]:
     """Every handle, DID, account id, name and post id of the fixtures (none is a
     substring of a pseudonym: each holds a character base32 lacks, or is long)."""
@@ -793,7 +801,7 @@ def test_pseudonymized_crawls_keep_no_raw_id_anywhere_and_still_join(tmp_path, m
     pz = Pseudonymizer.from_key_file(create=False)
     with Store(dbs["--pzz"]) as s, Store(dbs[""]) as plain:
         assert s.pseudonym_key_id() == pz.key_id
-        assert s.text_columns_containing(_raw_names()) == {}
+        assert _leaks(s) == {}
         # the check can fail: the plain store holds the same names in many places
         leaks = plain.text_columns_containing(_raw_names())
         assert {"accounts.account_id", "crawls.target", "crawl_cursors.task", "posts.post_id",
@@ -815,7 +823,7 @@ def test_pseudonymized_crawls_keep_no_raw_id_anywhere_and_still_join(tmp_path, m
         after = s.counts()
         assert after["accounts"] == before["accounts"] and after["follows"] == before["follows"]
         assert after["profile_snapshots"] > before["profile_snapshots"]
-        assert s.text_columns_containing(_raw_names()) == {}
+        assert _leaks(s) == {}
     # a pseudonymised store takes no plain crawl, and a plain store no pseudonymised one
     assert main(["crawl", "bluesky", "alice.test", "--db", dbs["--pzz"]]) == 2
     assert "pseudonymised" in capsys.readouterr().err
@@ -842,7 +850,7 @@ def test_pseudonymized_crawl_follows_the_text_setting_and_clears_cursors_when_do
             post = pz.post("bluesky", f"at://{ALICE}/app.bsky.feed.post/3kpost0")
             assert s.con.execute("SELECT text FROM posts WHERE post_id = ?", [post]
                                  ).fetchone()[0] == want
-            assert s.text_columns_containing(_raw_names()) == {}
+            assert _leaks(s) == {}
 
 
 # -- Mastodon replies, Bluesky reposts seen twice -------------------------------------------
