@@ -14,6 +14,12 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "trueclout"
 EVALUATION_USERS = ("evaluate", "cli")
 
 
+def _from_target(node: ast.ImportFrom, package: list[str]) -> str:
+    """The absolute module a ``from ... import`` reads, from inside ``package``."""
+    base = package[:len(package) - node.level + 1] if node.level else []
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _imports(path: Path) -> list[tuple[int, str]]:
     """Every module a file imports, as an absolute dotted name, with its line."""
     rel = path.relative_to(PKG.parent).with_suffix("")
@@ -23,8 +29,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
         if isinstance(node, ast.Import):
             out += [(node.lineno, a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
-            name = ".".join(base + ([node.module] if node.module else []))
+            name = _from_target(node, package)
             out.append((node.lineno, name))
             out += [(node.lineno, f"{name}.{a.name}") for a in node.names]
     return out
@@ -81,8 +86,7 @@ def test_no_private_name_is_imported_from_another_module():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.ImportFrom):
                 continue
-            base = package[:len(package) - node.level + 1] if node.level else []
-            target = ".".join(base + ([node.module] if node.module else []))
+            target = _from_target(node, package)
             if not target.startswith("trueclout") or target == mod:
                 continue
             bad += [f"{mod}:{node.lineno} imports {target}.{a.name}" for a in node.names
@@ -99,8 +103,7 @@ def test_stages_import_each_other_without_cycles():
             if not isinstance(node, ast.ImportFrom) or not node.level and not (
                     node.module or "").startswith("trueclout"):
                 continue
-            base = package[:len(package) - node.level + 1] if node.level else []
-            target = ".".join(base + ([node.module] if node.module else [])).split(".")
+            target = _from_target(node, package).split(".")
             a = mod.split(".")[1] if "." in mod else None
             b = target[1] if len(target) > 1 else None
             if a and b and a != b:

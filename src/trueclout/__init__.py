@@ -39,10 +39,13 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .exports import lazy_exports
+
 try:
     __version__ = version("trueclout")
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.1.0"
+
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
@@ -63,15 +66,4 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str):
-    """The public names, imported on first use (so ``import trueclout`` stays quick)."""
-    if name in _EXPORTS:
-        import importlib
-        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

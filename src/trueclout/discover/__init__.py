@@ -9,21 +9,24 @@ Examples
 [0]
 """
 
+from ..exports import lazy_exports
+
 #: Public name -> the module that defines it.
-_EXPORTS = {'resolve_target': '.targets', 'audience_weight': '.targets', 'toy_context': '.targets', 'Target': '.targets', 'find_creators': '.find', 'lookalike_creators': '.find', 'audience_overlap': '.overlap', 'plan_budget': '.plan', 'plan_table': '.plan', 'WhoToFollow': '.suggest', 'suggest_batch': '.suggest'}
+_EXPORTS = {
+    "resolve_target": ".targets",
+    "audience_weight": ".targets",
+    "toy_context": ".targets",
+    "Target": ".targets",
+    "find_creators": ".find",
+    "lookalike_creators": ".find",
+    "audience_overlap": ".overlap",
+    "plan_budget": ".plan",
+    "plan_table": ".plan",
+    "WhoToFollow": ".suggest",
+    "suggest_batch": ".suggest",
+}
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    """The public names, imported on first use (so ``import trueclout`` stays quick)."""
-    if name in _EXPORTS:
-        import importlib
-        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
